@@ -1,0 +1,1 @@
+"""The ``lstmkit`` command. May import anything; nothing imports it."""

@@ -1,0 +1,51 @@
+"""lstmkit's exception hierarchy. Imports nothing of ours.
+
+Every error a user can provoke is an ``LstmkitError``; its message names the argument
+(or column, file, line), what was expected and what was received. Several problems found
+at once are reported together.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+__all__ = [
+    "LstmkitError",
+    "ConfigError",
+    "DataError",
+    "ShapeError",
+    "NotFittedError",
+    "ModelFileError",
+    "suggest",
+]
+
+
+class LstmkitError(Exception):
+    """Base of every error lstmkit raises on purpose."""
+
+
+class ConfigError(LstmkitError, ValueError):
+    """An argument or configuration value is invalid."""
+
+
+class DataError(LstmkitError, ValueError):
+    """Input data is malformed: names the column/row/file and the fix."""
+
+
+class ShapeError(LstmkitError, ValueError):
+    """A tensor has the wrong rank, size or dtype."""
+
+
+class NotFittedError(LstmkitError, RuntimeError):
+    """An estimator was used before ``fit``."""
+
+
+class ModelFileError(LstmkitError, OSError):
+    """A saved model directory is missing, truncated, tampered with or of an unknown type."""
+
+
+def suggest(name: str, choices: Iterable[str]) -> str:
+    """Return ``" (did you mean 'x'?)"`` for the closest choice, or ``""``."""
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""

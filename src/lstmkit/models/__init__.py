@@ -1,0 +1,5 @@
+"""Task models: one task per module, each registered for :func:`lstmkit.load`."""
+
+from lstmkit.models.base import TaskModel, load_model, register, save_model
+
+__all__ = ["TaskModel", "register", "save_model", "load_model"]

@@ -1,0 +1,228 @@
+"""The contract between task models, the trainer and model files.
+
+A *task model* is an ``nn.Module`` subclass of :class:`TaskModel`: a config dataclass
+(``config_class``), ``forward``, and ``loss(batch)``; the trainer knows nothing else about
+it. Anything saveable (task models and the scikit-learn-style estimators that wrap them)
+is registered with :func:`register` and implements ``_saved_state`` / ``_from_saved``.
+
+A model file is a directory::
+
+    model.safetensors   weights (safetensors: no pickle, loading runs no code)
+    config.json         {"format", "format_version", "type", "config", "state",
+                         "weights_sha256", "lstmkit_version", "torch_version"}
+
+``config`` holds the architecture and hyper-parameters, ``state`` the preprocessing
+state (scalers, vocabularies, class labels); both are plain JSON.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+from lstmkit.errors import ConfigError, ModelFileError, suggest
+from lstmkit.utils.io import atomic_write_bytes, atomic_write_json
+
+__all__ = ["TaskModel", "register", "save_model", "load_model", "read_model_dir", "config_from_dict"]
+
+FORMAT = "lstmkit-model"
+FORMAT_VERSION = 1
+WEIGHTS = "model.safetensors"
+CONFIG = "config.json"
+_REQUIRED_KEYS = ("format", "format_version", "type", "config", "state", "weights_sha256")
+
+_REGISTRY: dict[str, type] = {}
+
+
+def register(cls: type) -> type:
+    """Class decorator: make ``cls`` loadable by :func:`load_model` under its class name."""
+    _REGISTRY[cls.__name__] = cls
+    return cls
+
+
+def config_from_dict(config_class: type, values: dict[str, Any], *, where: str = "config") -> Any:
+    """Build a config dataclass from a dict, rejecting unknown keys with a suggestion."""
+    if not isinstance(values, dict):
+        raise ConfigError(f"{where} must be a mapping, got {type(values).__name__}")
+    names = {f.name for f in dataclasses.fields(config_class)}
+    problems = [f"unknown key {k!r}{suggest(k, names)}" for k in values if k not in names]
+    if problems:
+        raise ConfigError(f"{where} for {config_class.__name__}: " + "; ".join(problems))
+    try:
+        return config_class(**values)
+    except TypeError as exc:  # a required field is missing
+        raise ConfigError(f"{where} for {config_class.__name__}: {exc}") from None
+
+
+class TaskModel(nn.Module):
+    """Base class of task models.
+
+    Subclasses set ``config_class`` (a dataclass), build layers in ``__init__(config)``
+    and implement ``loss(batch) -> scalar tensor`` (mean over the batch). ``metrics``
+    (validation) defaults to the loss. The trainer calls nothing else.
+    """
+
+    config_class: ClassVar[type]
+
+    def __init__(self, config: Any) -> None:
+        super().__init__()
+        self.config = config
+
+    def loss(self, batch: Any) -> torch.Tensor:
+        raise NotImplementedError(f"{type(self).__name__} must implement loss(batch)")
+
+    @torch.no_grad()
+    def metrics(self, batch: Any) -> dict[str, float]:
+        """Validation metrics for one batch (averaged over batches by the trainer)."""
+        return {"loss": float(self.loss(batch))}
+
+    def get_config(self) -> dict[str, Any]:
+        return dataclasses.asdict(self.config)
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "TaskModel":
+        return cls(config_from_dict(cls.config_class, config))
+
+    # --- persistence -------------------------------------------------------------------
+    def _saved_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor], dict[str, Any]]:
+        return self.get_config(), dict(self.state_dict()), {}
+
+    @classmethod
+    def _from_saved(cls, config: dict, tensors: dict[str, torch.Tensor], state: dict) -> "TaskModel":
+        model = cls.from_config(config)
+        _load_tensors(model, tensors)
+        return model
+
+    def save(self, path: str | os.PathLike) -> Path:
+        return save_model(self, path)
+
+
+def _load_tensors(module: nn.Module, tensors: dict[str, torch.Tensor]) -> None:
+    """Strict state-dict load with a ModelFileError naming missing/unexpected/mis-shaped keys."""
+    own = module.state_dict()
+    problems = []
+    missing = sorted(set(own) - set(tensors))
+    unexpected = sorted(set(tensors) - set(own))
+    if missing:
+        problems.append(f"missing tensors {missing[:5]}")
+    if unexpected:
+        problems.append(f"unexpected tensors {unexpected[:5]}")
+    for k in sorted(set(own) & set(tensors)):
+        if own[k].shape != tensors[k].shape:
+            problems.append(f"tensor {k!r} has shape {tuple(tensors[k].shape)}, expected {tuple(own[k].shape)}")
+    if problems:
+        raise ModelFileError(f"weights do not fit {type(module).__name__}: " + "; ".join(problems))
+    module.load_state_dict(tensors, strict=True)
+
+
+def save_model(obj: Any, path: str | os.PathLike) -> Path:
+    """Write ``obj`` (anything registered) to directory ``path``.
+
+    The two files are written into a fresh sibling directory which then replaces ``path``,
+    so an interrupted save leaves the previous model directory whole.
+    """
+    from safetensors.torch import save as st_save
+
+    import lstmkit
+
+    type_name = type(obj).__name__
+    if _REGISTRY.get(type_name) is not type(obj):
+        raise ConfigError(f"{type_name} is not a registered lstmkit model type (use @register)")
+    config, tensors, state = obj._saved_state()
+    blob = st_save({k: v.detach().cpu().contiguous().clone() for k, v in tensors.items()})
+    meta = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "type": type_name,
+        "config": config,
+        "state": state,
+        "weights_sha256": hashlib.sha256(blob).hexdigest(),
+        "lstmkit_version": lstmkit.__version__,
+        "torch_version": torch.__version__,
+    }
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        atomic_write_bytes(tmp / WEIGHTS, blob)
+        atomic_write_json(tmp / CONFIG, meta)
+        old = None
+        if path.exists():
+            old = path.with_name(f".{path.name}.old-{os.getpid()}")
+            os.replace(path, old)
+        os.replace(tmp, path)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+def read_model_dir(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """Read and verify a model directory; return (meta, tensors). Never unpickles."""
+    from safetensors.torch import load as st_load
+
+    path = Path(path)
+    if not path.is_dir():
+        raise ModelFileError(f"model path {str(path)!r} is not a directory with {WEIGHTS} and {CONFIG}")
+    cfg_file, w_file = path / CONFIG, path / WEIGHTS
+    for f in (cfg_file, w_file):
+        if not f.is_file():
+            raise ModelFileError(f"{str(f)!r} is missing: not a complete lstmkit model directory")
+    try:
+        meta = json.loads(cfg_file.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelFileError(f"{str(cfg_file)!r} is not valid JSON: {exc}") from None
+    if not isinstance(meta, dict):
+        raise ModelFileError(f"{str(cfg_file)!r} must hold a JSON object, got {type(meta).__name__}")
+    missing = [k for k in _REQUIRED_KEYS if k not in meta]
+    if missing:
+        raise ModelFileError(f"{str(cfg_file)!r} lacks required key(s) {missing}")
+    if meta["format"] != FORMAT:
+        raise ModelFileError(f"{str(cfg_file)!r}: format must be {FORMAT!r}, got {meta['format']!r}")
+    if meta["format_version"] != FORMAT_VERSION:
+        raise ModelFileError(
+            f"{str(cfg_file)!r}: format_version {meta['format_version']!r} is not supported "
+            f"(this lstmkit reads {FORMAT_VERSION})"
+        )
+    blob = w_file.read_bytes()
+    if hashlib.sha256(blob).hexdigest() != meta["weights_sha256"]:
+        raise ModelFileError(
+            f"{str(w_file)!r} does not match the checksum in config.json: the file is truncated, "
+            "tampered with, or from another save"
+        )
+    try:
+        tensors = st_load(blob)
+    except Exception as exc:  # safetensors raises its own error types
+        raise ModelFileError(f"{str(w_file)!r} is not a valid safetensors file: {exc}") from None
+    return meta, tensors
+
+
+def load_model(path: str | os.PathLike) -> Any:
+    """Rebuild the exact model saved at ``path`` (see :func:`save_model`)."""
+    import lstmkit.models  # noqa: F401  (registers every task model)
+
+    meta, tensors = read_model_dir(path)
+    type_name = meta["type"]
+    cls = _REGISTRY.get(type_name)
+    if cls is None:
+        raise ModelFileError(
+            f"unknown model type {type_name!r} in {str(Path(path) / CONFIG)!r}; "
+            f"known types: {sorted(_REGISTRY)}{suggest(str(type_name), _REGISTRY)}"
+        )
+    try:
+        return cls._from_saved(meta["config"], tensors, meta["state"])
+    except (ConfigError, TypeError, KeyError, ValueError) as exc:
+        if isinstance(exc, ModelFileError):
+            raise
+        raise ModelFileError(f"{str(Path(path) / CONFIG)!r} does not describe a valid {type_name}: {exc}") from None

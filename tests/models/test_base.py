@@ -1,0 +1,116 @@
+"""Model files: safetensors + JSON round-trip, and clear errors for damaged directories."""
+
+import dataclasses
+import json
+
+import pytest
+import torch
+from torch import nn
+
+import lstmkit
+from lstmkit.errors import ConfigError, ModelFileError
+from lstmkit.models.base import TaskModel, register
+
+
+@dataclasses.dataclass
+class TinyConfig:
+    in_features: int = 3  # input width
+    out_features: int = 2  # output width
+
+
+@register
+class TinyModel(TaskModel):
+    config_class = TinyConfig
+
+    def __init__(self, config: TinyConfig) -> None:
+        super().__init__(config)
+        self.linear = nn.Linear(config.in_features, config.out_features)
+
+    def forward(self, x):
+        return self.linear(x)
+
+    def loss(self, batch):
+        x, y = batch
+        return nn.functional.mse_loss(self(x), y)
+
+
+def _saved(tmp_path):
+    torch.manual_seed(0)
+    model = TinyModel(TinyConfig(4, 5))
+    path = model.save(tmp_path / "m")
+    return model, path
+
+
+def test_round_trip_exact(tmp_path):
+    model, path = _saved(tmp_path)
+    loaded = lstmkit.load(path)
+    assert isinstance(loaded, TinyModel)
+    assert loaded.config == model.config
+    x = torch.randn(7, 4)
+    assert torch.equal(loaded(x), model(x))
+    meta = json.loads((path / "config.json").read_text())
+    assert meta["type"] == "TinyModel" and meta["torch_version"] == torch.__version__
+
+
+def test_overwrite_keeps_directory_whole(tmp_path):
+    model, path = _saved(tmp_path)
+    with torch.no_grad():
+        model.linear.weight.add_(1.0)
+    model.save(path)
+    assert torch.equal(lstmkit.load(path).linear.weight, model.linear.weight)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
+
+
+def test_truncated_weights(tmp_path):
+    _, path = _saved(tmp_path)
+    w = path / "model.safetensors"
+    w.write_bytes(w.read_bytes()[:-10])
+    with pytest.raises(ModelFileError, match="truncated, tampered"):
+        lstmkit.load(path)
+
+
+def test_tampered_weights_with_matching_checksum_still_checked(tmp_path):
+    _, path = _saved(tmp_path)
+    w = path / "model.safetensors"
+    blob = b"not a safetensors file at all"
+    w.write_bytes(blob)
+    meta = json.loads((path / "config.json").read_text())
+    import hashlib
+
+    meta["weights_sha256"] = hashlib.sha256(blob).hexdigest()
+    (path / "config.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelFileError, match="not a valid safetensors"):
+        lstmkit.load(path)
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda m: m.pop("type"), "lacks required key"),
+        (lambda m: m.update(type="LSTMBanana"), "unknown model type 'LSTMBanana'"),
+        (lambda m: m["config"].update(in_feature=4), "unknown key 'in_feature' \\(did you mean 'in_features'\\?\\)"),
+        (lambda m: m["config"].update(in_features=9), "tensor 'linear.weight' has shape"),
+        (lambda m: m.update(format_version=99), "format_version 99 is not supported"),
+    ],
+)
+def test_bad_config(tmp_path, edit, message):
+    _, path = _saved(tmp_path)
+    meta = json.loads((path / "config.json").read_text())
+    edit(meta)
+    (path / "config.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelFileError, match=message):
+        lstmkit.load(path)
+
+
+def test_not_json_and_missing_dir(tmp_path):
+    _, path = _saved(tmp_path)
+    (path / "config.json").write_text("{oops")
+    with pytest.raises(ModelFileError, match="not valid JSON"):
+        lstmkit.load(path)
+    with pytest.raises(ModelFileError, match="not a directory"):
+        lstmkit.load(tmp_path / "nowhere")
+
+
+def test_unknown_config_key_from_config():
+    with pytest.raises(ConfigError, match="did you mean 'out_features'"):
+        TinyModel.from_config({"in_features": 2, "out_feature": 3})
