@@ -10,7 +10,7 @@ from torch.nn.utils.rnn import pack_sequence
 import lstmkit.nn as lnn
 from lstmkit.nn.kernels import force_path
 
-CASES = [("lstm", s) for s in range(18)] + [("gru", s) for s in range(100, 106)] + [("rnn", s) for s in range(200, 206)]
+CASES = [("lstm", s) for s in range(40)] + [("gru", s) for s in range(100, 110)] + [("rnn", s) for s in range(200, 210)]
 
 
 def _check_against_torch(kind: str, seed: int, path: str) -> None:
