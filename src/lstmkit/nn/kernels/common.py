@@ -107,20 +107,34 @@ def lstm_gates_from_outputs(
     autograd on, gradients reach the weights and the input through ``y`` as well.
     Returns (i, f, o, g, c), each (T, B, H), zero past each sequence's end.
     """
-    T, B = x.shape[0], x.shape[1]
-    h_prev = torch.cat([h0.unsqueeze(0), y[:-1]], dim=0)  # (T, B, R)
-    pre = torch.matmul(x, w.w_ih.t()) + torch.matmul(h_prev, w.w_hh.t())  # (T, B, 4H)
-    if w.b_ih is not None:
-        pre = pre + (w.b_ih + w.b_hh)
-    i, f, g, o = pre.chunk(4, dim=-1)  # each (T, B, H)
-    i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
+    T, B, H = x.shape[0], x.shape[1], w.w_hh.shape[0] // 4
+    h_prev = torch.cat([h0.unsqueeze(0), y[:-1]], dim=0)  # (T, B, R): h_{t-1} for every t
+    bias = None if w.b_ih is None else w.b_ih + w.b_hh  # (4H,)
+    grad = torch.is_grad_enabled() and any(
+        t is not None and t.requires_grad for t in (x, y, h0, c0, *w)
+    )
+    pre = torch.nn.functional.linear(x, w.w_ih, bias)  # (T, B, 4H): input projection, all steps at once
+    if grad:
+        pre = pre + torch.nn.functional.linear(h_prev, w.w_hh)  # (T, B, 4H)
+        i, f, g, o = pre.chunk(4, dim=-1)  # each (T, B, H)
+        i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
+    else:  # in place: one GEMM into the same buffer, activations without copies
+        pre.view(T * B, 4 * H).addmm_(h_prev.reshape(T * B, -1), w.w_hh.t())
+        pre[..., : 2 * H].sigmoid_()
+        pre[..., 2 * H : 3 * H].tanh_()
+        pre[..., 3 * H :].sigmoid_()
+        i, f, g, o = pre.chunk(4, dim=-1)  # each (T, B, H), views
     ig = i * g  # (T, B, H)
-    cells = []
-    c = c0
-    for t in range(T):
-        c = f[t] * c + ig[t]  # (B, H)
-        cells.append(c)
-    c_seq = torch.stack(cells, 0)  # (T, B, H)
+    if grad:
+        cells, c = [], c0
+        for t in range(T):
+            c = f[t] * c + ig[t]  # (B, H)
+            cells.append(c)
+        c_seq = torch.stack(cells, 0)  # (T, B, H)
+    else:
+        c_seq, c = torch.empty_like(ig), c0
+        for t in range(T):
+            c = torch.addcmul(ig[t], f[t], c, out=c_seq[t])  # c_t = f_t * c_{t-1} + i_t * g_t
     mask = valid_mask(lengths, T, B, x.device)
     if mask is not None:
         i, f, o, g, c_seq = (v.masked_fill(~mask, 0.0) for v in (i, f, o, g, c_seq))
