@@ -56,9 +56,11 @@ def test_packed_sequence_in_and_out(kind, path):
     ours = {"lstm": lnn.LSTM, "gru": lnn.GRU, "rnn": lnn.RNN}[kind].from_torch(ref)
     seqs = [torch.randn(n, 3) for n in (2, 5, 3, 5)]
     packed = pack_sequence(seqs, enforce_sorted=False)
-    out_e, hid_e = ref(packed)
+    h0 = torch.randn(4, 4, 4)  # (L*D, B, H) in the caller's batch order, as torch expects
+    state = (h0, torch.randn(4, 4, 4)) if kind == "lstm" else h0
+    out_e, hid_e = ref(packed, state)
     with force_path(path):
-        out_g, hid_g = ours(packed)
+        out_g, hid_g = ours(packed, state)
     assert isinstance(out_g, torch.nn.utils.rnn.PackedSequence)
     torch.testing.assert_close(out_g.data, out_e.data, atol=1e-5, rtol=1e-5)
     assert torch.equal(out_g.batch_sizes, out_e.batch_sizes)
