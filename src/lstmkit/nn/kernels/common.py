@@ -2,7 +2,7 @@
 
 Every path runs ONE layer and ONE direction with the same signature::
 
-    run_layer(x, weights, h0, c0, *, mode, lengths, reverse, return_gates) -> LayerOutput
+    run_layer(x, weights, h0, c0, *, mode, lengths, reverse, return_gates, **extras) -> LayerOutput
 
     x        (T, B, F)  layer input, time-major, contiguous or not
     weights  LayerWeights of this layer and direction (torch's parameter tensors, as is)
@@ -13,7 +13,12 @@ Every path runs ONE layer and ONE direction with the same signature::
              1 <= lengths[b] <= T
     reverse  False: t = 0 .. len_b-1; True: each sequence runs from its own last valid
              step len_b-1 back to 0 (the reverse direction of a bidirectional layer)
-    return_gates  LSTM modes only: also return the five (T, B, H) gate tensors
+    return_gates  LSTM modes only: also return the five (T, B, H) gate tensors; when
+             autograd is recording, they must carry gradients (a path whose gates are
+             detached should return False from ``supports`` for
+             ``request.return_gates and request.needs_grad``)
+    **extras a variant layer may pass more keyword arguments (``_layer_extras``); a path
+             that does not know them is never selected for that variant's mode
 
 The returned ``LayerOutput.output`` is indexed by real time (also for ``reverse``) and
 is zero at t >= len_b; ``h_n``/``c_n`` are the states after each sequence's last
@@ -35,6 +40,7 @@ __all__ = [
     "LayerWeights",
     "LayerOutput",
     "LSTM_MODES",
+    "is_lstm_mode",
     "GATE_COUNT",
     "reverse_padded",
     "valid_mask",
@@ -44,6 +50,11 @@ __all__ = [
 # Modes torch's own kernels know; number of gate blocks stacked in weight_ih / weight_hh.
 GATE_COUNT = {"lstm": 4, "gru": 3, "rnn_tanh": 1, "rnn_relu": 1}
 LSTM_MODES = frozenset({"lstm"})
+
+
+def is_lstm_mode(mode: str) -> bool:
+    """LSTM and its variants ("lstm_<variant>"): state (h, c), 4 gate blocks i f g o."""
+    return mode == "lstm" or mode.startswith("lstm_")
 
 
 class LayerWeights(NamedTuple):
