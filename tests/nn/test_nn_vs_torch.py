@@ -59,13 +59,14 @@ def test_random_configs_cover_every_axis():
 
 
 @pytest.mark.parametrize("path", PATHS)
-@pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
-def test_packed_sequence_in_and_out(kind, path):
+@pytest.mark.parametrize("kind,sizes", [("lstm", (2, 5, 3, 5)), ("gru", (2, 5, 3, 5)), ("rnn", (2, 5, 3, 5)),
+                                        ("lstm", (4, 4, 4, 4))])
+def test_packed_sequence_in_and_out(kind, sizes, path):
     torch.manual_seed(3)
     cls = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[kind]
     ref = cls(3, 4, num_layers=2, bidirectional=True)
     ours = {"lstm": lnn.LSTM, "gru": lnn.GRU, "rnn": lnn.RNN}[kind].from_torch(ref)
-    seqs = [torch.randn(n, 3) for n in (2, 5, 3, 5)]
+    seqs = [torch.randn(n, 3) for n in sizes]
     packed = pack_sequence(seqs, enforce_sorted=False)
     h0 = torch.randn(4, 4, 4)  # (L*D, B, H) in the caller's batch order, as torch expects
     state = (h0, torch.randn(4, 4, 4)) if kind == "lstm" else h0

@@ -264,9 +264,8 @@ class _RNNBase(nn.Module):
         if packed:
             order = input.sorted_indices
             out_sorted = output if order is None else output.index_select(1, order.to(output.device))
-            lens_sorted = lengths if order is None else lengths[order.cpu()]
-            if lens_sorted is None:  # every sequence full length
-                lens_sorted = torch.full((B,), T, dtype=torch.int64)
+            lens = torch.full((B,), T, dtype=torch.int64) if lengths is None else lengths  # (B,)
+            lens_sorted = lens if order is None else lens[order.cpu()]
             data = pack_padded_sequence(out_sorted, lens_sorted, enforce_sorted=True).data
             output = PackedSequence(data, input.batch_sizes, input.sorted_indices, input.unsorted_indices)
         elif not batched:
