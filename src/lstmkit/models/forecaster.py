@@ -208,62 +208,17 @@ class ForecasterCore(TaskModel):
 
 
 def _default_trainer_config(seed: int) -> Any:
-    try:
-        from lstmkit.train import TrainerConfig
-    except ImportError:  # TEMPORARY until issue-4-train is merged
-        return _TmpConfig(seed=seed)
-    return TrainerConfig(max_epochs=300, batch_size=16, lr=3e-3, patience=30, seed=seed, quiet=True)
+    from lstmkit.train import TrainerConfig
 
-
-@dataclass
-class _TmpConfig:  # TEMPORARY stand-in for TrainerConfig until issue-4-train is merged
-    max_epochs: int = 300
-    batch_size: int = 16
-    lr: float = 3e-3
-    patience: int | None = 30
-    seed: int = 0
+    return TrainerConfig(max_epochs=300, batch_size=16, lr=3e-3, patience=30, seed=seed, quiet=True, device="cpu")
 
 
 def _train(core: ForecasterCore, train: WindowDataset, val: WindowDataset | None, config: Any) -> list[dict]:
-    try:
-        from lstmkit.train import Trainer
-    except ImportError:  # TEMPORARY until issue-4-train is merged
-        return _tmp_fit(core, train, val, config)
-    trainer = Trainer(config)
-    history = trainer.fit(core, train, val)
+    from lstmkit.train import Trainer
+
+    history = Trainer(config).fit(core, train, val)
     core.cpu()
-    return list(history if history is not None else trainer.history)
-
-
-def _tmp_fit(core, train, val, cfg):  # TEMPORARY
-    opt = torch.optim.Adam(core.parameters(), lr=cfg.lr)
-    g = torch.Generator().manual_seed(cfg.seed)
-    best, best_state, bad, hist = float("inf"), None, 0, []
-    for ep in range(cfg.max_epochs):
-        core.train()
-        perm = torch.randperm(len(train), generator=g).numpy()
-        for i in range(0, len(perm), cfg.batch_size):
-            loss = core.loss(train.__getitems__(perm[i : i + cfg.batch_size]))
-            opt.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(core.parameters(), 1.0)
-            opt.step()
-        rec = {"epoch": ep, "train_loss": float(loss)}
-        if val is not None and len(val):
-            core.eval()
-            vl = core.metrics(val.__getitems__(np.arange(len(val))))["loss"]
-            rec["val_loss"] = vl
-            if vl < best:
-                best, best_state, bad = vl, {k: v.clone() for k, v in core.state_dict().items()}, 0
-            else:
-                bad += 1
-                if cfg.patience is not None and bad > cfg.patience:
-                    hist.append(rec)
-                    break
-        hist.append(rec)
-    if best_state is not None:
-        core.load_state_dict(best_state)
-    return hist
+    return list(history)
 
 
 def _config_to_dict(cfg: Any) -> dict[str, Any] | None:
