@@ -33,7 +33,10 @@ def _root(
 
 def _register() -> None:
     # One import + add_typer per command group; each module defines `app`.
-    pass
+    from lstmkit.cli import datasets, forecast
+
+    app.add_typer(datasets.app, name="datasets")
+    app.add_typer(forecast.app, name="forecast")
 
 
 def main(argv: list[str] | None = None) -> int:
