@@ -37,10 +37,7 @@ from lstmkit.data.windows import WindowDataset
 from lstmkit.errors import ConfigError, DataError, NotFittedError, suggest
 from lstmkit.models.base import TaskModel, config_from_dict, register
 
-try:  # the project's engine (issue 2); same constructor/forward API as torch.nn.LSTM
-    from lstmkit.nn import LSTM
-except ImportError:  # pragma: no cover - before lstmkit.nn lands
-    from torch.nn import LSTM
+from lstmkit.nn import LSTM
 
 __all__ = ["ForecasterCoreConfig", "ForecasterCore", "LSTMForecaster"]
 
