@@ -1,7 +1,7 @@
 """``lstmkit forecast``: train, predict and backtest LSTM forecasters from the shell.
 
 With no ``--data`` the bundled airline series is used with its tuned settings (log
-transform, lookback 36, an ensemble of 3). Any LSTMForecaster parameter can be set with
+transform, lookback 24, an ensemble of 3). Any LSTMForecaster parameter can be set with
 ``--param key=value`` (unknown keys are rejected with a suggestion).
 """
 
@@ -18,7 +18,7 @@ from lstmkit.errors import ConfigError, DataError, suggest
 app = typer.Typer(help="Time-series forecasting: train, predict, backtest against classical baselines.",
                   no_args_is_help=True)
 
-_AIRLINE = {"transform": "log", "lookback": 36, "n_models": 3}
+_AIRLINE = {"transform": "log", "lookback": 24, "n_models": 3}
 
 DataOpt = typer.Option(None, "--data", help="CSV or Parquet file (default: the bundled airline series).")
 TimeOpt = typer.Option(None, "--time-col", help="Time column (default: the first column).")
