@@ -8,6 +8,7 @@ import torch
 
 from lstmkit.data import (
     MinMaxScaler,
+    WindowBatchSampler,
     RobustScaler,
     StandardScaler,
     WindowDataset,
@@ -88,3 +89,15 @@ def test_windows_many_series_ranges_and_covariates():
         ds.__getitems__([len(ds)])
     with pytest.raises(ConfigError, match="lookback must be a positive int"):
         WindowDataset([a], lookback=0, horizon=2)
+
+
+def test_batch_sampler_covers_every_window_once_per_pass_and_reshuffles():
+    s = np.arange(50, dtype=np.float32)
+    ds = WindowDataset([s], lookback=5, horizon=2)
+    sampler = WindowBatchSampler(len(ds), 8, seed=3)
+    first = np.concatenate(list(sampler))
+    second = np.concatenate(list(sampler))
+    assert sorted(first) == list(range(len(ds))) == sorted(second)
+    assert not np.array_equal(first, second) and len(sampler) == 6
+    ys = torch.cat([b["y"] for b in sampler.loader(ds)])
+    assert ys.shape == (len(ds), 2)

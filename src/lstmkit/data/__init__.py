@@ -10,7 +10,7 @@ from lstmkit.data.scalers import (
     scaler_from_dict,
 )
 from lstmkit.data.timeseries import SeriesSet, TimeSeries, check_min_length, future_index, read_series, read_table
-from lstmkit.data.windows import WindowDataset, collate_windows, materialize_windows
+from lstmkit.data.windows import WindowBatchSampler, WindowDataset, collate_windows, materialize_windows
 
 __all__ = [
     "TimeSeries",
@@ -27,6 +27,7 @@ __all__ = [
     "make_scaler",
     "scaler_from_dict",
     "WindowDataset",
+    "WindowBatchSampler",
     "collate_windows",
     "materialize_windows",
 ]

@@ -33,7 +33,7 @@ from torch import nn
 
 from lstmkit.data.scalers import make_scaler, scaler_from_dict
 from lstmkit.data.timeseries import SeriesSet, TimeSeries, check_min_length, future_index, read_series
-from lstmkit.data.windows import WindowDataset
+from lstmkit.data.windows import WindowBatchSampler, WindowDataset
 from lstmkit.errors import ConfigError, DataError, NotFittedError, suggest
 from lstmkit.models.base import TaskModel, config_from_dict, register
 
@@ -44,6 +44,7 @@ __all__ = ["ForecasterCoreConfig", "ForecasterCore", "LSTMForecaster"]
 DECODERS = ("direct", "autoregressive")
 LIKELIHOODS = ("gaussian", "quantile", "mse")
 TRANSFORMS = (None, "log", "log1p")
+_LIST_SAMPLER_LIMIT = 1_000_000  # windows above which training batches come from WindowBatchSampler
 
 
 @dataclass
@@ -447,7 +448,10 @@ class LSTMForecaster(BaseEstimator):
             cfg = dataclasses.replace(cfg, seed=seed) if hasattr(cfg, "seed") else cfg
             torch.manual_seed(seed)
             core = ForecasterCore(core_config)
-            histories.append(_train(core, train, val, cfg))
+            data_in = train
+            if len(train) > _LIST_SAMPLER_LIMIT:  # torch's samplers would hold a Python list of every index
+                data_in = WindowBatchSampler(len(train), cfg.batch_size, seed=seed).loader(train)
+            histories.append(_train(core, data_in, val, cfg))
             core.eval()
             models.append(core)
         self.models_ = models
