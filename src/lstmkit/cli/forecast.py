@@ -24,15 +24,18 @@ DataOpt = typer.Option(None, "--data", help="CSV or Parquet file (default: the b
 TimeOpt = typer.Option(None, "--time-col", help="Time column (default: the first column).")
 TargetOpt = typer.Option(None, "--target", help="Target column (default: the only other column).")
 IdOpt = typer.Option(None, "--id-col", help="Series id column for many series in long format.")
+DatasetOpt = typer.Option(None, "--dataset", help="A bundled series instead of --data (see `lstmkit datasets list`).")
 ParamOpt = typer.Option(None, "--param", "-p", help="LSTMForecaster parameter override key=value (repeatable).")
 
 
-def _load(data: Optional[Path], time_col, target, id_col) -> tuple[Any, dict[str, Any]]:
-    """(y, column kwargs) for the estimator; the airline series when no file is given."""
+def _load(data: Optional[Path], time_col, target, id_col, dataset: Optional[str] = None) -> tuple[Any, dict[str, Any]]:
+    """(y, column kwargs) for the estimator; a bundled dataset (airline by default) when no file is given."""
+    if data is not None and dataset is not None:
+        raise ConfigError("give --data or --dataset, not both")
     if data is None:
         from lstmkit.datasets import load
 
-        return load("airline"), {}
+        return load(dataset or "airline"), {}
     from lstmkit.data import read_table
 
     df = read_table(data)
@@ -75,6 +78,7 @@ def _trainer(epochs: Optional[int]) -> Any:
 def train_cmd(
     out: Path = typer.Option(..., "--out", help="Directory to write the model to."),
     data: Optional[Path] = DataOpt,
+    dataset: Optional[str] = DatasetOpt,
     time_col: Optional[str] = TimeOpt,
     target: Optional[str] = TargetOpt,
     id_col: Optional[str] = IdOpt,
@@ -89,8 +93,8 @@ def train_cmd(
     """
     from lstmkit.models.forecaster import LSTMForecaster
 
-    y, cols = _load(data, time_col, target, id_col)
-    params = _params(horizon, param, {} if data is not None else _AIRLINE)
+    y, cols = _load(data, time_col, target, id_col, dataset)
+    params = _params(horizon, param, _AIRLINE if data is None and dataset in (None, "airline") else {})
     est = LSTMForecaster(**params, **cols, nan_policy=nan_policy)
     if epochs is not None:
         est.set_params(trainer=_trainer(epochs))
@@ -129,6 +133,7 @@ def predict_cmd(
 @app.command("backtest")
 def backtest_cmd(
     data: Optional[Path] = DataOpt,
+    dataset: Optional[str] = DatasetOpt,
     time_col: Optional[str] = TimeOpt,
     target: Optional[str] = TargetOpt,
     horizon: int = typer.Option(12, "--horizon", help="Steps forecast from each origin."),
@@ -145,7 +150,8 @@ def backtest_cmd(
 ) -> None:
     """Hold out the end of one series and compare the LSTM with classical baselines.
 
-    Example: lstmkit forecast backtest --horizon 24 --plot out/airline.png
+    Examples: lstmkit forecast backtest --horizon 24 --plot out/airline.png
+              lstmkit forecast backtest --dataset sunspots --horizon 20 --baselines naive,ar --season-length 11 -p lookback=60
     """
     import pandas as pd
     from rich.console import Console
@@ -160,21 +166,21 @@ def backtest_cmd(
     if bad:
         raise ConfigError("--baselines: " + "; ".join(f"unknown {b!r}{suggest(b, BASELINES)}" for b in bad)
                           + f"; choose from {sorted(BASELINES)}")
-    y, cols = _load(data, time_col, target, None)
+    y, cols = _load(data, time_col, target, None, dataset)
     if data is not None:
         ss = read_series(y, time_col=time_col, target=target)
         if len(ss) != 1:
             raise DataError("backtest takes one series; use --time-col/--target to pick it")
         s = ss.series[0]
         y = pd.Series(s.target, index=s.index, name=ss.target_name)
-    params = _params(horizon, param, {} if data is not None else _AIRLINE)
+    params = _params(horizon, param, _AIRLINE if data is None and dataset in (None, "airline") else {})
     est = LSTMForecaster(**params)
     if epochs is not None:
         est.set_params(trainer=_trainer(epochs))
     result = backtest(est, y, horizon=horizon, n_origins=origins, stride=stride, refit=refit, baselines=names,
                       season_length=season_length)
-    what = "airline passengers" if data is None else str(data)
-    Console().print(result.table(f"{what}: last {horizon * origins if stride is None else ''} points held out, "
+    what = str(data) if data is not None else ("airline passengers" if dataset in (None, "airline") else dataset)
+    Console().print(result.table(f"{what}: last {horizon + (origins - 1) * (stride or horizon)} points held out, "
                                  f"{origins} origin(s), horizon {horizon}"))
     if csv is not None:
         from lstmkit.utils.io import atomic_write
