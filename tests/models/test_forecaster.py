@@ -160,3 +160,24 @@ def test_predict_from_new_history_uses_fitted_scaler():
     pd.testing.assert_frame_equal(a, b)
     c = f.predict(y=y.iloc[:-6])
     assert c.index.equals(y.index[-6:])
+
+
+def test_long_format_with_known_future_covariates():
+    t = pd.date_range("2020-01-06", periods=40, freq="W-MON")
+    rows = []
+    for sid, scale in (("a", 1.0), ("b", 50.0)):
+        promo = (np.arange(40) % 4 == 0).astype(float)
+        rows.append(pd.DataFrame({"id": sid, "week": t, "sales": scale * (5 + 2 * promo), "promo": promo}))
+    df = pd.concat(rows, ignore_index=True)
+    train = df[df["week"] < t[34]]
+    f = LSTMForecaster(horizon=6, lookback=8, hidden_size=8, time_col="week", target_col="sales", id_col="id",
+                       trainer=dataclasses.replace(FAST, max_epochs=60)).fit(train)
+    future = df[df["week"] >= t[34]].drop(columns="sales")
+    p = f.predict(X_future=future)
+    assert p.index.names == ["id", "week"] and len(p) == 12
+    for sid, scale in (("a", 1.0), ("b", 50.0)):
+        got = p.loc[sid, "mean"].to_numpy()
+        want = df[(df["id"] == sid) & (df["week"] >= t[34])]["sales"].to_numpy()
+        assert np.mean(np.abs(got - want)) / scale < 0.5  # the promo weeks (+2) come from X_future
+    with pytest.raises(DataError, match="X_future must cover the 6 steps"):
+        f.predict(X_future=future.iloc[:3])
