@@ -43,6 +43,10 @@ def test_init_stores_params_and_clone_get_set_params():
     assert g.hidden_size == 16 and f.hidden_size == 8
     with pytest.raises(ValueError):
         f.set_params(hiden_size=3)
+    g.set_params(trainer__lr=5e-4, trainer__max_epochs=7)  # nested trainer fields (grid search)
+    assert g.trainer.lr == 5e-4 and g.trainer.max_epochs == 7 and f.trainer.lr == FAST.lr
+    with pytest.raises(ConfigError, match=r"unknown trainer field 'l_r'"):
+        g.set_params(trainer__l_r=1.0)
     with pytest.raises(NotFittedError):
         f.predict()
 

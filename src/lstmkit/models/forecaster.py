@@ -321,6 +321,19 @@ class LSTMForecaster(BaseEstimator):
         self.random_state = random_state
 
     # --- parameters ---------------------------------------------------------------------
+    def set_params(self, **params: Any) -> "LSTMForecaster":
+        """scikit-learn ``set_params``, plus nested trainer fields: ``trainer__lr=1e-3``."""
+        nested = {k.split("__", 1)[1]: params.pop(k) for k in list(params) if k.startswith("trainer__")}
+        super().set_params(**params)
+        if nested:
+            base = self.trainer if self.trainer is not None else _default_trainer_config(int(self.random_state))
+            names = {f.name for f in dataclasses.fields(base)}
+            bad = [f"unknown trainer field {k!r}{suggest(k, names)}" for k in nested if k not in names]
+            if bad:
+                raise ConfigError("; ".join(bad))
+            self.trainer = dataclasses.replace(base, **nested)
+        return self
+
     def _lookback(self) -> int:
         return int(self.lookback) if self.lookback is not None else max(3 * int(self.horizon), 24)
 
