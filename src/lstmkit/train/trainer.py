@@ -58,7 +58,8 @@ class _ResumableSampler(Sampler):
         self.base.set_epoch(epoch)
 
     def __iter__(self):
-        return itertools.islice(iter(self.base), self.start, None)
+        start, self.start = self.start, 0  # a skip applies to one pass only
+        return itertools.islice(iter(self.base), start, None)
 
     def __len__(self) -> int:
         return len(self.base) - self.start
@@ -349,7 +350,6 @@ class Trainer:
                 sampler.start = skip * cfg.batch_size
                 self._loader_gen.manual_seed(self._sampler_seed + self.epoch)
                 it = iter(loader)
-                sampler.start = 0
             else:
                 it = itertools.islice(iter(loader), skip, None)
             if pending_rng is not None:
