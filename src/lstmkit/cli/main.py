@@ -33,7 +33,9 @@ def _root(
 
 def _register() -> None:
     # One import + add_typer per command group; each module defines `app`.
-    pass
+    from lstmkit.cli import experiment
+
+    app.add_typer(experiment.app, name="experiment")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -149,6 +149,10 @@ class Trainer:
     def checkpoint_dir(self) -> Path | None:
         return None if self.config.run_dir is None else Path(self.config.run_dir) / "checkpoints"
 
+    def request_stop(self, reason: str) -> None:
+        """Ask the loop to stop after the current step (callbacks use this)."""
+        self.stop_reason = reason
+
     def resume(self, model: nn.Module, train: Any, val: Any = None) -> list[dict[str, Any]]:
         """Continue the run in ``run_dir`` from its latest checkpoint (same as ``fit(..., resume=True)``)."""
         return self.fit(model, train, val, resume=True)
@@ -344,6 +348,8 @@ class Trainer:
                 loader.sampler.set_epoch(self.epoch)
             elif hasattr(loader, "set_epoch"):
                 loader.set_epoch(self.epoch)
+            if hasattr(getattr(loader, "dataset", None), "set_epoch"):
+                loader.dataset.set_epoch(self.epoch)  # datasets that vary per epoch (seeded, resumable)
             skip = self._batches_done
             sampler = getattr(loader, "sampler", None)
             if isinstance(sampler, _ResumableSampler):
@@ -402,7 +408,9 @@ class Trainer:
                 self.progress.step(epoch=self.epoch + 1, step=self.global_step, loss=value, rate=rate)
                 for cb in self.callbacks:
                     cb.on_step_end(self, model, value)
-                if cfg.max_steps is not None and self.global_step >= cfg.max_steps:
+                if self.stop_reason is not None:
+                    stop = True
+                elif cfg.max_steps is not None and self.global_step >= cfg.max_steps:
                     self.stop_reason, stop = f"max_steps={cfg.max_steps} reached", True
                 elif deadline is not None and self._any(time.perf_counter() >= deadline):
                     self.stop_reason, stop = f"max_minutes={cfg.max_minutes} reached", True

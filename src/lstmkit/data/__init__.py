@@ -1,0 +1,1 @@
+"""Data: readers, validation, scalers, windows, tokenizers, bundled and synthetic datasets."""
