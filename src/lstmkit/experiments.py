@@ -63,6 +63,7 @@ def run_experiment(
     length: int = 100,
     *,
     hidden_size: int = 64,
+    forget_bias: float = 1.0,
     batch_size: int = 64,
     lr: float = 3e-3,
     max_steps: int = 20000,
@@ -84,12 +85,12 @@ def run_experiment(
     if num_threads is not None:
         torch.set_num_threads(num_threads)
     try:
-        return _run(problem, cells, length, hidden_size, batch_size, lr, max_steps, max_minutes, steps_per_epoch, seed, n_val, n_test, quiet, run_dir)
+        return _run(problem, cells, length, hidden_size, forget_bias, batch_size, lr, max_steps, max_minutes, steps_per_epoch, seed, n_val, n_test, quiet, run_dir)
     finally:
         torch.set_num_threads(threads)
 
 
-def _run(problem, cells, length, hidden_size, batch_size, lr, max_steps, max_minutes, steps_per_epoch, seed, n_val, n_test, quiet, run_dir):
+def _run(problem, cells, length, hidden_size, forget_bias, batch_size, lr, max_steps, max_minutes, steps_per_epoch, seed, n_val, n_test, quiet, run_dir):
     if problem not in PROBLEMS:
         raise ConfigError(f"problem must be one of {sorted(PROBLEMS)}, got {problem!r}{suggest(problem, PROBLEMS)}")
     bad = [c for c in cells if c not in CELLS]
@@ -110,6 +111,7 @@ def _run(problem, cells, length, hidden_size, batch_size, lr, max_steps, max_min
                 input_size=train.input_size,
                 output_size=spec["outputs"],
                 hidden_size=hidden_size,
+                forget_bias=forget_bias,
                 cell=cell,
                 task=spec["task"],
             )

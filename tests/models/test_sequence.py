@@ -1,0 +1,51 @@
+"""LSTMSequenceModel: shapes, config and file round-trips, learns a tiny batch, clear errors."""
+
+import pytest
+import torch
+
+import lstmkit
+from lstmkit.errors import ConfigError
+from lstmkit.models.sequence import LSTMSequenceModel, LSTMSequenceModelConfig
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny models: threads only add spin-wait on a busy box
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_shapes_round_trips_and_overfit(tmp_path, cell):
+    torch.manual_seed(0)
+    cfg = LSTMSequenceModelConfig(input_size=3, output_size=4, hidden_size=16, cell=cell, task="classification")
+    model = LSTMSequenceModel(cfg)
+    x, y = torch.randn(8, 5, 3), torch.randint(0, 4, (8,))
+    assert model(x).shape == (8, 4)
+    assert LSTMSequenceModel.from_config(model.get_config()).config == cfg
+    loaded = lstmkit.load(model.save(tmp_path / "m"))
+    assert torch.equal(loaded(x), model(x))
+    opt = torch.optim.Adam(model.parameters(), lr=0.05)
+    for _ in range(60):
+        opt.zero_grad()
+        model.loss((x, y)).backward()
+        opt.step()
+    assert model.metrics((x, y))["error"] == 0.0
+
+
+def test_forget_bias_and_regression_metrics():
+    torch.manual_seed(0)
+    model = LSTMSequenceModel(LSTMSequenceModelConfig(input_size=2, hidden_size=4, forget_bias=3.0))
+    names = dict(model.rnn.named_parameters())
+    b = names["bias_ih_l0"] + names["bias_hh_l0"]
+    assert torch.allclose(b[4:8], torch.full((4,), 3.0))  # gate order i, f, g, o
+    m = model.metrics((torch.randn(5, 7, 2), torch.rand(5)))
+    assert set(m) == {"loss", "mae", "wrong"}
+
+
+def test_config_errors():
+    with pytest.raises(ConfigError, match=r"cell must be one of \['lstm', 'gru', 'rnn'\], got 'lstn' \(did you mean 'lstm'\?\)"):
+        LSTMSequenceModelConfig(cell="lstn")
+    with pytest.raises(ConfigError, match="hidden_size must be a positive int, got 0"):
+        LSTMSequenceModelConfig(hidden_size=0)
