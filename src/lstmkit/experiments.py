@@ -11,6 +11,13 @@ separate held-out set:
   scores about 0.167.
 * temporal-order: classification error rate; solved when < 0.01 (the paper demands every
   test sequence right within 0.3 on each output; this is the 99% relaxation).
+
+The LSTM of 1997 had no forget gate (its memory cell is a constant error carousel, f = 1).
+The experiments therefore start the forget gate nearly open, ``forget_bias=5``
+(sigmoid(5) = 0.993, so a memory survives ~100 steps at init). With the usual 1.0
+(f = 0.73 at init) the memory of the first marker decays as 0.73^100 before training
+starts: measured here, the LSTM then sat on the 0.16 MAE plateau for 2,250+ steps at
+T = 100, versus solving in ~1,000 steps with 5.0.
 """
 
 from __future__ import annotations
@@ -49,8 +56,10 @@ class ExperimentResult:
 
 
 class _StopWhenSolved(Callback):
+    """Stop once the validation metric is safely (25%) below the criterion."""
+
     def __init__(self, metric: str, threshold: float) -> None:
-        self.key, self.threshold = f"val_{metric}", threshold
+        self.key, self.threshold = f"val_{metric}", 0.75 * threshold
 
     def on_epoch_end(self, trainer: Trainer, model: Any, row: dict[str, Any]) -> None:
         if row.get(self.key, float("inf")) < self.threshold:
@@ -63,7 +72,7 @@ def run_experiment(
     length: int = 100,
     *,
     hidden_size: int = 64,
-    forget_bias: float = 1.0,
+    forget_bias: float = 5.0,
     batch_size: int = 64,
     lr: float = 3e-3,
     max_steps: int = 20000,

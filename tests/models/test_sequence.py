@@ -49,3 +49,37 @@ def test_config_errors():
         LSTMSequenceModelConfig(cell="lstn")
     with pytest.raises(ConfigError, match="hidden_size must be a positive int, got 0"):
         LSTMSequenceModelConfig(hidden_size=0)
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda m: m["config"].pop("hidden_size"), r"tensor 'rnn.weight_ih_l0' has shape \(32, 2\), expected \(256, 2\)"),
+        (lambda m: m["config"].update(cell="lstn"), r"does not describe a valid LSTMSequenceModel: .*did you mean 'lstm'"),
+        (lambda m: m["config"].update(hidden_sise=8), r"unknown key 'hidden_sise' \(did you mean 'hidden_size'\?\)"),
+        (lambda m: m.update(config=[1, 2]), r"does not describe a valid LSTMSequenceModel: config must be a mapping, got list"),
+        (lambda m: m.pop("weights_sha256"), r"lacks required key\(s\) \['weights_sha256'\]"),
+        (lambda m: m.update(type="LSTMSequenceModl"), r"unknown model type 'LSTMSequenceModl'.*did you mean 'LSTMSequenceModel'"),
+    ],
+)
+def test_bad_model_files_give_clear_errors(tmp_path, edit, message):
+    import json
+
+    from lstmkit.errors import ModelFileError
+
+    path = LSTMSequenceModel(LSTMSequenceModelConfig(hidden_size=8)).save(tmp_path / "m")
+    meta = json.loads((path / "config.json").read_text())
+    edit(meta)
+    (path / "config.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelFileError, match=message):
+        lstmkit.load(path)
+
+
+def test_truncated_weights_file(tmp_path):
+    from lstmkit.errors import ModelFileError
+
+    path = LSTMSequenceModel(LSTMSequenceModelConfig(hidden_size=8)).save(tmp_path / "m")
+    w = path / "model.safetensors"
+    w.write_bytes(w.read_bytes()[: len(w.read_bytes()) // 2])
+    with pytest.raises(ModelFileError, match="truncated, tampered"):
+        lstmkit.load(path)

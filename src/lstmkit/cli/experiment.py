@@ -14,6 +14,7 @@ _LENGTH = typer.Option(100, "--length", help="Minimal sequence length T (sequenc
 _MINUTES = typer.Option(10.0, "--max-minutes", help="Training-time budget per cell, in minutes.")
 _STEPS = typer.Option(20000, "--max-steps", help="Optimizer-step budget per cell.")
 _HIDDEN = typer.Option(64, "--hidden-size", help="Hidden units H.")
+_FORGET = typer.Option(5.0, "--forget-bias", help="LSTM forget-gate bias at init (5: nearly open, like the 1997 LSTM's f = 1).")
 _BATCH = typer.Option(64, "--batch-size", help="Sequences per step.")
 _LR = typer.Option(3e-3, "--lr", help="Adam learning rate.")
 _SEED = typer.Option(0, "--seed", help="Seed for data, initialisation and order.")
@@ -21,7 +22,7 @@ _VERBOSE = typer.Option(False, "--verbose", help="Show training progress.")
 _RUN_DIR = typer.Option(None, "--run-dir", help="Write metrics.csv, checkpoints and models here.")
 
 
-def _run(problem: str, cell, length, max_minutes, max_steps, hidden_size, batch_size, lr, seed, verbose, run_dir) -> None:
+def _run(problem: str, cell, length, max_minutes, max_steps, hidden_size, forget_bias, batch_size, lr, seed, verbose, run_dir) -> None:
     from rich.console import Console
 
     from lstmkit.experiments import format_table, run_experiment
@@ -31,6 +32,7 @@ def _run(problem: str, cell, length, max_minutes, max_steps, hidden_size, batch_
         list(cell),
         length,
         hidden_size=hidden_size,
+        forget_bias=forget_bias,
         batch_size=batch_size,
         lr=lr,
         max_steps=max_steps,
@@ -49,6 +51,7 @@ def adding(
     max_minutes: float = _MINUTES,
     max_steps: int = _STEPS,
     hidden_size: int = _HIDDEN,
+    forget_bias: float = _FORGET,
     batch_size: int = _BATCH,
     lr: float = _LR,
     seed: int = _SEED,
@@ -59,7 +62,7 @@ def adding(
 
     Example: lstmkit experiment adding --cell lstm --cell rnn --length 100
     """
-    _run("adding", cell, length, max_minutes, max_steps, hidden_size, batch_size, lr, seed, verbose, run_dir)
+    _run("adding", cell, length, max_minutes, max_steps, hidden_size, forget_bias, batch_size, lr, seed, verbose, run_dir)
 
 
 @app.command("temporal-order")
@@ -69,6 +72,7 @@ def temporal_order(
     max_minutes: float = _MINUTES,
     max_steps: int = _STEPS,
     hidden_size: int = _HIDDEN,
+    forget_bias: float = _FORGET,
     batch_size: int = _BATCH,
     lr: float = _LR,
     seed: int = _SEED,
@@ -79,4 +83,4 @@ def temporal_order(
 
     Example: lstmkit experiment temporal-order --cell lstm --cell gru --length 100
     """
-    _run("temporal-order", cell, length, max_minutes, max_steps, hidden_size, batch_size, lr, seed, verbose, run_dir)
+    _run("temporal-order", cell, length, max_minutes, max_steps, hidden_size, forget_bias, batch_size, lr, seed, verbose, run_dir)

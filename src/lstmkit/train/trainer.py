@@ -168,6 +168,7 @@ class Trainer:
         self.device = self._setup_device()
         if cfg.seed is not None:
             seed_everything(cfg.seed)
+        self._prev_deterministic = torch.are_deterministic_algorithms_enabled()
         if cfg.deterministic:
             torch.use_deterministic_algorithms(True, warn_only=True)
             torch.backends.cudnn.deterministic = True
@@ -214,6 +215,7 @@ class Trainer:
             self.progress.close()
             if self.tb is not None:
                 self.tb.close()
+            torch.use_deterministic_algorithms(self._prev_deterministic)
             if self._owns_pg:
                 import torch.distributed as dist
 
@@ -385,7 +387,10 @@ class Trainer:
                         else:
                             loss = model.loss(batch)
                     value = float(loss.detach())
-                    if not math.isfinite(value):
+                    bad = not math.isfinite(value)
+                    if self._ddp is not None:
+                        bad = self._any(bad)  # every rank must stop together, or the others hang
+                    if bad:
                         self._non_finite("loss", value)
                     (loss / cfg.accumulate if cfg.accumulate > 1 else loss).backward()
                 n = _batch_size(batch)
@@ -505,12 +510,15 @@ class Trainer:
         """Average ``model.metrics`` over ``data`` (Dataset, DataLoader or StreamLoader)."""
         if not hasattr(self, "device"):
             self.device = next(model.parameters()).device
-            self.model, self._ddp = model, None
-        return self._evaluate(self._loader(data, train=False) if isinstance(data, Dataset) else data)
+            self._ddp = None
+        if isinstance(data, Dataset) and not isinstance(data, torch.utils.data.IterableDataset):
+            data = DataLoader(data, batch_size=self.config.batch_size, collate_fn=getattr(data, "collate", None))
+        return self._evaluate(data, model)
 
     @torch.no_grad()
-    def _evaluate(self, loader: Any) -> dict[str, float]:
-        model, device = self.model, self.device
+    def _evaluate(self, loader: Any, model: nn.Module | None = None) -> dict[str, float]:
+        model = self.model if model is None else model
+        device = self.device
         was_training = model.training
         model.eval()
         sums: dict[str, tuple[float, int]] = {}
@@ -538,10 +546,10 @@ class Trainer:
 
     def _reduce(self, sums: dict[str, tuple[float, int]]) -> dict[str, float]:
         """Weighted means, averaged over all ranks under torch.distributed."""
-        keys = sorted(sums)
-        if self._ddp is not None and keys:
-            import torch.distributed as dist
+        import torch.distributed as dist
 
+        keys = sorted(sums)
+        if self._ddp is not None and keys and dist.is_initialized():
             t = torch.tensor([x for k in keys for x in sums[k]], dtype=torch.float64, device=self.device)
             dist.all_reduce(t)
             vals = t.tolist()
