@@ -14,6 +14,7 @@ from torch import nn
 
 from lstmkit.errors import ConfigError, suggest
 from lstmkit.models.base import TaskModel, register
+from lstmkit.nn import GRU, LSTM, RNN
 
 __all__ = ["LSTMSequenceModel", "LSTMSequenceModelConfig"]
 
@@ -49,22 +50,9 @@ class LSTMSequenceModelConfig:
 
 
 def _recurrent(config: LSTMSequenceModelConfig) -> nn.Module:
-    try:
-        from lstmkit.nn import GRU, LSTM, RNN  # the engine (issue 2)
-    except ImportError:  # until lstmkit.nn lands: torch's layers share its constructor/forward API
-        from torch.nn import GRU, LSTM, RNN
     kw: dict[str, Any] = dict(num_layers=config.num_layers, batch_first=True, dropout=config.dropout if config.num_layers > 1 else 0.0)
     if config.cell == "lstm":
-        try:
-            return LSTM(config.input_size, config.hidden_size, forget_bias=config.forget_bias, **kw)
-        except TypeError:  # torch.nn.LSTM: set the forget-gate bias by hand (gate order i, f, g, o)
-            core = LSTM(config.input_size, config.hidden_size, **kw)
-            h = config.hidden_size
-            with torch.no_grad():
-                for k in range(config.num_layers):
-                    getattr(core, f"bias_ih_l{k}")[h : 2 * h].fill_(config.forget_bias)
-                    getattr(core, f"bias_hh_l{k}")[h : 2 * h].zero_()
-            return core
+        return LSTM(config.input_size, config.hidden_size, forget_bias=config.forget_bias, **kw)
     cls = GRU if config.cell == "gru" else RNN
     return cls(config.input_size, config.hidden_size, **kw)
 
