@@ -102,6 +102,10 @@ def _batch_size(batch: Any) -> int:
     return 1
 
 
+# Settings that fix which samples each step sees: resuming with other values would not continue the run.
+_TRAJECTORY_KEYS = ("batch_size", "accumulate", "shuffle", "drop_last", "seed")
+
+
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
@@ -197,6 +201,8 @@ class Trainer:
         pending_rng = None
         if resume:
             pending_rng = self._restore()
+        elif self.checkpoint_dir is not None and self.is_main and self.checkpoint_dir.exists():
+            ckpt.clear_checkpoints(self.checkpoint_dir)  # a fresh fit starts the run over
         self.progress = Progress(quiet=cfg.quiet or not self.is_main, log_every=cfg.log_every)
         self.tb = None
         if cfg.run_dir is not None and self.is_main:
@@ -594,6 +600,19 @@ class Trainer:
         if path is None:
             return None
         tensors, state = ckpt.load_checkpoint(path)
+        saved = state.get("trainer_config", {})
+        changed = [
+            f"{k} (checkpoint {saved[k]!r}, now {getattr(self.config, k)!r})"
+            for k in _TRAJECTORY_KEYS
+            if k in saved and saved[k] != getattr(self.config, k)
+        ]
+        if changed or state.get("world_size", 1) != self.world_size:
+            if state.get("world_size", 1) != self.world_size:
+                changed.append(f"world_size (checkpoint {state.get('world_size', 1)}, now {self.world_size})")
+            raise ConfigError(
+                f"cannot resume {str(path)!r}: settings that fix the data order differ: " + "; ".join(changed)
+                + ". Resume with the same values, or start a fresh run (resume=False)."
+            )
         from lstmkit.models.base import _load_tensors
 
         _load_tensors(self.model, {k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
