@@ -1,1 +1,0 @@
-"""Data: readers, validation, scalers, windows, tokenizers, bundled and synthetic datasets."""
