@@ -2,6 +2,7 @@
 
 from lstmkit.models.base import TaskModel, load_model, register, save_model
 from lstmkit.models.forecaster import ForecasterCore, ForecasterCoreConfig, LSTMForecaster
+from lstmkit.models.sequence import LSTMSequenceModel, LSTMSequenceModelConfig
 
-__all__ = ["TaskModel", "register", "save_model", "load_model", "LSTMForecaster", "ForecasterCore",
-           "ForecasterCoreConfig"]
+__all__ = ["TaskModel", "register", "save_model", "load_model", "LSTMSequenceModel", "LSTMSequenceModelConfig",
+           "LSTMForecaster", "ForecasterCore", "ForecasterCoreConfig"]
