@@ -33,7 +33,11 @@ def _root(
 
 def _register() -> None:
     # One import + add_typer per command group; each module defines `app`.
-    pass
+    from lstmkit.cli import datasets, experiment, forecast
+
+    app.add_typer(datasets.app, name="datasets")
+    app.add_typer(experiment.app, name="experiment")
+    app.add_typer(forecast.app, name="forecast")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,5 +1,8 @@
 """Task models: one task per module, each registered for :func:`lstmkit.load`."""
 
 from lstmkit.models.base import TaskModel, load_model, register, save_model
+from lstmkit.models.forecaster import ForecasterCore, ForecasterCoreConfig, LSTMForecaster
+from lstmkit.models.sequence import LSTMSequenceModel, LSTMSequenceModelConfig
 
-__all__ = ["TaskModel", "register", "save_model", "load_model"]
+__all__ = ["TaskModel", "register", "save_model", "load_model", "LSTMSequenceModel", "LSTMSequenceModelConfig",
+           "LSTMForecaster", "ForecasterCore", "ForecasterCoreConfig"]
