@@ -22,7 +22,7 @@ import torch
 
 from lstmkit.errors import DataError, ShapeError
 
-__all__ = ["to_sequences", "pad_sequences", "SequenceDataset", "downsample"]
+__all__ = ["to_sequences", "pad_sequences", "SequenceDataset", "downsample", "patch"]
 
 
 def _check_finite(seqs: list[np.ndarray], name: str) -> None:
@@ -133,6 +133,24 @@ def downsample(seqs: list[np.ndarray], factor: int) -> list[np.ndarray]:
         padded = np.full((n * factor, F), np.nan, dtype=s.dtype)
         padded[:T] = s
         out.append(np.nanmean(padded.reshape(n, factor, F), axis=1).astype(s.dtype))  # (ceil(T/k), F)
+    return out
+
+
+def patch(seqs: list[np.ndarray], size: int) -> list[np.ndarray]:
+    """Stack non-overlapping frames of ``size`` steps into one step of size*F features.
+
+    (T, F) -> (ceil(T/size), size*F); the last frame is zero-padded. Unlike ``downsample``
+    nothing is averaged away; the LSTM takes size times fewer steps.
+    """
+    if size == 1:
+        return seqs
+    out = []
+    for s in seqs:
+        T, F = s.shape
+        n = -(-T // size)
+        padded = np.zeros((n * size, F), dtype=s.dtype)
+        padded[:T] = s
+        out.append(padded.reshape(n, size * F))  # (n, size*F), frame-major
     return out
 
 

@@ -29,7 +29,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from torch import nn
 
-from lstmkit.data.sequences import SequenceDataset, downsample, pad_sequences, to_sequences
+from lstmkit.data.sequences import SequenceDataset, downsample, pad_sequences, patch, to_sequences
 from lstmkit.errors import ConfigError, DataError, NotFittedError, ShapeError, suggest
 from lstmkit.models._fitting import (
     check_known_labels,
@@ -124,6 +124,9 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
     downsample:
         average non-overlapping windows of this many steps before the LSTM (long series:
         fewer recurrent steps, faster, smoother; 1 = off).
+    patch_size:
+        after normalising, stack non-overlapping frames of this many steps into one step
+        of patch_size*F features (long series: fewer steps, no information averaged away).
     class_weight:
         None, "balanced" (n / (C * count_c)) or a dict label -> weight.
     validation_fraction:
@@ -145,6 +148,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         dropout: float = 0.0,
         normalize: str = "global",
         downsample: int = 1,
+        patch_size: int = 1,
         class_weight: Any = None,
         validation_fraction: float = 0.0,
         trainer: Any = None,
@@ -159,6 +163,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         self.dropout = dropout
         self.normalize = normalize
         self.downsample = downsample
+        self.patch_size = patch_size
         self.class_weight = class_weight
         self.validation_fraction = validation_fraction
         self.trainer = trainer
@@ -170,8 +175,10 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         problems = []
         if self.normalize not in NORMALIZE:
             problems.append(f"normalize must be one of {list(NORMALIZE)}, got {self.normalize!r}{suggest(str(self.normalize), NORMALIZE)}")
-        if not (isinstance(self.downsample, int) and not isinstance(self.downsample, bool) and self.downsample >= 1):
-            problems.append(f"downsample must be an int >= 1, got {self.downsample!r}")
+        for name in ("downsample", "patch_size"):
+            v = getattr(self, name)
+            if not (isinstance(v, int) and not isinstance(v, bool) and v >= 1):
+                problems.append(f"{name} must be an int >= 1, got {v!r}")
         if not (isinstance(self.validation_fraction, (int, float)) and 0 <= self.validation_fraction < 1):
             problems.append(f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}")
         if problems:
@@ -179,7 +186,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
 
     def _sequences(self, X: Any, lengths: Any, fitting: bool) -> list[np.ndarray]:
         seqs, _ = to_sequences(X, lengths, id_column=self.id_column, time_column=self.time_column)
-        if not fitting:
+        if not fitting and hasattr(self, "n_features_in_"):
             F = seqs[0].shape[1]
             if F != self.n_features_in_:
                 raise ShapeError(f"X has {F} features per step, but the model was fitted with {self.n_features_in_}")
@@ -193,7 +200,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
             mean = np.asarray(self.scaler_["mean"], dtype=np.float32)
             std = np.asarray(self.scaler_["std"], dtype=np.float32)
             seqs = [((s - mean) / std).astype(np.float32) for s in seqs]
-        return seqs
+        return patch(seqs, self.patch_size)
 
     def _class_weights(self, codes: np.ndarray) -> list[float] | None:
         C = len(self.classes_)
@@ -220,7 +227,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
             if ids is not None and set(ids) <= set(y.index):
                 y = y.loc[ids].to_numpy()
         seqs = self._sequences(X, lengths, fitting=True)
-        self.n_features_in_ = int(seqs[0].shape[1])
+        self.n_features_in_ = int(seqs[0].shape[1]) // self.patch_size
         if len(np.asarray(y, dtype=object).reshape(-1)) != len(seqs):
             raise ShapeError(f"y has {len(np.asarray(y, dtype=object).reshape(-1))} labels, X has {len(seqs)} samples")
         self.classes_, codes = encode_labels(y)
@@ -231,7 +238,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         seed = tcfg.seed if tcfg.seed is not None else 0
         torch.manual_seed(seed)
         config = LSTMClassifierConfig(
-            input_size=self.n_features_in_,
+            input_size=self.n_features_in_ * self.patch_size,
             num_classes=len(self.classes_),
             hidden_size=self.hidden_size,
             num_layers=self.num_layers,
