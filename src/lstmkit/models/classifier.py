@@ -283,6 +283,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         return proba
 
     def predict(self, X: Any, lengths: Any = None) -> np.ndarray:
+        self._check_fitted()
         return self.classes_[self.predict_proba(X, lengths).argmax(1)]
 
     def score(self, X: Any, y: Any, sample_weight: Any = None, lengths: Any = None) -> float:
