@@ -1,0 +1,110 @@
+"""Crash-proof resume: SIGKILL mid-epoch (and mid-checkpoint), resume, same final weights."""
+
+import json
+import shutil
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+import lstmkit
+from lstmkit.errors import ModelFileError
+from lstmkit.train.checkpoint import latest_checkpoint, load_checkpoint
+
+import train_helpers
+
+SCRIPT = Path(__file__).with_name("resume_script.py")
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+
+def _script(*args):
+    env = dict(os.environ, PYTHONPATH=str(SRC) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    return subprocess.run([sys.executable, str(SCRIPT), *map(str, args)], env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def reference_run(tmp_path_factory):
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    run = tmp_path_factory.mktemp("ref") / "run"
+    try:
+        model, trainer = train_helpers.resume_run(run)
+    finally:
+        torch.set_num_threads(threads)
+    return model.state_dict(), trainer.history, run
+
+
+@pytest.fixture
+def reference(reference_run):
+    return reference_run[:2]
+
+
+@pytest.fixture
+def finished_run(reference_run, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(reference_run[2], run)
+    return run
+
+
+def _check_every_file_loadable(run: Path):
+    """Every non-hidden file under run_dir is whole: checkpoints, models, JSON, CSV."""
+    found = 0
+    for ckdir in sorted((run / "checkpoints").glob("step-*")):
+        load_checkpoint(ckdir)
+        if (ckdir / "model").exists():
+            lstmkit.load(ckdir / "model")
+        found += 1
+    assert found >= 1
+    assert latest_checkpoint(run / "checkpoints").is_dir()
+    for f in run.rglob("*.json"):
+        if not any(part.startswith(".") for part in f.relative_to(run).parts):
+            json.loads(f.read_text())
+    if (run / "model").exists():
+        lstmkit.load(run / "model")
+
+
+@pytest.mark.parametrize(
+    "how, n, last_good, epoch",
+    [("kill-after-step", 7, 6, 0), ("kill-in-checkpoint", 12, 9, 1)],  # 8 steps per epoch
+)
+def test_sigkill_then_resume_matches_uninterrupted(tmp_path, reference, how, n, last_good, epoch):
+    run = tmp_path / "run"
+    killed = _script(run, "fresh", how, n)
+    assert killed.returncode == -9, killed.stderr  # SIGKILL
+    _check_every_file_loadable(run)
+    _, state = load_checkpoint(latest_checkpoint(run / "checkpoints"))
+    assert state["global_step"] == last_good and state["epoch"] == epoch and state["batches_done"] > 0  # mid-epoch
+    if how == "kill-in-checkpoint":
+        assert state["global_step"] < n and any(p.name.startswith(".") for p in (run / "checkpoints").iterdir())
+    resumed = _script(run, "resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "done 24" in resumed.stdout
+    _check_every_file_loadable(run)
+    final = lstmkit.load(run / "model").state_dict()
+    ref_state, ref_history = reference
+    for k in ref_state:
+        torch.testing.assert_close(final[k], ref_state[k], rtol=1e-5, atol=1e-6)
+    history = json.loads(json.dumps(load_checkpoint(latest_checkpoint(run / "checkpoints"))[1]["history"]))
+    assert [round(r["val_loss"], 5) for r in history] == [round(r["val_loss"], 5) for r in ref_history]
+
+
+def test_resume_of_finished_run_is_a_no_op(finished_run, reference):
+    model2, trainer2 = train_helpers.resume_run(finished_run, resume=True)
+    assert trainer2.global_step == 24 and trainer2.history == reference[1]
+    for k, v in reference[0].items():
+        assert torch.equal(model2.state_dict()[k], v)
+
+
+def test_damaged_checkpoint_gives_clear_error(finished_run):
+    run = finished_run
+    ck = latest_checkpoint(run / "checkpoints")
+    f = ck / "state.safetensors"
+    f.write_bytes(f.read_bytes()[:-7])
+    with pytest.raises(ModelFileError, match="truncated or tampered"):
+        train_helpers.resume_run(run, resume=True)
+    (run / "checkpoints" / "latest.json").write_text('{"name": "step-99"}')
+    with pytest.raises(ModelFileError, match="points at 'step-99', which does not exist"):
+        train_helpers.resume_run(run, resume=True)

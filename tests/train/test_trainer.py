@@ -1,0 +1,161 @@
+"""Trainer behaviour: learning, early stopping, accumulation, clipping, errors, outputs."""
+
+import csv
+import math
+
+import pytest
+import torch
+from torch.utils.data import DataLoader
+
+import lstmkit
+from lstmkit.errors import ConfigError
+from lstmkit.train import Callback, NonFiniteLossError, Trainer, TrainerConfig
+
+from train_helpers import TinyRegConfig, TinyRegressor, regression_data
+
+
+def _model(seed=0):
+    torch.manual_seed(seed)
+    return TinyRegressor(TinyRegConfig())
+
+
+def test_fit_learns_and_returns_history():
+    model = _model()
+    train, val = regression_data(256, 0), regression_data(64, 1)
+    trainer = Trainer(TrainerConfig(max_epochs=15, batch_size=32, lr=1e-2))
+    history = trainer.fit(model, train, val)
+    assert history is trainer.history and len(history) == 15
+    assert [r["epoch"] for r in history] == list(range(1, 16))
+    assert history[-1]["val_loss"] < 0.5 * history[0]["val_loss"]
+    assert {"train_loss", "val_loss", "val_mae", "lr", "step"} <= set(history[-1])
+    assert history[-1]["step"] == 15 * 8
+
+
+def test_same_seed_same_weights_and_dataloader_input():
+    def run(data):
+        model = _model()
+        Trainer(TrainerConfig(max_epochs=2, batch_size=16, seed=3)).fit(model, data)
+        return torch.cat([p.flatten() for p in model.parameters()])
+
+    data = regression_data(64)
+    assert torch.equal(run(data), run(data))
+    # a DataLoader is used as given (no shuffle here), still trains
+    loader = DataLoader(data, batch_size=16)
+    model = _model()
+    h = Trainer(TrainerConfig(max_epochs=3, lr=1e-2)).fit(model, loader)
+    assert h[-1]["train_loss"] < h[0]["train_loss"]
+
+
+def test_early_stopping_restores_best_weights():
+    """Patience on val loss: training stops after `patience` bad epochs, best weights restored."""
+    model = _model()
+    train, val = regression_data(128, 0), regression_data(32, 1)
+    snapshots = {}
+
+    class Snap(Callback):
+        def on_epoch_end(self, trainer, model, row):
+            snapshots[row["epoch"]] = {k: v.clone() for k, v in model.state_dict().items()}
+
+    # lr so high that validation loss bounces around: improvement stops early
+    trainer = Trainer(TrainerConfig(max_epochs=40, batch_size=16, lr=0.3, optimizer="sgd", patience=2), callbacks=[Snap()])
+    history = trainer.fit(model, train, val)
+    best = min(history, key=lambda r: r["val_loss"])
+    assert len(history) < 40 and "early stopping" in trainer.stop_reason
+    assert history[-1]["epoch"] == best["epoch"] + 3  # patience 2: stopped on the 3rd bad epoch
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, snapshots[best["epoch"]][k])
+    assert trainer.evaluate(model, val)["loss"] == pytest.approx(best["val_loss"], rel=1e-6)
+
+
+def test_gradient_accumulation_matches_large_batch():
+    data = regression_data(64)
+
+    def run(batch_size, accumulate):
+        model = _model()
+        Trainer(TrainerConfig(max_epochs=2, batch_size=batch_size, accumulate=accumulate, shuffle=False, optimizer="sgd", lr=0.1)).fit(model, data)
+        return torch.cat([p.flatten() for p in model.parameters()])
+
+    torch.testing.assert_close(run(32, 1), run(16, 2), rtol=1e-5, atol=1e-6)
+
+
+def test_clipping_bounds_the_update():
+    """With SGD, a clipped step moves the weights by at most lr * grad_clip (global norm)."""
+    model = _model()
+    before = torch.cat([p.detach().flatten().clone() for p in model.parameters()])
+    data = torch.utils.data.TensorDataset(torch.randn(8, 4) * 100, torch.randn(8, 1) * 100)
+    Trainer(TrainerConfig(max_epochs=1, batch_size=8, optimizer="sgd", lr=0.1, momentum=0.0, grad_clip=0.5)).fit(model, data)
+    after = torch.cat([p.detach().flatten() for p in model.parameters()])
+    assert (after - before).norm() == pytest.approx(0.05, rel=1e-4)
+
+
+def test_non_finite_loss_names_epoch_and_step(tmp_path):
+    model = _model()
+    x = torch.randn(64, 4)
+    y = torch.randn(64, 1)
+    y[40] = math.nan  # reached in the 2nd epoch's batches only after shuffling... keep order fixed
+    data = torch.utils.data.TensorDataset(x, y)
+    cfg = TrainerConfig(max_epochs=3, batch_size=16, shuffle=False, run_dir=str(tmp_path / "run"), lr=1e-3)
+    with pytest.raises(NonFiniteLossError, match=r"epoch 1, step 3 .*lower the learning rate \(lr=0.001\).*grad_clip=1.0") as info:
+        Trainer(cfg).fit(model, data)
+    assert "nan" in str(info.value)
+
+
+def test_non_finite_after_checkpoint_keeps_last_good(tmp_path):
+    model = _model()
+
+    class Explode(Callback):
+        def on_epoch_end(self, trainer, model, row):
+            if row["epoch"] == 2:
+                with torch.no_grad():
+                    model.net[0].weight.fill_(math.inf)
+
+    run = tmp_path / "run"
+    with pytest.raises(NonFiniteLossError, match=r"epoch 3, step 9 .*last good checkpoint is kept"):
+        Trainer(TrainerConfig(max_epochs=5, batch_size=16, run_dir=str(run)), callbacks=[Explode()]).fit(model, regression_data(64))
+    from lstmkit.train.checkpoint import latest_checkpoint, load_checkpoint
+
+    tensors, state = load_checkpoint(latest_checkpoint(run / "checkpoints"))
+    assert state["epoch"] == 2 and torch.isfinite(tensors["model.net.0.weight"]).all() is not None
+
+
+def test_config_errors():
+    with pytest.raises(ConfigError, match="lr must be a positive number, got -1"):
+        TrainerConfig(lr=-1)
+    with pytest.raises(ConfigError, match=r"optimizer must be one of .*got 'adan' \(did you mean 'adam'\?\)"):
+        TrainerConfig(optimizer="adan")
+    with pytest.raises(ConfigError, match="max_epochs must be a positive int, got -2; batch_size must be a positive int, got 0"):
+        TrainerConfig(batch_size=0, max_epochs=-2)
+    with pytest.raises(ConfigError, match="unknown TrainerConfig field 'max_epoch' \\(did you mean 'max_epochs'\\?\\)"):
+        Trainer(max_epoch=3)
+    with pytest.raises(ConfigError, match="must define loss"):
+        Trainer().fit(torch.nn.Linear(2, 2), regression_data(8))
+    with pytest.raises(ConfigError, match="resume=True needs TrainerConfig.run_dir"):
+        Trainer().fit(_model(), regression_data(8), resume=True)
+    assert TrainerConfig.from_dict(TrainerConfig(lr=0.5).to_dict()) == TrainerConfig(lr=0.5)
+
+
+def test_schedules_and_outputs(tmp_path, capsys):
+    model = _model()
+    run = tmp_path / "run"
+    cfg = TrainerConfig(max_epochs=4, batch_size=16, schedule="cosine", warmup_steps=4, lr=1e-2, run_dir=str(run), quiet=False, log_every=0)
+    history = Trainer(cfg).fit(model, regression_data(64), regression_data(16, 1))
+    lrs = [r["lr"] for r in history]
+    assert lrs[-1] == pytest.approx(0.0, abs=1e-9) and lrs[0] > lrs[1] > lrs[2]
+    rows = list(csv.DictReader((run / "metrics.csv").open()))
+    assert len(rows) == 4 and float(rows[-1]["val_loss"]) == pytest.approx(history[-1]["val_loss"])
+    loaded = lstmkit.load(run / "model")
+    assert all(torch.equal(a, b) for a, b in zip(loaded.state_dict().values(), model.state_dict().values()))
+    err = capsys.readouterr().err
+    assert "epoch 4" in err and "val_loss" in err  # plain lines when stderr is not a terminal
+
+    model = _model()
+    h = Trainer(TrainerConfig(max_epochs=6, batch_size=16, schedule="plateau", plateau_patience=0, lr=0.5, optimizer="sgd")).fit(
+        model, regression_data(64), regression_data(16, 1)
+    )
+    assert min(r["lr"] for r in h) < 0.5
+
+
+def test_quiet_is_silent(capsys):
+    Trainer(TrainerConfig(max_epochs=1, quiet=True)).fit(_model(), regression_data(16))
+    out = capsys.readouterr()
+    assert out.out == "" and out.err == ""
