@@ -76,10 +76,7 @@ def labels_from_json(d: dict[str, Any]) -> np.ndarray:
 
 def make_trainer_config(trainer: Any, **defaults: Any) -> Any:
     """A TrainerConfig from None (the estimator's defaults), a dict, or a TrainerConfig."""
-    try:
-        from lstmkit.train import TrainerConfig  # estimators drive the trainer (lazy: models < train)
-    except ImportError:  # TEMPORARY until issue-4-train is merged
-        from lstmkit.models._tmp_trainer import TrainerConfig
+    from lstmkit.train import TrainerConfig  # estimators drive the trainer (lazy import: models < train)
 
     if trainer is None:
         return TrainerConfig(**defaults)
@@ -99,10 +96,7 @@ def trainer_config_to_dict(trainer: Any) -> dict[str, Any] | None:
 
 
 def run_trainer(model: torch.nn.Module, train: Any, val: Any, config: Any) -> list[dict[str, float]]:
-    try:
-        from lstmkit.train import Trainer
-    except ImportError:  # TEMPORARY until issue-4-train is merged
-        from lstmkit.models._tmp_trainer import Trainer
+    from lstmkit.train import Trainer
 
     trainer = Trainer(config)
     history = trainer.fit(model, train, val)

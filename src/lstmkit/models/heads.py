@@ -10,18 +10,12 @@ import torch
 from torch import nn
 
 from lstmkit.errors import ConfigError, suggest
+from lstmkit.nn import LSTM
 
 __all__ = ["LSTMEncoder", "SequencePooling", "DenseHead", "CRF", "length_mask", "POOLINGS"]
 
 POOLINGS = ("last", "mean", "max", "attention")
 
-try:  # the recurrent engine (issue 2); torch's LSTM + packing until it is merged
-    from lstmkit.nn import LSTM as _LSTM
-
-    _HAS_LENGTHS = True
-except ImportError:  # pragma: no cover - depends on merge order
-    _LSTM = nn.LSTM
-    _HAS_LENGTHS = False
 
 
 def length_mask(lengths: torch.Tensor, T: int) -> torch.Tensor:
@@ -39,7 +33,7 @@ class LSTMEncoder(nn.Module):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bidirectional: bool = True, dropout: float = 0.0) -> None:
         super().__init__()
-        self.lstm = _LSTM(
+        self.lstm = LSTM(
             input_size,
             hidden_size,
             num_layers=num_layers,
@@ -52,12 +46,7 @@ class LSTMEncoder(nn.Module):
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         B, T, _ = x.shape
-        if _HAS_LENGTHS:
-            out, (h_n, _) = self.lstm(x, lengths=lengths)
-        else:
-            packed = nn.utils.rnn.pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-            out, (h_n, _) = self.lstm(packed)
-            out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=T)  # (B, T, D*H)
+        out, (h_n, _) = self.lstm(x, lengths=lengths)  # (B, T, D*H), zero past each end
         D = self.num_directions
         last = h_n[-D:].transpose(0, 1).reshape(B, -1)  # (D, B, H) -> (B, D*H)
         return out, last
