@@ -33,7 +33,10 @@ def _root(
 
 def _register() -> None:
     # One import + add_typer per command group; each module defines `app`.
-    pass
+    from lstmkit.cli import classify, tag
+
+    app.add_typer(classify.app, name="classify")
+    app.add_typer(tag.app, name="tag")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,1 @@
+"""Plots (matplotlib, written atomically as image files)."""
