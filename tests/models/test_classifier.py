@@ -172,3 +172,12 @@ def test_bad_input_errors():
     with pytest.raises(DataError, match="at least 2 classes"):
         quick().fit(X, ["a"] * len(X))
 
+
+
+def test_task_model_config_round_trip():
+    clf = quick(pooling="max").fit(*toy(8))
+    cfg = clf.model_.get_config()
+    rebuilt = LSTMClassifierModel.from_config(cfg)
+    assert rebuilt.get_config() == cfg
+    with pytest.raises(ConfigError, match="unknown key 'hiden_size' .*did you mean 'hidden_size'"):
+        LSTMClassifierModel.from_config({**cfg, "hiden_size": 3})

@@ -108,3 +108,12 @@ def test_tagger_bad_input():
         tagger.predict([["a"], []])
     with pytest.raises(DataError, match="numeric feature sequences"):
         LSTMTagger(trainer=make_trainer_config(None, max_epochs=1)).fit([np.zeros((2, 1))] * 2, [["O", "O"], ["O", "B-X"]]).predict([["tok"]])
+
+
+def test_tagger_task_model_config_round_trip():
+    from lstmkit.models.tagger import LSTMTaggerConfig, LSTMTaggerModel
+
+    cfg = LSTMTaggerModel(LSTMTaggerConfig(num_tags=4, vocab_size=10, char_vocab_size=5, use_crf=True)).get_config()
+    assert LSTMTaggerModel.from_config(cfg).get_config() == cfg
+    with pytest.raises(lstmkit.ConfigError, match="exactly one of vocab_size"):
+        LSTMTaggerConfig(num_tags=3)
