@@ -63,6 +63,9 @@ def test_fit_ragged_list_proba_and_labels_of_any_type():
     mixed = np.array([1 if v == "pos" else "one" for v in y], dtype=object)  # unorderable mix
     clf2 = quick().fit(X, mixed)
     assert set(clf2.predict(X).tolist()) <= {1, "one"} and len(clf2.classes_) == 2
+    tuples = [("a", 1) if v == "pos" else ("b", 2) for v in y]  # tuple labels stay whole
+    clf3 = quick().fit(X, tuples)
+    assert set(clf3.predict(X).tolist()) <= {("a", 1), ("b", 2)}
 
 
 def test_variable_lengths_use_lengths_not_padding():

@@ -21,6 +21,9 @@ def to_python(v: Any) -> Any:
 def encode_labels(y: Any, name: str = "y") -> tuple[np.ndarray, np.ndarray]:
     """Return (classes (C,), codes (n,)) for labels of any hashable type."""
     arr = np.asarray(y)
+    if arr.ndim > 1 and not isinstance(y, np.ndarray):  # e.g. tuple labels: keep each as one object
+        arr = np.empty(len(y), dtype=object)
+        arr[:] = list(y)
     if arr.ndim != 1:
         raise DataError(f"{name} must be 1-D (one label per sample), got shape {arr.shape}")
     if arr.dtype.kind in "fc" and np.isnan(arr).any():
@@ -30,7 +33,6 @@ def encode_labels(y: Any, name: str = "y") -> tuple[np.ndarray, np.ndarray]:
     try:
         classes, codes = np.unique(arr, return_inverse=True)
     except TypeError:  # mixed, unorderable types: order of first appearance
-        classes = np.empty(0, dtype=object)
         seen: dict[Any, int] = {}
         codes = np.array([seen.setdefault(v, len(seen)) for v in arr])
         classes = np.empty(len(seen), dtype=object)
@@ -42,7 +44,7 @@ def encode_labels(y: Any, name: str = "y") -> tuple[np.ndarray, np.ndarray]:
 def check_known_labels(y: Any, classes: np.ndarray, name: str = "y") -> np.ndarray:
     """Codes of ``y`` in ``classes``; DataError listing labels never seen at fit time."""
     index = {to_python(c): i for i, c in enumerate(classes)}
-    vals = [to_python(v) for v in np.asarray(y, dtype=object).reshape(-1)]
+    vals = [to_python(v) for v in (y.tolist() if isinstance(y, np.ndarray) else list(y))]
     unknown = sorted({repr(v) for v in vals if v not in index})
     if unknown:
         raise DataError(

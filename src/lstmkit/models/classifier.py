@@ -135,7 +135,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
     trainer:
         a :class:`lstmkit.train.TrainerConfig` (or dict); None: 100 epochs, batch 16, Adam 3e-3.
     id_column, time_column:
-        for long-format DataFrame input: the series id and the ordering column.
+        for long-format DataFrame input: the series id and the ordering column. Labels
+        are then a Series indexed by id, or an array in the order the ids first appear.
     """
 
     def __init__(
@@ -228,9 +229,9 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
                 y = y.loc[ids].to_numpy()
         seqs = self._sequences(X, lengths, fitting=True)
         self.n_features_in_ = int(seqs[0].shape[1]) // self.patch_size
-        if len(np.asarray(y, dtype=object).reshape(-1)) != len(seqs):
-            raise ShapeError(f"y has {len(np.asarray(y, dtype=object).reshape(-1))} labels, X has {len(seqs)} samples")
         self.classes_, codes = encode_labels(y)
+        if len(codes) != len(seqs):
+            raise ShapeError(f"y has {len(codes)} labels, X has {len(seqs)} samples")
         if len(self.classes_) < 2:
             raise DataError(f"y must hold at least 2 classes, got only {self.classes_.tolist()}")
         tcfg = make_trainer_config(self.trainer, max_epochs=100, batch_size=16, lr=3e-3)
