@@ -19,7 +19,6 @@ never read as data.
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 from pathlib import Path
 from typing import Any
