@@ -26,6 +26,7 @@ class Vocabulary:
         self.itos = [PAD, UNK] + [t for t in tokens if t not in (PAD, UNK)]
         self.stoi = {t: i for i, t in enumerate(self.itos)}
         self.lowercase = lowercase
+        self.counts: Counter[str] = Counter()  # training frequencies (set by build; not saved)
 
     @classmethod
     def build(cls, sentences: Iterable[Iterable[str]], min_freq: int = 1, lowercase: bool = False) -> "Vocabulary":
