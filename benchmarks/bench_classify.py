@@ -34,15 +34,15 @@ PUBLISHED = {  # dataset: (1-NN DTW, LSTM-FCN)
 # convention); patch_size=k feeds k consecutive values as one LSTM step (long series).
 SETTINGS = {
     "GunPoint": dict(est=dict(hidden_size=64, pooling="attention", normalize="series", patch_size=5),
-                     train=dict(max_epochs=200, batch_size=16, lr=3e-3, optimizer="adamw", weight_decay=0.01)),
+                     train=dict(max_epochs=200, batch_size=32, lr=3e-3, optimizer="adamw", weight_decay=0.01)),
     "ItalyPowerDemand": dict(est=dict(hidden_size=64, pooling="last", normalize="series"),
-                             train=dict(max_epochs=100, batch_size=16, lr=3e-3)),
+                             train=dict(max_epochs=100, batch_size=32, lr=3e-3)),
     "ArrowHead": dict(est=dict(hidden_size=128, pooling="mean", normalize="series", patch_size=32),
-                      train=dict(max_epochs=300, batch_size=16, lr=1e-3, optimizer="adamw", weight_decay=0.01)),
+                      train=dict(max_epochs=300, batch_size=32, lr=1e-3, optimizer="adamw", weight_decay=0.01)),
     "BasicMotions": dict(est=dict(hidden_size=64, pooling="max", normalize="global", patch_size=5),
-                         train=dict(max_epochs=200, batch_size=16, lr=3e-3, optimizer="adamw", weight_decay=0.01)),
+                         train=dict(max_epochs=200, batch_size=32, lr=3e-3, optimizer="adamw", weight_decay=0.01)),
     "JapaneseVowels": dict(est=dict(hidden_size=64, pooling="last", normalize="global"),
-                           train=dict(max_epochs=100, batch_size=16, lr=3e-3)),
+                           train=dict(max_epochs=100, batch_size=32, lr=3e-3)),
 }
 
 def run(name: str, seed: int, est_over: dict, train_over: dict) -> tuple[float, float]:
