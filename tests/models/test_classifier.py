@@ -184,3 +184,12 @@ def test_task_model_config_round_trip():
     assert rebuilt.get_config() == cfg
     with pytest.raises(ConfigError, match="unknown key 'hiden_size' .*did you mean 'hidden_size'"):
         LSTMClassifierModel.from_config({**cfg, "hiden_size": 3})
+
+
+def test_validation_split_feeds_early_stopping():
+    X, y = toy(24)
+    clf = LSTMClassifier(hidden_size=8, validation_fraction=0.25,
+                         trainer=make_trainer_config(None, max_epochs=4, patience=2, seed=0)).fit(X, y)
+    assert {"val_loss", "val_accuracy"} <= set(clf.history_[-1])
+    with pytest.raises(ConfigError, match=r"validation_fraction must be in \[0, 1\)"):
+        quick(validation_fraction=1.5).fit(X, y)
