@@ -1,1 +1,0 @@
-"""Plots (matplotlib, written atomically as image files)."""
