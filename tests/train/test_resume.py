@@ -108,3 +108,26 @@ def test_damaged_checkpoint_gives_clear_error(finished_run):
     (run / "checkpoints" / "latest.json").write_text('{"name": "step-99"}')
     with pytest.raises(ModelFileError, match="points at 'step-99', which does not exist"):
         train_helpers.resume_run(run, resume=True)
+
+
+def test_resume_with_other_batch_size_is_refused(finished_run):
+    import dataclasses
+
+    from lstmkit.errors import ConfigError
+    from lstmkit.train import Trainer
+
+    cfg = dataclasses.replace(train_helpers.resume_config(finished_run), batch_size=8)
+    model = train_helpers.TinyLSTMRegressor(train_helpers.TinyLSTMConfig())
+    with pytest.raises(ConfigError, match=r"settings that fix the data order differ: batch_size \(checkpoint 16, now 8\)"):
+        Trainer(cfg).fit(model, train_helpers.sequence_data(128), resume=True)
+
+
+def test_fresh_fit_replaces_old_checkpoints(finished_run):
+    import dataclasses
+
+    from lstmkit.train import Trainer
+
+    cfg = dataclasses.replace(train_helpers.resume_config(finished_run), max_epochs=1, checkpoint_every=None)
+    Trainer(cfg).fit(train_helpers.TinyLSTMRegressor(train_helpers.TinyLSTMConfig()), train_helpers.sequence_data(128))
+    names = sorted(p.name for p in (finished_run / "checkpoints").iterdir())
+    assert names == ["latest.json", "step-00000008", "step-00000008-final"]

@@ -33,8 +33,9 @@ def _root(
 
 def _register() -> None:
     # One import + add_typer per command group; each module defines `app`.
-    from lstmkit.cli import classify, tag
+    from lstmkit.cli import classify, experiment, tag
 
+    app.add_typer(experiment.app, name="experiment")
     app.add_typer(classify.app, name="classify")
     app.add_typer(tag.app, name="tag")
 

@@ -2,8 +2,9 @@
 
 from lstmkit.models.base import TaskModel, load_model, register, save_model
 from lstmkit.models.classifier import LSTMClassifier, LSTMClassifierConfig, LSTMClassifierModel
+from lstmkit.models.sequence import LSTMSequenceModel, LSTMSequenceModelConfig
 from lstmkit.models.tagger import LSTMTagger, LSTMTaggerConfig, LSTMTaggerModel
 
-__all__ = ["TaskModel", "register", "save_model", "load_model",
+__all__ = ["TaskModel", "register", "save_model", "load_model", "LSTMSequenceModel", "LSTMSequenceModelConfig",
            "LSTMClassifier", "LSTMClassifierModel", "LSTMClassifierConfig",
            "LSTMTagger", "LSTMTaggerModel", "LSTMTaggerConfig"]

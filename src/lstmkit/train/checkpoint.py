@@ -35,6 +35,7 @@ __all__ = [
     "save_checkpoint",
     "load_checkpoint",
     "latest_checkpoint",
+    "clear_checkpoints",
     "flatten_optimizer_state",
     "unflatten_optimizer_state",
     "get_rng_states",
@@ -174,6 +175,15 @@ def _prune(root: Path, *, keep: int, current: str) -> None:
             shutil.rmtree(p, ignore_errors=True)
     for p in root.iterdir():  # temporaries left by a crash
         if p.name.startswith(".") and p.name.endswith(".tmp") and p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def clear_checkpoints(root: str | os.PathLike) -> None:
+    """Remove the checkpoints of a previous run in ``root`` (the pointer first)."""
+    root = Path(root)
+    (root / LATEST).unlink(missing_ok=True)
+    for p in root.iterdir():
+        if p.is_dir() and (p.name.startswith("step-") or p.name.endswith(".tmp")):
             shutil.rmtree(p, ignore_errors=True)
 
 

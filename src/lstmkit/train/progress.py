@@ -42,6 +42,7 @@ class Progress:
         self._task = None
         self._last = 0.0
         self._extra = ""
+        self._fields: dict[str, Any] = {}
 
     # lifecycle ------------------------------------------------------------------------
     def start(self, total_steps: int | None) -> None:
@@ -78,19 +79,13 @@ class Progress:
         if self.mode == "quiet":
             return
         if self.mode == "rich":
+            self._fields = dict(completed=step, epoch=epoch, loss="-" if loss is None else _fmt(loss), rate=f"{rate:,.0f}")
             now = time.perf_counter()
-            if now - self._last < 0.1:
+            if now - self._last < 0.1:  # rich redraws on its own clock; keep per-step cost tiny
                 self._bar.update(self._task, completed=step)
                 return
             self._last = now
-            self._bar.update(
-                self._task,
-                completed=step,
-                epoch=epoch,
-                loss="-" if loss is None else _fmt(loss),
-                extra=self._extra,
-                rate=f"{rate:,.0f}",
-            )
+            self._bar.update(self._task, extra=self._extra, **self._fields)
         elif self.log_every and step % self.log_every == 0:
             msg = f"epoch {epoch} step {step}"
             if loss is not None:
@@ -103,7 +98,7 @@ class Progress:
         shown = {k: v for k, v in row.items() if k.startswith("val_")}
         self._extra = " ".join(f"{k} {_fmt(v)}" for k, v in shown.items())
         if self.mode == "rich":
-            self._bar.update(self._task, extra=self._extra)
+            self._bar.update(self._task, extra=self._extra, **self._fields)
         else:
             print(" ".join(f"{k} {_fmt(v)}" for k, v in row.items()), file=self.stream, flush=True)
 

@@ -102,6 +102,10 @@ def _batch_size(batch: Any) -> int:
     return 1
 
 
+# Settings that fix which samples each step sees: resuming with other values would not continue the run.
+_TRAJECTORY_KEYS = ("batch_size", "accumulate", "shuffle", "drop_last", "seed")
+
+
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
@@ -149,6 +153,10 @@ class Trainer:
     def checkpoint_dir(self) -> Path | None:
         return None if self.config.run_dir is None else Path(self.config.run_dir) / "checkpoints"
 
+    def request_stop(self, reason: str) -> None:
+        """Ask the loop to stop after the current step (callbacks use this)."""
+        self.stop_reason = reason
+
     def resume(self, model: nn.Module, train: Any, val: Any = None) -> list[dict[str, Any]]:
         """Continue the run in ``run_dir`` from its latest checkpoint (same as ``fit(..., resume=True)``)."""
         return self.fit(model, train, val, resume=True)
@@ -164,6 +172,7 @@ class Trainer:
         self.device = self._setup_device()
         if cfg.seed is not None:
             seed_everything(cfg.seed)
+        self._prev_deterministic = torch.are_deterministic_algorithms_enabled()
         if cfg.deterministic:
             torch.use_deterministic_algorithms(True, warn_only=True)
             torch.backends.cudnn.deterministic = True
@@ -192,6 +201,8 @@ class Trainer:
         pending_rng = None
         if resume:
             pending_rng = self._restore()
+        elif self.checkpoint_dir is not None and self.is_main and self.checkpoint_dir.exists():
+            ckpt.clear_checkpoints(self.checkpoint_dir)  # a fresh fit starts the run over
         self.progress = Progress(quiet=cfg.quiet or not self.is_main, log_every=cfg.log_every)
         self.tb = None
         if cfg.run_dir is not None and self.is_main:
@@ -210,6 +221,7 @@ class Trainer:
             self.progress.close()
             if self.tb is not None:
                 self.tb.close()
+            torch.use_deterministic_algorithms(self._prev_deterministic)
             if self._owns_pg:
                 import torch.distributed as dist
 
@@ -344,6 +356,8 @@ class Trainer:
                 loader.sampler.set_epoch(self.epoch)
             elif hasattr(loader, "set_epoch"):
                 loader.set_epoch(self.epoch)
+            if hasattr(getattr(loader, "dataset", None), "set_epoch"):
+                loader.dataset.set_epoch(self.epoch)  # datasets that vary per epoch (seeded, resumable)
             skip = self._batches_done
             sampler = getattr(loader, "sampler", None)
             if isinstance(sampler, _ResumableSampler):
@@ -379,7 +393,10 @@ class Trainer:
                         else:
                             loss = model.loss(batch)
                     value = float(loss.detach())
-                    if not math.isfinite(value):
+                    bad = not math.isfinite(value)
+                    if self._ddp is not None:
+                        bad = self._any(bad)  # every rank must stop together, or the others hang
+                    if bad:
                         self._non_finite("loss", value)
                     (loss / cfg.accumulate if cfg.accumulate > 1 else loss).backward()
                 n = _batch_size(batch)
@@ -402,7 +419,9 @@ class Trainer:
                 self.progress.step(epoch=self.epoch + 1, step=self.global_step, loss=value, rate=rate)
                 for cb in self.callbacks:
                     cb.on_step_end(self, model, value)
-                if cfg.max_steps is not None and self.global_step >= cfg.max_steps:
+                if self.stop_reason is not None:
+                    stop = True
+                elif cfg.max_steps is not None and self.global_step >= cfg.max_steps:
                     self.stop_reason, stop = f"max_steps={cfg.max_steps} reached", True
                 elif deadline is not None and self._any(time.perf_counter() >= deadline):
                     self.stop_reason, stop = f"max_minutes={cfg.max_minutes} reached", True
@@ -497,12 +516,15 @@ class Trainer:
         """Average ``model.metrics`` over ``data`` (Dataset, DataLoader or StreamLoader)."""
         if not hasattr(self, "device"):
             self.device = next(model.parameters()).device
-            self.model, self._ddp = model, None
-        return self._evaluate(self._loader(data, train=False) if isinstance(data, Dataset) else data)
+            self._ddp = None
+        if isinstance(data, Dataset) and not isinstance(data, torch.utils.data.IterableDataset):
+            data = DataLoader(data, batch_size=self.config.batch_size, collate_fn=getattr(data, "collate", None))
+        return self._evaluate(data, model)
 
     @torch.no_grad()
-    def _evaluate(self, loader: Any) -> dict[str, float]:
-        model, device = self.model, self.device
+    def _evaluate(self, loader: Any, model: nn.Module | None = None) -> dict[str, float]:
+        model = self.model if model is None else model
+        device = self.device
         was_training = model.training
         model.eval()
         sums: dict[str, tuple[float, int]] = {}
@@ -530,10 +552,10 @@ class Trainer:
 
     def _reduce(self, sums: dict[str, tuple[float, int]]) -> dict[str, float]:
         """Weighted means, averaged over all ranks under torch.distributed."""
-        keys = sorted(sums)
-        if self._ddp is not None and keys:
-            import torch.distributed as dist
+        import torch.distributed as dist
 
+        keys = sorted(sums)
+        if self._ddp is not None and keys and dist.is_initialized():
             t = torch.tensor([x for k in keys for x in sums[k]], dtype=torch.float64, device=self.device)
             dist.all_reduce(t)
             vals = t.tolist()
@@ -578,6 +600,19 @@ class Trainer:
         if path is None:
             return None
         tensors, state = ckpt.load_checkpoint(path)
+        saved = state.get("trainer_config", {})
+        changed = [
+            f"{k} (checkpoint {saved[k]!r}, now {getattr(self.config, k)!r})"
+            for k in _TRAJECTORY_KEYS
+            if k in saved and saved[k] != getattr(self.config, k)
+        ]
+        if changed or state.get("world_size", 1) != self.world_size:
+            if state.get("world_size", 1) != self.world_size:
+                changed.append(f"world_size (checkpoint {state.get('world_size', 1)}, now {self.world_size})")
+            raise ConfigError(
+                f"cannot resume {str(path)!r}: settings that fix the data order differ: " + "; ".join(changed)
+                + ". Resume with the same values, or start a fresh run (resume=False)."
+            )
         from lstmkit.models.base import _load_tensors
 
         _load_tensors(self.model, {k[6:]: v for k, v in tensors.items() if k.startswith("model.")})

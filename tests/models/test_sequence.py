@@ -1,0 +1,86 @@
+"""LSTMSequenceModel: shapes, config and file round-trips, learns a tiny batch, clear errors."""
+
+import pytest
+import torch
+
+import lstmkit
+from lstmkit.errors import ConfigError
+from lstmkit.models.sequence import LSTMSequenceModel, LSTMSequenceModelConfig
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny models: threads only add spin-wait on a busy box
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_shapes_round_trips_and_overfit(tmp_path, cell):
+    torch.manual_seed(0)
+    cfg = LSTMSequenceModelConfig(input_size=3, output_size=4, hidden_size=16, cell=cell, task="classification")
+    model = LSTMSequenceModel(cfg)
+    x, y = torch.randn(8, 5, 3), torch.randint(0, 4, (8,))
+    assert model(x).shape == (8, 4)
+    assert LSTMSequenceModel.from_config(model.get_config()).config == cfg
+    loaded = lstmkit.load(model.save(tmp_path / "m"))
+    assert torch.equal(loaded(x), model(x))
+    opt = torch.optim.Adam(model.parameters(), lr=0.05)
+    for _ in range(60):
+        opt.zero_grad()
+        model.loss((x, y)).backward()
+        opt.step()
+    assert model.metrics((x, y))["error"] == 0.0
+
+
+def test_forget_bias_and_regression_metrics():
+    torch.manual_seed(0)
+    model = LSTMSequenceModel(LSTMSequenceModelConfig(input_size=2, hidden_size=4, forget_bias=3.0))
+    torch.manual_seed(0)
+    plain = LSTMSequenceModel(LSTMSequenceModelConfig(input_size=2, hidden_size=4, forget_bias=0.0))
+    shift = model.rnn.bias_ih_l0 - plain.rnn.bias_ih_l0
+    assert torch.allclose(shift, torch.tensor([0.0] * 4 + [3.0] * 4 + [0.0] * 8))  # gate order i, f, g, o
+    m = model.metrics((torch.randn(5, 7, 2), torch.rand(5)))
+    assert set(m) == {"loss", "mae", "wrong"}
+
+
+def test_config_errors():
+    with pytest.raises(ConfigError, match=r"cell must be one of \['lstm', 'gru', 'rnn'\], got 'lstn' \(did you mean 'lstm'\?\)"):
+        LSTMSequenceModelConfig(cell="lstn")
+    with pytest.raises(ConfigError, match="hidden_size must be a positive int, got 0"):
+        LSTMSequenceModelConfig(hidden_size=0)
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda m: m["config"].pop("hidden_size"), r"tensor 'rnn.weight_ih_l0' has shape \(32, 2\), expected \(256, 2\)"),
+        (lambda m: m["config"].update(cell="lstn"), r"does not describe a valid LSTMSequenceModel: .*did you mean 'lstm'"),
+        (lambda m: m["config"].update(hidden_sise=8), r"unknown key 'hidden_sise' \(did you mean 'hidden_size'\?\)"),
+        (lambda m: m.update(config=[1, 2]), r"does not describe a valid LSTMSequenceModel: config must be a mapping, got list"),
+        (lambda m: m.pop("weights_sha256"), r"lacks required key\(s\) \['weights_sha256'\]"),
+        (lambda m: m.update(type="LSTMSequenceModl"), r"unknown model type 'LSTMSequenceModl'.*did you mean 'LSTMSequenceModel'"),
+    ],
+)
+def test_bad_model_files_give_clear_errors(tmp_path, edit, message):
+    import json
+
+    from lstmkit.errors import ModelFileError
+
+    path = LSTMSequenceModel(LSTMSequenceModelConfig(hidden_size=8)).save(tmp_path / "m")
+    meta = json.loads((path / "config.json").read_text())
+    edit(meta)
+    (path / "config.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelFileError, match=message):
+        lstmkit.load(path)
+
+
+def test_truncated_weights_file(tmp_path):
+    from lstmkit.errors import ModelFileError
+
+    path = LSTMSequenceModel(LSTMSequenceModelConfig(hidden_size=8)).save(tmp_path / "m")
+    w = path / "model.safetensors"
+    w.write_bytes(w.read_bytes()[: len(w.read_bytes()) // 2])
+    with pytest.raises(ModelFileError, match="truncated, tampered"):
+        lstmkit.load(path)
