@@ -1,0 +1,127 @@
+"""Types and helpers shared by every execution path (no dispatch here).
+
+Every path runs ONE layer and ONE direction with the same signature::
+
+    run_layer(x, weights, h0, c0, *, mode, lengths, reverse, return_gates) -> LayerOutput
+
+    x        (T, B, F)  layer input, time-major, contiguous or not
+    weights  LayerWeights of this layer and direction (torch's parameter tensors, as is)
+    h0       (B, R)     initial hidden state, R = proj_size or H
+    c0       (B, H)     initial cell state (LSTM modes), else None
+    mode     "lstm" | "gru" | "rnn_tanh" | "rnn_relu" (a variant path may add its own)
+    lengths  None (every sequence has T steps) or an int64 CPU tensor (B,), validated:
+             1 <= lengths[b] <= T
+    reverse  False: t = 0 .. len_b-1; True: each sequence runs from its own last valid
+             step len_b-1 back to 0 (the reverse direction of a bidirectional layer)
+    return_gates  LSTM modes only: also return the five (T, B, H) gate tensors
+
+The returned ``LayerOutput.output`` is indexed by real time (also for ``reverse``) and
+is zero at t >= len_b; ``h_n``/``c_n`` are the states after each sequence's last
+processed step. Gates follow the same time indexing and are zero past each end.
+
+A path may also offer ``run_stack`` (all layers and directions at once, torch's
+calling convention, see ``torch_fused.run_stack``); the layer uses it when no gates are
+requested.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+from torch import Tensor
+
+__all__ = [
+    "LayerWeights",
+    "LayerOutput",
+    "LSTM_MODES",
+    "GATE_COUNT",
+    "reverse_padded",
+    "valid_mask",
+    "lstm_gates_from_outputs",
+]
+
+# Modes torch's own kernels know; number of gate blocks stacked in weight_ih / weight_hh.
+GATE_COUNT = {"lstm": 4, "gru": 3, "rnn_tanh": 1, "rnn_relu": 1}
+LSTM_MODES = frozenset({"lstm"})
+
+
+class LayerWeights(NamedTuple):
+    """Parameters of one layer and direction, named and shaped as in torch.nn.LSTM."""
+
+    w_ih: Tensor  # (G*H, F)
+    w_hh: Tensor  # (G*H, R)
+    b_ih: Tensor | None = None  # (G*H,)
+    b_hh: Tensor | None = None  # (G*H,)
+    w_hr: Tensor | None = None  # (R, H) LSTM projection (proj_size > 0)
+
+
+class LayerOutput(NamedTuple):
+    """What every ``run_layer`` returns."""
+
+    output: Tensor  # (T, B, R), zero past each sequence's end
+    h_n: Tensor  # (B, R)
+    c_n: Tensor | None = None  # (B, H) for LSTM modes
+    # (input_gate, forget_gate, output_gate, candidate, cell), each (T, B, H), or None
+    gates: tuple[Tensor, Tensor, Tensor, Tensor, Tensor] | None = None
+
+
+def valid_mask(lengths: Tensor | None, T: int, B: int, device: torch.device) -> Tensor | None:
+    """(T, B, 1) bool mask, True where t < lengths[b]; None when lengths is None."""
+    if lengths is None:
+        return None
+    t = torch.arange(T, device=device).unsqueeze(1)  # (T, 1)
+    return (t < lengths.to(device).unsqueeze(0)).unsqueeze(-1)  # (T, B, 1)
+
+
+def reverse_padded(x: Tensor, lengths: Tensor | None) -> Tensor:
+    """Reverse each sequence of ``x`` (T, B, ...) within its own length.
+
+    Steps past a sequence's end stay where they are, so applying it twice is the
+    identity. Differentiable (a gather).
+    """
+    T, B = x.shape[0], x.shape[1]
+    if lengths is None:
+        return x.flip(0)
+    t = torch.arange(T).unsqueeze(1)  # (T, 1)
+    L = lengths.to(torch.int64).unsqueeze(0)  # (1, B)
+    idx = torch.where(t < L, L - 1 - t, t)  # (T, B)
+    idx = idx.to(x.device).view(T, B, *([1] * (x.dim() - 2))).expand_as(x)
+    return x.gather(0, idx)
+
+
+def lstm_gates_from_outputs(
+    x: Tensor,
+    y: Tensor,
+    w: LayerWeights,
+    h0: Tensor,
+    c0: Tensor,
+    lengths: Tensor | None,
+) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+    """Recompute an LSTM layer's gates from its known outputs, without a cell loop.
+
+    ``x`` (T, B, F) and ``y`` (T, B, R) are in processing order (already reversed for a
+    reverse direction). Since h_{t-1} is the previous output (the projected h with
+    proj_size), all gate pre-activations come from one hoisted GEMM per weight; only
+    c_t = f*c_{t-1} + i*g needs a (cheap, elementwise) recurrence. Differentiable: with
+    autograd on, gradients reach the weights and the input through ``y`` as well.
+    Returns (i, f, o, g, c), each (T, B, H), zero past each sequence's end.
+    """
+    T, B = x.shape[0], x.shape[1]
+    h_prev = torch.cat([h0.unsqueeze(0), y[:-1]], dim=0)  # (T, B, R)
+    pre = torch.matmul(x, w.w_ih.t()) + torch.matmul(h_prev, w.w_hh.t())  # (T, B, 4H)
+    if w.b_ih is not None:
+        pre = pre + (w.b_ih + w.b_hh)
+    i, f, g, o = pre.chunk(4, dim=-1)  # each (T, B, H)
+    i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
+    ig = i * g  # (T, B, H)
+    cells = []
+    c = c0
+    for t in range(T):
+        c = f[t] * c + ig[t]  # (B, H)
+        cells.append(c)
+    c_seq = torch.stack(cells, 0)  # (T, B, H)
+    mask = valid_mask(lengths, T, B, x.device)
+    if mask is not None:
+        i, f, o, g, c_seq = (v.masked_fill(~mask, 0.0) for v in (i, f, o, g, c_seq))
+    return i, f, o, g, c_seq
