@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 _SOURCE = Path(__file__).resolve().parent / "csrc" / "lstm_fused.cpp"
-_CFLAGS = ["-O3"]
+_CFLAGS = ["-O3", "-fno-trapping-math"]  # no -march: portable; trapping-math off lets GCC vectorise the clamps
 _LOCK = threading.Lock()
 _STATE: dict[str, object] = {"loaded": None, "error": None, "warned": False}
 

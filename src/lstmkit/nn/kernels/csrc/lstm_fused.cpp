@@ -35,7 +35,7 @@
 #include <tuple>
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
-#define LK_CLONES __attribute__((target_clones("arch=skylake-avx512", "arch=haswell", "default")))
+#define LK_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define LK_CLONES
 #endif
@@ -78,20 +78,66 @@ template <> LK_INLINE float lk_exp<float>(float x) {
 template <typename T> LK_INLINE T lk_sigmoid(T x) { return T(1) / (T(1) + lk_exp<T>(-x)); }
 template <typename T> LK_INLINE T lk_tanh(T x) { return T(1) - T(2) / (T(1) + lk_exp<T>(T(2) * x)); }
 template <> LK_INLINE double lk_tanh<double>(double x) { return std::tanh(x); }
-// Gate activation: sigmoid, or Keras' hard_sigmoid clip(0.2 x + 0.5, 0, 1).
-template <typename T> LK_INLINE T lk_act(T x, bool hard) {
-  if (hard) {
+// Gate activation: sigmoid, or Keras' hard_sigmoid clip(0.2 x + 0.5, 0, 1); templated so loops vectorise.
+template <typename T, bool HARD> LK_INLINE T act_t(T x) {
+  if constexpr (HARD) {
     T y = T(0.2) * x + T(0.5);
     return y < T(0) ? T(0) : (y > T(1) ? T(1) : y);
+  } else {
+    return lk_sigmoid<T>(x);
   }
-  return lk_sigmoid<T>(x);
 }
-// Derivative from the activation's output a.
-template <typename T> LK_INLINE T lk_dact(T a, bool hard) {
-  if (hard) return (a > T(0) && a < T(1)) ? T(0.2) : T(0);
-  return a * (T(1) - a);
+template <typename T, bool HARD> LK_INLINE T dact_t(T a) {
+  if constexpr (HARD) return (a > T(0) && a < T(1)) ? T(0.2) : T(0);
+  else return a * (T(1) - a);
 }
-
+// i, f, g activations and c' = f * c_{t-1} + i * g (in place on the gate row).
+template <typename T, bool HARD, bool COUPLED>
+LK_INLINE void gates_ifg(int64_t H, T* __restrict g, const T* __restrict cp, T* __restrict cn) {
+  for (int64_t j = 0; j < H; ++j) {
+    T f = act_t<T, HARD>(g[H + j]);
+    T i = COUPLED ? T(1) - f : act_t<T, HARD>(g[j]);
+    T gg = lk_tanh<T>(g[2 * H + j]);
+    g[j] = i; g[H + j] = f; g[2 * H + j] = gg;
+    cn[j] = f * cp[j] + i * gg;
+  }
+}
+template <typename T, bool HARD>
+LK_INLINE void gate_o(int64_t H, T* __restrict go, const T* __restrict tc, T* __restrict hh) {
+  for (int64_t j = 0; j < H; ++j) {
+    T o = act_t<T, HARD>(go[j]);
+    go[j] = o;
+    hh[j] = o * tc[j];
+  }
+}
+// backward of h' = o * tanh(n): dG_o and dL/dn.
+template <typename T, bool HARD>
+LK_INLINE void bwd_o(int64_t H, const T* __restrict go, const T* __restrict tc, const T* __restrict dhh,
+                     T* __restrict dgo, T* __restrict dtn) {
+  for (int64_t j = 0; j < H; ++j) {
+    T o = go[j], t = tc[j];
+    dgo[j] = dhh[j] * t * dact_t<T, HARD>(o);
+    dtn[j] = dhh[j] * o * (T(1) - t * t);
+  }
+}
+// backward of c' = f c_{t-1} + i g with peepholes (zero weights when off). dcn = dL/dc' (total),
+// dc in: z * dL/dc_t, out: dL/dc_{t-1}.
+template <typename T, bool HARD, bool COUPLED>
+LK_INLINE void bwd_ifg(int64_t H, const T* __restrict g, const T* __restrict cp, const T* __restrict dcn,
+                       T* __restrict dc, T* __restrict dG, const T* __restrict wci, const T* __restrict wcf) {
+  for (int64_t j = 0; j < H; ++j) {
+    T i = g[j], f = g[H + j], gg = g[2 * H + j], d = dcn[j];
+    T di = d * gg;
+    T df = d * cp[j];
+    T dpi = T(0);
+    if (COUPLED) df -= di; else dpi = di * dact_t<T, HARD>(i);
+    T dpf = df * dact_t<T, HARD>(f);
+    dc[j] += d * f + wci[j] * dpi + wcf[j] * dpf;
+    dG[j] = dpi;
+    dG[H + j] = dpf;
+    dG[2 * H + j] = d * i * (T(1) - gg * gg);
+  }
+}
 // ---------------------------------------------------------------- small GEMM
 // C (M, N) = [C +] A (M, K, row stride lda) @ Bm (K, N), all row-major. Inner loop over N vectorises.
 template <typename T>
@@ -142,6 +188,7 @@ struct Cfg {
   bool peep, ln, coupled, hard, zc_on, zh_on, has_len;
   T zc_p, zh_p;
   const T *wci, *wcf, *wco;       // peephole (H) each
+  const T *wci0, *wcf0, *wco0;    // the same, or zeros without peepholes (backward)
   const T *gih, *ghh, *gc, *bc;   // layer-norm gains (4H, 4H, H) and c bias (H)
   const T* bias;                  // (4H): only in layer-norm mode (else folded into the input GEMM)
   const int64_t* len;             // (B) or null
@@ -217,22 +264,10 @@ LK_INLINE void fwd_rows_impl(const Cfg<T>& c, const StepPtrs<T>& s, int64_t b0, 
       const T* __restrict wcf = c.wcf;
       for (int64_t j = 0; j < H; ++j) { g[j] += wci[j] * cp[j]; g[H + j] += wcf[j] * cp[j]; }
     }
-    if (c.coupled) {
-      for (int64_t j = 0; j < H; ++j) {
-        T f = lk_act<T>(g[H + j], hard);
-        T gg = lk_tanh<T>(g[2 * H + j]);
-        T i = T(1) - f;
-        g[j] = i; g[H + j] = f; g[2 * H + j] = gg;
-        cn[j] = f * cp[j] + i * gg;
-      }
+    if (hard) {
+      if (c.coupled) gates_ifg<T, true, true>(H, g, cp, cn); else gates_ifg<T, true, false>(H, g, cp, cn);
     } else {
-      for (int64_t j = 0; j < H; ++j) {
-        T i = lk_act<T>(g[j], hard);
-        T f = lk_act<T>(g[H + j], hard);
-        T gg = lk_tanh<T>(g[2 * H + j]);
-        g[j] = i; g[H + j] = f; g[2 * H + j] = gg;
-        cn[j] = f * cp[j] + i * gg;
-      }
+      if (c.coupled) gates_ifg<T, false, true>(H, g, cp, cn); else gates_ifg<T, false, false>(H, g, cp, cn);
     }
     if (c.ln) {
       T* __restrict ch = s.chat + b * H;
@@ -258,11 +293,7 @@ LK_INLINE void fwd_rows_impl(const Cfg<T>& c, const StepPtrs<T>& s, int64_t b0, 
       const T* __restrict wco = c.wco;
       for (int64_t j = 0; j < H; ++j) g[3 * H + j] += wco[j] * cn[j];
     }
-    for (int64_t j = 0; j < H; ++j) {
-      T o = lk_act<T>(g[3 * H + j], hard);
-      g[3 * H + j] = o;
-      hh[j] = o * tc[j];
-    }
+    if (hard) gate_o<T, true>(H, g + 3 * H, tc, hh); else gate_o<T, false>(H, g + 3 * H, tc, hh);
     if (c.zc_on) {
       if (s.zcm) {
         const T* __restrict z = s.zcm + b * H;
@@ -321,7 +352,7 @@ struct BwdPtrs {
   const T* gate; const T* cp; const T* cnew; const T* tc;
   const T* chat; const T* rsc; const T* xhh; const T* rsh;
   const T* zcm; const T* dhh;
-  T* dc; T* dG; T* dgh; T* dtn;
+  T* dc; T* dG; T* dgh; T* dtn; T* dcn;
 };
 
 template <typename T>
@@ -340,50 +371,44 @@ LK_INLINE void bwd_rows_impl(const Cfg<T>& c, const BwdPtrs<T>& s, int64_t b0, i
     }
     const T* __restrict g = s.gate + b * G;
     const T* __restrict cp = s.cp + b * H;
-    const T* __restrict cn = s.cnew + b * H;
     const T* __restrict tc = s.tc + b * H;
     const T* __restrict dhh = s.dhh + b * H;
     T* __restrict dc = s.dc + b * H;
     T* __restrict dtn = s.dtn + b * H;  // scratch when not LN
-    // output gate and tanh
-    for (int64_t j = 0; j < H; ++j) {
-      T o = g[3 * H + j];
-      T t = tc[j];
-      dG[3 * H + j] = dhh[j] * t * lk_dact<T>(o, hard);
-      dtn[j] = dhh[j] * o * (T(1) - t * t);
-    }
-    T m1 = 0, m2 = 0, rs = 0;
-    const T* __restrict ch = c.ln ? s.chat + b * H : nullptr;
-    if (c.ln) {
+    if (hard) bwd_o<T, true>(H, g + 3 * H, tc, dhh, dG + 3 * H, dtn);
+    else bwd_o<T, false>(H, g + 3 * H, tc, dhh, dG + 3 * H, dtn);
+    T* __restrict dcn = s.dcn + b * H;
+    if (c.ln) {  // back through LN(c'; g_c, b_c)
+      const T* __restrict ch = s.chat + b * H;
       const T* __restrict gc = c.gc;
+      T m1 = 0, m2 = 0;
       for (int64_t j = 0; j < H; ++j) { T d = dtn[j] * gc[j]; m1 += d; m2 += d * ch[j]; }
       m1 /= T(H);
       m2 /= T(H);
-      rs = s.rsc[b];
+      const T rs = s.rsc[b];
+      for (int64_t j = 0; j < H; ++j) dcn[j] = rs * (dtn[j] * gc[j] - m1 - ch[j] * m2);
+    } else {
+      for (int64_t j = 0; j < H; ++j) dcn[j] = dtn[j];
     }
-    const T* __restrict zcm = s.zcm ? s.zcm + b * H : nullptr;
-    const T zp = c.zc_on ? c.zc_p : T(0);
-    for (int64_t j = 0; j < H; ++j) {
-      T dcn = c.ln ? rs * (dtn[j] * c.gc[j] - m1 - ch[j] * m2) : dtn[j];
-      T z = zcm ? zcm[j] : zp;
-      T dpo = dG[3 * H + j];
-      if (c.peep) dcn += c.wco[j] * dpo;
-      dcn += (T(1) - z) * dc[j];
-      T i = g[j], f = g[H + j], gg = g[2 * H + j];
-      T di = dcn * gg;
-      T dgg = dcn * i;
-      T df = dcn * cp[j];
-      T dpi;
-      if (c.coupled) { df -= di; dpi = T(0); } else { dpi = di * lk_dact<T>(i, hard); }
-      T dpf = df * lk_dact<T>(f, hard);
-      T dcp = z * dc[j] + dcn * f;
-      if (c.peep) dcp += c.wci[j] * dpi + c.wcf[j] * dpf;
-      dc[j] = dcp;
-      dG[j] = dpi;
-      dG[H + j] = dpf;
-      dG[2 * H + j] = dgg * (T(1) - gg * gg);
+    {
+      const T* __restrict wco = c.wco0;
+      const T* __restrict dpo = dG + 3 * H;
+      for (int64_t j = 0; j < H; ++j) dcn[j] += wco[j] * dpo[j];
     }
-    (void)cn;
+    if (s.zcm) {  // zoneout on c: dc' += (1 - z) dc_t ; dc_{t-1} starts at z dc_t
+      const T* __restrict z = s.zcm + b * H;
+      for (int64_t j = 0; j < H; ++j) { T d = dc[j]; dcn[j] += (T(1) - z[j]) * d; dc[j] = z[j] * d; }
+    } else {
+      const T z = c.zc_on ? c.zc_p : T(0);
+      for (int64_t j = 0; j < H; ++j) { T d = dc[j]; dcn[j] += (T(1) - z) * d; dc[j] = z * d; }
+    }
+    if (hard) {
+      if (c.coupled) bwd_ifg<T, true, true>(H, g, cp, dcn, dc, dG, c.wci0, c.wcf0);
+      else bwd_ifg<T, true, false>(H, g, cp, dcn, dc, dG, c.wci0, c.wcf0);
+    } else {
+      if (c.coupled) bwd_ifg<T, false, true>(H, g, cp, dcn, dc, dG, c.wci0, c.wcf0);
+      else bwd_ifg<T, false, false>(H, g, cp, dcn, dc, dG, c.wci0, c.wcf0);
+    }
     if (c.ln) {  // back through LN(W_hh r; g_hh)
       const T* __restrict xh = s.xhh + b * G;
       const T* __restrict ghh = c.ghh;
@@ -473,6 +498,7 @@ Cfg<T> make_cfg(const Inputs& in, bool coupled, bool hard, double zc_p, double z
   c.zc_p = T(zc_p); c.zh_p = T(zh_p);
   const T* pp = ptr_or_null<T>(in.peep);
   c.wci = pp; c.wcf = pp ? pp + in.H : nullptr; c.wco = pp ? pp + 2 * in.H : nullptr;
+  c.wci0 = c.wci; c.wcf0 = c.wcf; c.wco0 = c.wco;
   c.gih = ptr_or_null<T>(in.gih); c.ghh = ptr_or_null<T>(in.ghh);
   c.gc = ptr_or_null<T>(in.gc); c.bc = ptr_or_null<T>(in.bc);
   c.bias = in.ln ? ptr_or_null<T>(in.bias) : nullptr;
@@ -632,6 +658,12 @@ Bwd12 lstm_bwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
     Tensor dhh_buf = at::empty({B, H}, opts);
     Tensor dhin = at::empty({B, P}, opts);
     Tensor dtn_scratch = in.ln ? Tensor() : at::empty({B, H}, opts);
+    Tensor dcn_buf = at::empty({B, H}, opts);
+    Tensor zeros3 = at::zeros({3 * H}, opts);
+    if (!in.peephole) {
+      const T_* z = zeros3.data_ptr<T_>();
+      c.wci0 = z; c.wcf0 = z + H; c.wco0 = z + 2 * H;
+    }
     T_* dhp_ = dh.data_ptr<T_>();
     T_* dcp_ = dc.data_ptr<T_>();
     T_* dtot = dhtot.data_ptr<T_>();
@@ -684,6 +716,7 @@ Bwd12 lstm_bwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
       s.dG = dGp + t * B * G;
       s.dgh = dGHp + t * B * G;
       s.dtn = in.ln ? dTN.data_ptr<T_>() + t * B * H : dtn_scratch.data_ptr<T_>();
+      s.dcn = dcn_buf.data_ptr<T_>();
       at::parallel_for(0, B, grain, [&](int64_t b0, int64_t b1) { bwd_rows(c, s, b0, b1); });
       // (c) dL/dh_{t-1} = (dgh W_hh) * m_rd + z_h * dL/dh_t ; rows past the end carry dh unchanged
       T_* dhi = dhin.data_ptr<T_>();
