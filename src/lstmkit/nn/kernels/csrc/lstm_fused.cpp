@@ -40,6 +40,10 @@
 #define LK_CLONES
 #endif
 #define LK_INLINE inline __attribute__((always_inline))
+// Sum reductions vectorise only when reassociation is allowed: say so per loop (-fopenmp-simd:
+// the pragma alone, no OpenMP runtime).
+#define LK_PRAGMA(x) _Pragma(#x)
+#define LK_SIMD_REDUCE(...) LK_PRAGMA(omp simd reduction(+ : __VA_ARGS__))
 
 using at::Tensor;
 using OptT = std::optional<Tensor>;
@@ -199,7 +203,8 @@ template <typename T>
 struct StepPtrs {
   int64_t t;
   T* gate;        // (B,4H) in: pre-activation (no LN); out: activations i f g o
-  const T* xhx;   // (B,4H) LN: normalised input projection
+  T* xhx;         // (B,4H) LN: normalised input projection (written here)
+  T* rsx;         // (B)    LN: its 1/std
   const T* gh;    // (B,4H) LN: raw recurrent projection
   T* xhh;         // (B,4H) LN: normalised recurrent projection (saved)
   T* rsh;         // (B)    LN: its 1/std
@@ -228,7 +233,8 @@ LK_INLINE void fwd_rows_impl(const Cfg<T>& c, const StepPtrs<T>& s, int64_t b0, 
       for (int64_t j = 0; j < G; ++j) g[j] = T(0);
       for (int64_t j = 0; j < H; ++j) { co[j] = cp[j]; cn[j] = cp[j]; tc[j] = T(0); hh[j] = T(0); }
       if (c.ln) {
-        for (int64_t j = 0; j < G; ++j) s.xhh[b * G + j] = T(0);
+        for (int64_t j = 0; j < G; ++j) { s.xhh[b * G + j] = T(0); s.xhx[b * G + j] = T(0); }
+        s.rsx[b] = T(0);
         for (int64_t j = 0; j < H; ++j) s.chat[b * H + j] = T(0);
         s.rsh[b] = T(0);
         s.rsc[b] = T(0);
@@ -236,13 +242,28 @@ LK_INLINE void fwd_rows_impl(const Cfg<T>& c, const StepPtrs<T>& s, int64_t b0, 
       continue;
     }
     if (c.ln) {
+      T* __restrict xx = s.xhx + b * G;
+      {  // LN of the input projection (g holds W_ih x_t, no bias)
+        T m = 0;
+        LK_SIMD_REDUCE(m)
+        for (int64_t j = 0; j < G; ++j) m += g[j];
+        m /= T(G);
+        T v = 0;
+        LK_SIMD_REDUCE(v)
+        for (int64_t j = 0; j < G; ++j) { T d = g[j] - m; v += d * d; }
+        v /= T(G);
+        const T rs = T(1) / std::sqrt(v + T(kEps));
+        s.rsx[b] = rs;
+        for (int64_t j = 0; j < G; ++j) xx[j] = (g[j] - m) * rs;
+      }
       const T* __restrict r = s.gh + b * G;
-      const T* __restrict xx = s.xhx + b * G;
       T* __restrict xh = s.xhh + b * G;
       T mean = 0;
+      LK_SIMD_REDUCE(mean)
       for (int64_t j = 0; j < G; ++j) mean += r[j];
       mean /= T(G);
       T var = 0;
+      LK_SIMD_REDUCE(var)
       for (int64_t j = 0; j < G; ++j) { T d = r[j] - mean; var += d * d; }
       var /= T(G);
       const T rs = T(1) / std::sqrt(var + T(kEps));
@@ -272,9 +293,11 @@ LK_INLINE void fwd_rows_impl(const Cfg<T>& c, const StepPtrs<T>& s, int64_t b0, 
     if (c.ln) {
       T* __restrict ch = s.chat + b * H;
       T mean = 0;
+      LK_SIMD_REDUCE(mean)
       for (int64_t j = 0; j < H; ++j) mean += cn[j];
       mean /= T(H);
       T var = 0;
+      LK_SIMD_REDUCE(var)
       for (int64_t j = 0; j < H; ++j) { T d = cn[j] - mean; var += d * d; }
       var /= T(H);
       const T rs = T(1) / std::sqrt(var + T(kEps));
@@ -350,9 +373,9 @@ template <typename T>
 struct BwdPtrs {
   int64_t t;
   const T* gate; const T* cp; const T* cnew; const T* tc;
-  const T* chat; const T* rsc; const T* xhh; const T* rsh;
+  const T* chat; const T* rsc; const T* xhh; const T* rsh; const T* xhx; const T* rsx;
   const T* zcm; const T* dhh;
-  T* dc; T* dG; T* dgh; T* dtn; T* dcn;
+  T* dc; T* dG; T* dgh; T* dtn; T* dcn; T* dgx;
 };
 
 template <typename T>
@@ -364,7 +387,7 @@ LK_INLINE void bwd_rows_impl(const Cfg<T>& c, const BwdPtrs<T>& s, int64_t b0, i
     if (c.has_len && s.t >= c.len[b]) {  // dc passes through unchanged
       for (int64_t j = 0; j < G; ++j) dG[j] = T(0);
       if (c.ln) {
-        for (int64_t j = 0; j < G; ++j) s.dgh[b * G + j] = T(0);
+        for (int64_t j = 0; j < G; ++j) { s.dgh[b * G + j] = T(0); s.dgx[b * G + j] = T(0); }
         for (int64_t j = 0; j < H; ++j) s.dtn[b * H + j] = T(0);
       }
       continue;
@@ -382,6 +405,7 @@ LK_INLINE void bwd_rows_impl(const Cfg<T>& c, const BwdPtrs<T>& s, int64_t b0, i
       const T* __restrict ch = s.chat + b * H;
       const T* __restrict gc = c.gc;
       T m1 = 0, m2 = 0;
+      LK_SIMD_REDUCE(m1, m2)
       for (int64_t j = 0; j < H; ++j) { T d = dtn[j] * gc[j]; m1 += d; m2 += d * ch[j]; }
       m1 /= T(H);
       m2 /= T(H);
@@ -414,11 +438,23 @@ LK_INLINE void bwd_rows_impl(const Cfg<T>& c, const BwdPtrs<T>& s, int64_t b0, i
       const T* __restrict ghh = c.ghh;
       T* __restrict dgh = s.dgh + b * G;
       T a1 = 0, a2 = 0;
+      LK_SIMD_REDUCE(a1, a2)
       for (int64_t j = 0; j < G; ++j) { T d = dG[j] * ghh[j]; a1 += d; a2 += d * xh[j]; }
       a1 /= T(G);
       a2 /= T(G);
       const T r = s.rsh[b];
       for (int64_t j = 0; j < G; ++j) dgh[j] = r * (dG[j] * ghh[j] - a1 - xh[j] * a2);
+      // and back through LN(W_ih x; g_ih)
+      const T* __restrict xx = s.xhx + b * G;
+      const T* __restrict gih = c.gih;
+      T* __restrict dgx = s.dgx + b * G;
+      T e1 = 0, e2 = 0;
+      LK_SIMD_REDUCE(e1, e2)
+      for (int64_t j = 0; j < G; ++j) { T d = dG[j] * gih[j]; e1 += d; e2 += d * xx[j]; }
+      e1 /= T(G);
+      e2 /= T(G);
+      const T rx = s.rsx[b];
+      for (int64_t j = 0; j < G; ++j) dgx[j] = rx * (dG[j] * gih[j] - e1 - xx[j] * e2);
     }
   }
 }
@@ -427,6 +463,37 @@ LK_CLONES void bwd_rows(const Cfg<float>& c, const BwdPtrs<float>& s, int64_t b0
 }
 void bwd_rows(const Cfg<double>& c, const BwdPtrs<double>& s, int64_t b0, int64_t b1) {
   bwd_rows_impl<double>(c, s, b0, b1);
+}
+
+// Per-step accumulation of the bias and layer-norm gain gradients (rows past the end are zero).
+template <typename T>
+LK_INLINE void accum_impl(const Cfg<T>& c, const BwdPtrs<T>& s, T* db, T* dgih, T* dghh, T* dgc, T* dbc) {
+  const int64_t H = c.H, G = 4 * H;
+  for (int64_t b = 0; b < c.B; ++b) {
+    const T* __restrict dG = s.dG + b * G;
+    if (db) {
+      T* __restrict o = db;
+      for (int64_t j = 0; j < G; ++j) o[j] += dG[j];
+    }
+    if (c.ln) {
+      const T* __restrict xx = s.xhx + b * G;
+      const T* __restrict xh = s.xhh + b * G;
+      const T* __restrict dt = s.dtn + b * H;
+      const T* __restrict ch = s.chat + b * H;
+      T* __restrict o1 = dgih;
+      T* __restrict o2 = dghh;
+      T* __restrict o3 = dgc;
+      T* __restrict o4 = dbc;
+      for (int64_t j = 0; j < G; ++j) { o1[j] += dG[j] * xx[j]; o2[j] += dG[j] * xh[j]; }
+      for (int64_t j = 0; j < H; ++j) { o3[j] += dt[j] * ch[j]; o4[j] += dt[j]; }
+    }
+  }
+}
+LK_CLONES void accum(const Cfg<float>& c, const BwdPtrs<float>& s, float* db, float* a, float* b, float* d, float* e) {
+  accum_impl<float>(c, s, db, a, b, d, e);
+}
+void accum(const Cfg<double>& c, const BwdPtrs<double>& s, double* db, double* a, double* b, double* d, double* e) {
+  accum_impl<double>(c, s, db, a, b, d, e);
 }
 
 int64_t grain_for(int64_t width) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(1, width)); }
@@ -523,13 +590,8 @@ Fwd15 lstm_fwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
   Tensor gates, xhx, rsx, xhh, rsh, chat, rsc;
   Tensor x2 = in.x.view({T * B, F});
   if (in.ln) {
-    Tensor gx = at::mm(x2, in.w_ih.t()).view({T, B, G});
-    Tensor mean = gx.mean(-1, true);
-    Tensor cen = gx - mean;
-    Tensor r = (cen.pow(2).mean(-1, true) + kEps).rsqrt();
-    xhx = cen * r;                        // (T, B, 4H)
-    rsx = r.view({T, B});
-    gates = at::empty({T, B, G}, opts);
+    gates = at::mm(x2, in.w_ih.t()).view({T, B, G});  // raw W_ih x, normalised per step in fwd_rows
+    xhx = at::empty({T, B, G}, opts); rsx = at::empty({T, B}, opts);
     xhh = at::empty({T, B, G}, opts); rsh = at::empty({T, B}, opts);
     chat = at::empty({T, B, H}, opts); rsc = at::empty({T, B}, opts);
   } else {
@@ -586,6 +648,7 @@ Fwd15 lstm_fwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
       s.t = t;
       s.gate = gp + t * B * G;
       s.xhx = in.ln ? xhx.data_ptr<T_>() + t * B * G : nullptr;
+      s.rsx = in.ln ? rsx.data_ptr<T_>() + t * B : nullptr;
       s.gh = in.ln ? gh_buf.data_ptr<T_>() : nullptr;
       s.xhh = in.ln ? xhh.data_ptr<T_>() + t * B * G : nullptr;
       s.rsh = in.ln ? rsh.data_ptr<T_>() + t * B : nullptr;
@@ -647,6 +710,12 @@ Bwd12 lstm_bwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
   Tensor dG = at::empty({T, B, G}, opts);
   Tensor dGH = in.ln ? at::empty({T, B, G}, opts) : dG;
   Tensor dTN = in.ln ? at::empty({T, B, H}, opts) : Tensor();
+  Tensor dGXb = in.ln ? at::empty({T, B, G}, opts) : dG;
+  Tensor db = in.bias.defined() ? at::zeros({G}, opts) : none(opts);
+  Tensor dgih = in.ln ? at::zeros({G}, opts) : none(opts);
+  Tensor dghh = in.ln ? at::zeros({G}, opts) : none(opts);
+  Tensor dgc = in.ln ? at::zeros({H}, opts) : none(opts);
+  Tensor dbc = in.ln ? at::zeros({H}, opts) : none(opts);
   Tensor dHP = in.proj ? at::empty({T, B, P}, opts) : Tensor();
   Tensor w_hh = in.w_hh;             // (4H, P): dh_{t-1} = dgh @ W_hh
   Tensor w_hr = in.proj ? in.w_hr : Tensor();  // (P, H): dh' = dh'' @ W_hr
@@ -709,6 +778,9 @@ Bwd12 lstm_bwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
       s.chat = in.ln ? chat_.data_ptr<T_>() + t * B * H : nullptr;
       s.rsc = in.ln ? rsc_.data_ptr<T_>() + t * B : nullptr;
       s.xhh = in.ln ? xhh_.data_ptr<T_>() + t * B * G : nullptr;
+      s.xhx = in.ln ? xhx_.data_ptr<T_>() + t * B * G : nullptr;
+      s.rsx = in.ln ? rsx_.data_ptr<T_>() + t * B : nullptr;
+      s.dgx = in.ln ? dGXb.data_ptr<T_>() + t * B * G : nullptr;
       s.rsh = in.ln ? rsh_.data_ptr<T_>() + t * B : nullptr;
       s.zcm = zcp ? zcp + t * B * H : nullptr;
       s.dhh = dhh_buf.data_ptr<T_>();
@@ -718,6 +790,8 @@ Bwd12 lstm_bwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
       s.dtn = in.ln ? dTN.data_ptr<T_>() + t * B * H : dtn_scratch.data_ptr<T_>();
       s.dcn = dcn_buf.data_ptr<T_>();
       at::parallel_for(0, B, grain, [&](int64_t b0, int64_t b1) { bwd_rows(c, s, b0, b1); });
+      accum(c, s, ptr_or_null<T_>(db), ptr_or_null<T_>(dgih), ptr_or_null<T_>(dghh), ptr_or_null<T_>(dgc),
+            ptr_or_null<T_>(dbc));
       // (c) dL/dh_{t-1} = (dgh W_hh) * m_rd + z_h * dL/dh_t ; rows past the end carry dh unchanged
       T_* dhi = dhin.data_ptr<T_>();
       gemm<T_>(B, P, G, s.dgh, w_hh, dhi, false);
@@ -732,24 +806,22 @@ Bwd12 lstm_bwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
     }
   });
 
-  // Bulk gradients: large GEMMs / reductions over all steps.
-  Tensor dG2 = dG.view({T * B, G});
-  Tensor dGX = dG2;
-  Tensor dgih, dghh, dgc, dbc;
-  if (in.ln) {
-    Tensor dxh = dG * in.gih;  // (T, B, 4H)
-    dgih = (dG * xhx_).sum({0, 1});
-    dGX = (rsx_.unsqueeze(-1) * (dxh - dxh.mean(-1, true) - xhx_ * (dxh * xhx_).mean(-1, true))).view({T * B, G});
-    dghh = (dG * xhh_).sum({0, 1});
-    dgc = (dTN * chat_).sum({0, 1});
-    dbc = dTN.sum({0, 1});
-  } else {
-    dgih = none(opts); dghh = none(opts); dgc = none(opts); dbc = none(opts);
+  // Bulk gradients: large GEMMs over all steps.
+  Tensor dGX = dGXb.view({T * B, G});
+  Tensor dGH2 = dGH.view({T * B, G});
+  Tensor dw_hh;
+  if (in.rd.defined()) {
+    Tensor hprev = shift_prev(hs, in.h0, reverse) * in.rd.view({1, B, P});  // (T, B, P)
+    dw_hh = at::mm(dGH2.t(), hprev.view({T * B, P}));
+  } else {  // h_{t-1} is the state sequence shifted by one step: two GEMMs on views, no copy
+    const int64_t first = reverse ? T - 1 : 0;
+    dw_hh = at::mm(dGH.select(0, first).t(), in.h0.view({B, P}));
+    if (T > 1) {
+      Tensor d_rest = (reverse ? dGH.narrow(0, 0, T - 1) : dGH.narrow(0, 1, T - 1)).reshape({(T - 1) * B, G});
+      Tensor h_rest = (reverse ? hs.narrow(0, 1, T - 1) : hs.narrow(0, 0, T - 1)).reshape({(T - 1) * B, P});
+      dw_hh.addmm_(d_rest.t(), h_rest);
+    }
   }
-  Tensor db = in.bias.defined() ? dG2.sum(0) : none(opts);
-  Tensor hprev = shift_prev(hs, in.h0, reverse);  // (T, B, P)
-  if (in.rd.defined()) hprev = hprev * in.rd.view({1, B, P});
-  Tensor dw_hh = at::mm(dGH.view({T * B, G}).t(), hprev.view({T * B, P}));
   Tensor dw_ih = at::mm(dGX.t(), in.x.view({T * B, F}));
   Tensor dx = need_dx ? at::mm(dGX, in.w_ih).view({T, B, F}) : none(opts);
   Tensor dw_hr = in.proj ? at::mm(dHP.view({T * B, P}).t(), hh_.contiguous().view({T * B, H})) : none(opts);
