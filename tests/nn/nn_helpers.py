@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 
+import pytest
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 import lstmkit.nn as lnn
+from lstmkit.errors import ConfigError
+from lstmkit.nn import kernels
 
-PATHS = ("reference", "torch")
+# Every registered execution path (a path added later, e.g. a fused C++ kernel, is tested
+# automatically); a test skips the configurations its path does not run.
+PATHS = tuple(kernels.available_paths())
+
+
+@contextlib.contextmanager
+def on_path(name: str):
+    """force_path(name), skipping the test when that path cannot run the configuration."""
+    try:
+        with kernels.force_path(name):
+            yield
+    except ConfigError as e:
+        if "cannot run this configuration" in str(e):
+            pytest.skip(f"path {name!r} does not run this configuration")
+        raise
 TORCH_CLASSES = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}
 OURS = {"lstm": lnn.LSTM, "gru": lnn.GRU, "rnn": lnn.RNN}
 

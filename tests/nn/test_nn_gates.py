@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from nn_helpers import PATHS
+from nn_helpers import PATHS, on_path
 
 import lstmkit.nn as lnn
 from lstmkit.nn import kernels
@@ -58,7 +58,7 @@ def test_gate_identities(path, layers, bidir, proj, use_lengths):
     LD, R = layers * (2 if bidir else 1), proj or 5
     state = (torch.randn(LD, B, R, dtype=torch.float64), torch.randn(LD, B, 5, dtype=torch.float64))
     lengths = torch.tensor([6, 2, 4]) if use_lengths else None
-    with force_path(path), torch.no_grad():
+    with on_path(path), torch.no_grad():
         out, (h_n, c_n), gates = lstm(x, state, lengths=lengths, return_gates=True)
     assert isinstance(gates, lnn.LSTMGates)
     for g in gates:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from nn_helpers import PATHS
+from nn_helpers import PATHS, on_path
 
 import lstmkit.nn as lnn
 from lstmkit.errors import ConfigError
-from lstmkit.nn.kernels import force_path
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -26,7 +25,7 @@ def test_step_reproduces_forward(make, path):
     layer = make()
     x = torch.randn(4, 9, 3)  # (B, T, F)
     seq = x if layer.batch_first else x.transpose(0, 1)
-    with force_path(path):
+    with on_path(path):
         full_out, full_state = layer(seq)
         state, outs = None, []
         for t in range(x.shape[1]):

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import pytest
 import torch
-from nn_helpers import PATHS, build_pair, flat_outputs, grads, loss_of, make_inputs, random_config, tol, torch_forward
+from nn_helpers import (
+    PATHS,
+    build_pair,
+    flat_outputs,
+    grads,
+    loss_of,
+    make_inputs,
+    on_path,
+    random_config,
+    tol,
+    torch_forward,
+)
 from torch.nn.utils.rnn import pack_sequence
 
 import lstmkit.nn as lnn
 from lstmkit.nn.kernels import force_path
 
-CASES = [("lstm", s) for s in range(18)] + [("gru", s) for s in range(100, 106)] + [("rnn", s) for s in range(200, 206)]
+CASES = [("lstm", s) for s in range(40)] + [("gru", s) for s in range(100, 110)] + [("rnn", s) for s in range(200, 210)]
 
 
 def _check_against_torch(kind: str, seed: int, path: str) -> None:
@@ -18,7 +29,7 @@ def _check_against_torch(kind: str, seed: int, path: str) -> None:
     ref, ours = build_pair(cfg, seed)
     x, state, lengths = make_inputs(cfg, seed)
     expected = flat_outputs(torch_forward(ref, x, state, lengths, cfg["batch_first"]))
-    with force_path(path):
+    with on_path(path):
         got = flat_outputs(ours(x, state, lengths=lengths))
     for e, g, name in zip(expected, got, ["output", "h_n", "c_n"]):
         assert g.shape == e.shape, (name, cfg)
@@ -48,17 +59,20 @@ def test_random_configs_cover_every_axis():
 
 
 @pytest.mark.parametrize("path", PATHS)
-@pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
-def test_packed_sequence_in_and_out(kind, path):
+@pytest.mark.parametrize("kind,sizes", [("lstm", (2, 5, 3, 5)), ("gru", (2, 5, 3, 5)), ("rnn", (2, 5, 3, 5)),
+                                        ("lstm", (4, 4, 4, 4))])
+def test_packed_sequence_in_and_out(kind, sizes, path):
     torch.manual_seed(3)
     cls = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[kind]
     ref = cls(3, 4, num_layers=2, bidirectional=True)
     ours = {"lstm": lnn.LSTM, "gru": lnn.GRU, "rnn": lnn.RNN}[kind].from_torch(ref)
-    seqs = [torch.randn(n, 3) for n in (2, 5, 3, 5)]
+    seqs = [torch.randn(n, 3) for n in sizes]
     packed = pack_sequence(seqs, enforce_sorted=False)
-    out_e, hid_e = ref(packed)
-    with force_path(path):
-        out_g, hid_g = ours(packed)
+    h0 = torch.randn(4, 4, 4)  # (L*D, B, H) in the caller's batch order, as torch expects
+    state = (h0, torch.randn(4, 4, 4)) if kind == "lstm" else h0
+    out_e, hid_e = ref(packed, state)
+    with on_path(path):
+        out_g, hid_g = ours(packed, state)
     assert isinstance(out_g, torch.nn.utils.rnn.PackedSequence)
     torch.testing.assert_close(out_g.data, out_e.data, atol=1e-5, rtol=1e-5)
     assert torch.equal(out_g.batch_sizes, out_e.batch_sizes)
@@ -81,7 +95,8 @@ def test_lengths_on_any_device_and_as_list():
     assert a[0][2:, 1].abs().max() == 0 and a[0][1:, 2].abs().max() == 0  # zeros past each end
 
 
-def test_reference_and_fast_paths_agree_on_a_larger_stack():
+@pytest.mark.parametrize("path", [p for p in PATHS if p != "reference"])
+def test_reference_and_fast_paths_agree_on_a_larger_stack(path):
     torch.manual_seed(0)
     lstm = lnn.LSTM(7, 16, num_layers=3, bidirectional=True, proj_size=5, batch_first=True)
     x = torch.randn(6, 20, 7)
@@ -89,9 +104,9 @@ def test_reference_and_fast_paths_agree_on_a_larger_stack():
     with torch.no_grad():
         with force_path("reference"):
             a = lstm(x, lengths=lengths, return_gates=True)
-        with force_path("torch"):
+        with on_path(path):
             b = lstm(x, lengths=lengths, return_gates=True)
-        c = lstm(x, lengths=lengths)  # automatic choice, whole-stack call
+        c = lstm(x, lengths=lengths)  # automatic choice
     for u, v in zip([a[0], *a[1], *a[2]], [b[0], *b[1], *b[2]]):
         torch.testing.assert_close(u, v, atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(c[0], a[0], atol=1e-5, rtol=1e-5)
@@ -106,7 +121,7 @@ def test_dropout_between_layers_like_torch():
     assert torch.equal(e1, e2)  # no dropout in eval mode
     lstm.train()
     for path in PATHS:
-        with force_path(path):
+        with on_path(path):
             t = lstm(x)[0]
         assert not torch.allclose(t, e1)
         t.sum().backward()

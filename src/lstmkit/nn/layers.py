@@ -26,7 +26,7 @@ from lstmkit.errors import ConfigError, ShapeError, suggest
 from lstmkit.nn import _validate as V
 from lstmkit.nn.init import RECURRENT_INITS, reset_parameters
 from lstmkit.nn.kernels import KernelRequest, LayerWeights, select_path
-from lstmkit.nn.kernels.common import GATE_COUNT
+from lstmkit.nn.kernels.common import GATE_COUNT, is_lstm_mode
 
 __all__ = ["LSTM", "GRU", "RNN", "LSTMGates"]
 
@@ -99,14 +99,14 @@ class _RNNBase(nn.Module):
                 UserWarning,
                 stacklevel=3,
             )
-        self.mode = mode
+        self.mode = mode  # kernel mode; LSTM variants use "lstm_<name>" (4 gate blocks, state (h, c))
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.bidirectional = bias, batch_first, bidirectional
         self.dropout, self.proj_size = float(dropout), proj_size
         self.forget_bias, self.recurrent_init = float(forget_bias), recurrent_init
 
         kw = {"device": device, "dtype": dtype}
-        G, H, D = GATE_COUNT[mode], hidden_size, self.num_directions
+        G, H, D = GATE_COUNT.get(mode, 4), hidden_size, self.num_directions
         R = proj_size or hidden_size
         self._flat_weights_names: list[str] = []
         for layer in range(num_layers):
@@ -127,8 +127,16 @@ class _RNNBase(nn.Module):
     def reset_parameters(self) -> None:
         """Re-initialise (see :mod:`lstmkit.nn.init`)."""
         reset_parameters(
-            self, forget_bias=self.forget_bias, recurrent_init=self.recurrent_init, is_lstm=self.mode == "lstm"
+            self, forget_bias=self.forget_bias, recurrent_init=self.recurrent_init, is_lstm=self._is_lstm
         )
+
+    @property
+    def _is_lstm(self) -> bool:
+        return is_lstm_mode(self.mode)
+
+    def _layer_extras(self, layer: int, direction: int) -> dict:
+        """Extra keyword arguments for ``run_layer`` (a variant layer passes its options here)."""
+        return {}
 
     @property
     def num_directions(self) -> int:
@@ -192,7 +200,7 @@ class _RNNBase(nn.Module):
         for name, default in defaults.items():
             if getattr(self, name) != default:
                 s += f", {name}={getattr(self, name)}"
-        if self.mode == "lstm" and self.forget_bias != 1.0:
+        if self._is_lstm and self.forget_bias != 1.0:
             s += f", forget_bias={self.forget_bias}"
         if self.recurrent_init != "uniform":
             s += f", recurrent_init={self.recurrent_init!r}"
@@ -201,7 +209,7 @@ class _RNNBase(nn.Module):
     # ---- forward ------------------------------------------------------------------------
     def _run(self, input, state, lengths, return_gates: bool):
         """Validate, dispatch, run. Returns (output, h_n, c_n, gates) shaped for the user."""
-        is_lstm = self.mode == "lstm"
+        is_lstm = self._is_lstm
         dtype = self.weight_ih_l0.dtype
         packed = isinstance(input, PackedSequence)
         if packed:
@@ -256,9 +264,8 @@ class _RNNBase(nn.Module):
         if packed:
             order = input.sorted_indices
             out_sorted = output if order is None else output.index_select(1, order.to(output.device))
-            lens_sorted = lengths if order is None else lengths[order.cpu()]
-            if lens_sorted is None:  # every sequence full length
-                lens_sorted = torch.full((B,), T, dtype=torch.int64)
+            lens = torch.full((B,), T, dtype=torch.int64) if lengths is None else lengths  # (B,)
+            lens_sorted = lens if order is None else lens[order.cpu()]
             data = pack_padded_sequence(out_sorted, lens_sorted, enforce_sorted=True).data
             output = PackedSequence(data, input.batch_sizes, input.sorted_indices, input.unsorted_indices)
         elif not batched:
@@ -275,7 +282,7 @@ class _RNNBase(nn.Module):
         dtype = x.dtype
         meaning = "(num_layers * num_directions, B, hidden)" if batched else "(num_layers * num_directions, hidden)"
         shape = (lambda n: (LD, B, n)) if batched else (lambda n: (LD, n))
-        if self.mode == "lstm":
+        if self._is_lstm:
             if state is None:
                 z = x.new_zeros(LD, B, R)
                 return z, (z if R == H else x.new_zeros(LD, B, H))
@@ -303,6 +310,7 @@ class _RNNBase(nn.Module):
                 res = path.run_layer(
                     layer_input, self._layer_weights(layer, direction), h0[k], None if c0 is None else c0[k],
                     mode=self.mode, lengths=lengths, reverse=direction == 1, return_gates=return_gates,
+                    **self._layer_extras(layer, direction),
                 )
                 outputs.append(res.output)  # (T, B, R)
                 h_n.append(res.h_n)
@@ -312,7 +320,7 @@ class _RNNBase(nn.Module):
             if dropout and layer < self.num_layers - 1:
                 layer_input = TF.dropout(layer_input, dropout, training=True)
         h_n = torch.stack(h_n, 0)  # (L*D, B, R)
-        c_n = torch.stack(c_n, 0) if self.mode == "lstm" else None  # (L*D, B, H)
+        c_n = torch.stack(c_n, 0) if self._is_lstm else None  # (L*D, B, H)
         gate_tuple = None
         if return_gates:
             gate_tuple = LSTMGates(*(torch.stack([g[j] for g in gates], 0) for j in range(5)))  # (L*D, T, B, H)
@@ -365,6 +373,7 @@ class LSTM(_RNNBase):
     """
 
     _torch_class = nn.LSTM
+    _mode = "lstm"  # a variant subclass sets "lstm_<variant>" and overrides _layer_extras
 
     def __init__(
         self,
@@ -383,7 +392,7 @@ class LSTM(_RNNBase):
         dtype=None,
     ) -> None:
         super().__init__(
-            "lstm", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, proj_size,
+            self._mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, proj_size,
             forget_bias=forget_bias, recurrent_init=recurrent_init, device=device, dtype=dtype,
         )
 

@@ -89,6 +89,7 @@ class KernelPath:
 
 
 _PATHS: dict[str, KernelPath] = {}
+_BY_PRIORITY: list[KernelPath] = []  # cache of _PATHS sorted by priority, rebuilt when it changes
 _FORCED: contextvars.ContextVar[str | None] = contextvars.ContextVar("lstmkit_force_path", default=None)
 
 
@@ -128,7 +129,10 @@ def select_path(request: KernelRequest) -> KernelPath:
         if not path.supports(request):
             raise ConfigError(f"force_path({forced!r}) cannot run this configuration: {request}")
         return path
-    for path in sorted(_PATHS.values(), key=lambda p: -p.priority):
+    global _BY_PRIORITY
+    if len(_BY_PRIORITY) != len(_PATHS) or any(_PATHS.get(p.name) is not p for p in _BY_PRIORITY):
+        _BY_PRIORITY = sorted(_PATHS.values(), key=lambda p: -p.priority)
+    for path in _BY_PRIORITY:
         if path.supports(request):
             return path
     raise ConfigError(f"no execution path supports mode={request.mode!r} on {request.device} {request.dtype}")

@@ -2,7 +2,7 @@
 
 Every path runs ONE layer and ONE direction with the same signature::
 
-    run_layer(x, weights, h0, c0, *, mode, lengths, reverse, return_gates) -> LayerOutput
+    run_layer(x, weights, h0, c0, *, mode, lengths, reverse, return_gates, **extras) -> LayerOutput
 
     x        (T, B, F)  layer input, time-major, contiguous or not
     weights  LayerWeights of this layer and direction (torch's parameter tensors, as is)
@@ -13,7 +13,12 @@ Every path runs ONE layer and ONE direction with the same signature::
              1 <= lengths[b] <= T
     reverse  False: t = 0 .. len_b-1; True: each sequence runs from its own last valid
              step len_b-1 back to 0 (the reverse direction of a bidirectional layer)
-    return_gates  LSTM modes only: also return the five (T, B, H) gate tensors
+    return_gates  LSTM modes only: also return the five (T, B, H) gate tensors; when
+             autograd is recording, they must carry gradients (a path whose gates are
+             detached should return False from ``supports`` for
+             ``request.return_gates and request.needs_grad``)
+    **extras a variant layer may pass more keyword arguments (``_layer_extras``); a path
+             that does not know them is never selected for that variant's mode
 
 The returned ``LayerOutput.output`` is indexed by real time (also for ``reverse``) and
 is zero at t >= len_b; ``h_n``/``c_n`` are the states after each sequence's last
@@ -35,6 +40,7 @@ __all__ = [
     "LayerWeights",
     "LayerOutput",
     "LSTM_MODES",
+    "is_lstm_mode",
     "GATE_COUNT",
     "reverse_padded",
     "valid_mask",
@@ -44,6 +50,11 @@ __all__ = [
 # Modes torch's own kernels know; number of gate blocks stacked in weight_ih / weight_hh.
 GATE_COUNT = {"lstm": 4, "gru": 3, "rnn_tanh": 1, "rnn_relu": 1}
 LSTM_MODES = frozenset({"lstm"})
+
+
+def is_lstm_mode(mode: str) -> bool:
+    """LSTM and its variants ("lstm_<variant>"): state (h, c), 4 gate blocks i f g o."""
+    return mode == "lstm" or mode.startswith("lstm_")
 
 
 class LayerWeights(NamedTuple):
@@ -107,20 +118,34 @@ def lstm_gates_from_outputs(
     autograd on, gradients reach the weights and the input through ``y`` as well.
     Returns (i, f, o, g, c), each (T, B, H), zero past each sequence's end.
     """
-    T, B = x.shape[0], x.shape[1]
-    h_prev = torch.cat([h0.unsqueeze(0), y[:-1]], dim=0)  # (T, B, R)
-    pre = torch.matmul(x, w.w_ih.t()) + torch.matmul(h_prev, w.w_hh.t())  # (T, B, 4H)
-    if w.b_ih is not None:
-        pre = pre + (w.b_ih + w.b_hh)
-    i, f, g, o = pre.chunk(4, dim=-1)  # each (T, B, H)
-    i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
+    T, B, H = x.shape[0], x.shape[1], w.w_hh.shape[0] // 4
+    h_prev = torch.cat([h0.unsqueeze(0), y[:-1]], dim=0)  # (T, B, R): h_{t-1} for every t
+    bias = None if w.b_ih is None else w.b_ih + w.b_hh  # (4H,)
+    grad = torch.is_grad_enabled() and any(
+        t is not None and t.requires_grad for t in (x, y, h0, c0, *w)
+    )
+    pre = torch.nn.functional.linear(x, w.w_ih, bias)  # (T, B, 4H): input projection, all steps at once
+    if grad:
+        pre = pre + torch.nn.functional.linear(h_prev, w.w_hh)  # (T, B, 4H)
+        i, f, g, o = pre.chunk(4, dim=-1)  # each (T, B, H)
+        i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
+    else:  # in place: one GEMM into the same buffer, activations without copies
+        pre.view(T * B, 4 * H).addmm_(h_prev.reshape(T * B, -1), w.w_hh.t())
+        pre[..., : 2 * H].sigmoid_()
+        pre[..., 2 * H : 3 * H].tanh_()
+        pre[..., 3 * H :].sigmoid_()
+        i, f, g, o = pre.chunk(4, dim=-1)  # each (T, B, H), views
     ig = i * g  # (T, B, H)
-    cells = []
-    c = c0
-    for t in range(T):
-        c = f[t] * c + ig[t]  # (B, H)
-        cells.append(c)
-    c_seq = torch.stack(cells, 0)  # (T, B, H)
+    if grad:
+        cells, c = [], c0
+        for t in range(T):
+            c = f[t] * c + ig[t]  # (B, H)
+            cells.append(c)
+        c_seq = torch.stack(cells, 0)  # (T, B, H)
+    else:
+        c_seq, c = torch.empty_like(ig), c0
+        for t in range(T):
+            c = torch.addcmul(ig[t], f[t], c, out=c_seq[t])  # c_t = f_t * c_{t-1} + i_t * g_t
     mask = valid_mask(lengths, T, B, x.device)
     if mask is not None:
         i, f, o, g, c_seq = (v.masked_fill(~mask, 0.0) for v in (i, f, o, g, c_seq))
