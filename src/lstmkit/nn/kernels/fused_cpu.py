@@ -34,6 +34,8 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from lstmkit.nn.kernels.common import is_lstm_mode
+
 __all__ = [
     "available",
     "build_error",
@@ -41,7 +43,9 @@ __all__ = [
     "lstm_sequence",
     "FusedVariant",
     "run_layer",
+    "run_stack",
     "supports",
+    "prefer_fused",
 ]
 
 _SOURCE = Path(__file__).resolve().parent / "csrc" / "lstm_fused.cpp"
@@ -261,11 +265,13 @@ def lstm_sequence(
 
 
 def supports(request) -> bool:
-    """CPU, float32/float64, LSTM (plain or variant) only; needs the compiled kernel."""
+    """CPU, float32/float64, LSTM and its variants; needs the compiled kernel. Its gates carry
+    no gradient, so ``return_gates`` while autograd records goes to another path."""
     return (
-        request.mode in ("lstm", "lstm_variant")
+        is_lstm_mode(request.mode)
         and request.device.type == "cpu"
         and request.dtype in (torch.float32, torch.float64)
+        and not (request.return_gates and request.needs_grad)
         and available()
     )
 
@@ -280,23 +286,101 @@ def run_layer(
     lengths: Tensor | None,
     reverse: bool,
     return_gates: bool,
-    variant: FusedVariant | None = None,
+    variant=None,
 ):
-    """The kernel-path contract of :mod:`lstmkit.nn.kernels.common` (plus ``variant``)."""
+    """The kernel-path contract of :mod:`lstmkit.nn.kernels.common`, plus ``variant``
+    (a :class:`lstmkit.nn.variants.LayerVariant`; masks are sampled here, before the loop)."""
     from lstmkit.nn.kernels.common import LayerOutput
+    from lstmkit.nn.variants import sample_masks
 
     w_ih, w_hh, b_ih, b_hh, w_hr = weights
     bias = None if b_ih is None else b_ih + b_hh
     if lengths is not None and lengths.device.type != "cpu":
         lengths = lengths.cpu()
+    fv = _PLAIN
+    if variant is not None:
+        m = sample_masks(variant, w_hh, x.shape[0], x.shape[1], x)
+        w_hh = m.w_hh
+        o = variant.options
+        fv = FusedVariant(variant.peephole, variant.ln, o.coupled_gates, o.hard_sigmoid, m.rd, m.zc, m.zh,
+                          m.zc_p, m.zh_p)
     y, h_n, c_n, g, cells = lstm_sequence(
-        x, w_ih, w_hh, bias, h0, c0, w_hr=w_hr, lengths=lengths, reverse=reverse, variant=variant or _PLAIN
+        x, w_ih, w_hh, bias, h0, c0, w_hr=w_hr, lengths=lengths, reverse=reverse, variant=fv
     )
     gates = None
     if return_gates:
-        i, f, gg, o = g.chunk(4, dim=-1)  # each (T, B, H)
-        if lengths is not None:  # contract: cell zero past each end
+        i, f, gg, o_ = g.chunk(4, dim=-1)  # each (T, B, H)
+        if lengths is not None:  # contract: zero past each end
             mask = torch.arange(x.shape[0]).unsqueeze(1) < lengths.unsqueeze(0)  # (T, B)
             cells = cells * mask.unsqueeze(-1).to(cells.dtype)
-        gates = (i, f, o, gg, cells)
+        gates = (i, f, o_, gg, cells)
     return LayerOutput(y, h_n, c_n, gates)
+
+
+# ------------------------------------------------------------------ dispatch rules (standard LSTM)
+# Measured by benchmarks/bench_kernels.py (ratios in benchmarks/RESULTS.md). For the variants
+# the kernel is always used (the alternative is the per-step autograd loop, 2-50x slower).
+# For the standard LSTM, torch's oneDNN kernel is the peer:
+#   * training (autograd records): ours wins up to B = 128 (0.75-1.0 of torch), loses at B = 256;
+#   * inference: oneDNN's forward is faster except for tiny batches (B = 1: ours 0.7 of torch).
+TRAIN_MAX_BATCH = 128
+INFER_MAX_BATCH = 2
+
+
+def prefer_fused(batch: int, needs_grad: bool) -> bool:
+    """Whether the fused kernel beats torch.nn.LSTM's kernel for a standard LSTM at this batch."""
+    return batch <= (TRAIN_MAX_BATCH if needs_grad else INFER_MAX_BATCH)
+
+
+def run_stack(
+    x: Tensor,
+    flat_weights: list[Tensor],
+    h0: Tensor,
+    c0: Tensor,
+    *,
+    mode: str,
+    lengths: Tensor | None,
+    num_layers: int,
+    bidirectional: bool,
+    dropout: float,
+    training: bool,
+    has_biases: bool,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """All layers and directions (torch's calling convention, see ``torch_fused.run_stack``).
+
+    Standard LSTM only. Where :func:`prefer_fused` says torch's kernel is faster for this
+    shape, delegates to it (unless the fused path is forced), so the choice is by measurement.
+    """
+    from lstmkit.nn.kernels import _FORCED, torch_fused
+
+    needs_grad = torch.is_grad_enabled() and (
+        x.requires_grad or h0.requires_grad or c0.requires_grad or any(w.requires_grad for w in flat_weights)
+    )
+    if _FORCED.get() != "fused" and not prefer_fused(x.shape[1], needs_grad):
+        return torch_fused.run_stack(
+            x, flat_weights, h0, c0, mode=mode, lengths=lengths, num_layers=num_layers,
+            bidirectional=bidirectional, dropout=dropout, training=training, has_biases=has_biases,
+        )
+    D = 2 if bidirectional else 1
+    per = len(flat_weights) // (num_layers * D)  # tensors per layer-direction: w_ih w_hh [b_ih b_hh] [w_hr]
+    if lengths is not None and lengths.device.type != "cpu":
+        lengths = lengths.cpu()
+    h_n, c_n = [], []
+    layer_input = x  # (T, B, F)
+    for layer in range(num_layers):
+        outs = []
+        for d in range(D):
+            k = layer * D + d
+            ws = flat_weights[k * per : (k + 1) * per]
+            w_ih, w_hh = ws[0], ws[1]
+            bias = ws[2] + ws[3] if has_biases else None
+            w_hr = ws[-1] if per in (3, 5) else None
+            y, hn, cn, _, _ = lstm_sequence(layer_input, w_ih, w_hh, bias, h0[k], c0[k], w_hr=w_hr,
+                                            lengths=lengths, reverse=d == 1)
+            outs.append(y)  # (T, B, R)
+            h_n.append(hn)
+            c_n.append(cn)
+        layer_input = torch.cat(outs, dim=-1) if D == 2 else outs[0]  # (T, B, D*R)
+        if dropout and layer < num_layers - 1:
+            layer_input = torch.nn.functional.dropout(layer_input, dropout, training=True)
+    return layer_input, torch.stack(h_n, 0), torch.stack(c_n, 0)
