@@ -121,9 +121,16 @@ def force_path(name: str) -> Iterator[None]:
         _FORCED.reset(token)
 
 
+@torch.compiler.assume_constant_result
+def forced_path() -> str | None:
+    """The path forced by :func:`force_path` (None: automatic). A constant for torch.compile,
+    which cannot trace ``ContextVar.get`` (a graph break inside every LSTM otherwise)."""
+    return _FORCED.get()
+
+
 def select_path(request: KernelRequest) -> KernelPath:
     """Apply the dispatch rules in the module docstring."""
-    forced = _FORCED.get()
+    forced = forced_path()
     if forced is not None:
         path = _PATHS[forced]
         if not path.supports(request):

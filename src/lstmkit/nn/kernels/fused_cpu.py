@@ -351,12 +351,12 @@ def run_stack(
     Standard LSTM only. Where :func:`prefer_fused` says torch's kernel is faster for this
     shape, delegates to it (unless the fused path is forced), so the choice is by measurement.
     """
-    from lstmkit.nn.kernels import _FORCED, torch_fused
+    from lstmkit.nn.kernels import forced_path, torch_fused
 
     needs_grad = torch.is_grad_enabled() and (
         x.requires_grad or h0.requires_grad or c0.requires_grad or any(w.requires_grad for w in flat_weights)
     )
-    if _FORCED.get() != "fused" and not prefer_fused(x.shape[1], needs_grad):
+    if forced_path() != "fused" and not prefer_fused(x.shape[1], needs_grad):
         return torch_fused.run_stack(
             x, flat_weights, h0, c0, mode=mode, lengths=lengths, num_layers=num_layers,
             bidirectional=bidirectional, dropout=dropout, training=training, has_biases=has_biases,
