@@ -322,9 +322,9 @@ def run_layer(
 # the kernel is always used (the alternative is the per-step autograd loop, 2-50x slower).
 # For the standard LSTM, torch's oneDNN kernel is the peer:
 #   * training (autograd records): ours wins up to B = 128 (0.75-1.0 of torch), loses at B = 256;
-#   * inference: oneDNN's forward is faster except for tiny batches (B = 1: ours 0.7 of torch).
+#   * inference: oneDNN's forward is faster except at B = 1 (ours 0.6 of torch).
 TRAIN_MAX_BATCH = 128
-INFER_MAX_BATCH = 2
+INFER_MAX_BATCH = 1
 
 
 def prefer_fused(batch: int, needs_grad: bool) -> bool:

@@ -30,6 +30,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <tuple>
@@ -51,8 +52,15 @@ using OptT = std::optional<Tensor>;
 namespace {
 
 constexpr double kEps = 1e-5;
-// Below this many multiply-adds a GEMM runs in our own loop: BLAS call overhead dominates there.
-constexpr int64_t kSmallGemm = 1 << 16;
+// Below this many multiply-adds a GEMM runs in our own register-blocked loop (BLAS call overhead
+// dominates there); LSTMKIT_SMALL_GEMM overrides it (for benchmarking).
+int64_t small_gemm_limit() {
+  static const int64_t v = [] {
+    const char* e = std::getenv("LSTMKIT_SMALL_GEMM");
+    return e ? std::atoll(e) : int64_t(1) << 16;
+  }();
+  return v;
+}
 
 // ---------------------------------------------------------------- scalar math (vectorisable)
 template <typename T> LK_INLINE T lk_exp(T x);
@@ -144,19 +152,29 @@ LK_INLINE void bwd_ifg(int64_t H, const T* __restrict g, const T* __restrict cp,
 }
 // ---------------------------------------------------------------- small GEMM
 // C (M, N) = [C +] A (M, K, row stride lda) @ Bm (K, N), all row-major. Inner loop over N vectorises.
+// One column block of NB outputs kept in registers across the whole K loop.
+template <typename T, int NB>
+LK_INLINE void gemm_block(int64_t K, const T* __restrict a, const T* __restrict Bm, int64_t N, T* __restrict c,
+                          bool acc) {
+  T r[NB];
+  for (int u = 0; u < NB; ++u) r[u] = acc ? c[u] : T(0);
+  for (int64_t k = 0; k < K; ++k) {
+    const T av = a[k];
+    const T* __restrict b = Bm + k * N;
+    for (int u = 0; u < NB; ++u) r[u] += av * b[u];
+  }
+  for (int u = 0; u < NB; ++u) c[u] = r[u];
+}
 template <typename T>
 LK_INLINE void small_gemm_impl(int64_t m0, int64_t m1, int64_t N, int64_t K, const T* A, int64_t lda,
                                const T* Bm, T* C, bool acc) {
   for (int64_t m = m0; m < m1; ++m) {
-    T* __restrict c = C + m * N;
-    if (!acc)
-      for (int64_t n = 0; n < N; ++n) c[n] = T(0);
+    T* c = C + m * N;
     const T* a = A + m * lda;
-    for (int64_t k = 0; k < K; ++k) {
-      const T av = a[k];
-      const T* __restrict b = Bm + k * N;
-      for (int64_t n = 0; n < N; ++n) c[n] += av * b[n];
-    }
+    int64_t n = 0;
+    for (; n + 64 <= N; n += 64) gemm_block<T, 64>(K, a, Bm + n, N, c + n, acc);
+    for (; n + 16 <= N; n += 16) gemm_block<T, 16>(K, a, Bm + n, N, c + n, acc);
+    for (; n < N; ++n) gemm_block<T, 1>(K, a, Bm + n, N, c + n, acc);
   }
 }
 LK_CLONES void small_gemm(int64_t m0, int64_t m1, int64_t N, int64_t K, const float* A, int64_t lda,
@@ -172,7 +190,7 @@ void small_gemm(int64_t m0, int64_t m1, int64_t N, int64_t K, const double* A, i
 template <typename T>
 void gemm(int64_t M, int64_t N, int64_t K, const T* A, const Tensor& Bm_t, T* C, bool acc) {
   const T* Bm = Bm_t.data_ptr<T>();
-  if (M * N * K <= kSmallGemm) {
+  if (M * N * K <= small_gemm_limit()) {
     small_gemm(0, M, N, K, A, K, Bm, C, acc);
     return;
   }
@@ -496,6 +514,73 @@ void accum(const Cfg<double>& c, const BwdPtrs<double>& s, double* db, double* a
   accum_impl<double>(c, s, db, a, b, d, e);
 }
 
+// Backward, before the pointwise pass: dtot = dL/dh_t (valid rows), dpre = (1 - z_h) dtot.
+template <typename T>
+LK_INLINE void bwd_pre_impl(int64_t B, int64_t P, int64_t t, const int64_t* len, const T* dh, const T* dy,
+                            const T* zh, T zp, T* dtot, T* dpre) {
+  for (int64_t b = 0; b < B; ++b) {
+    const int64_t o = b * P;
+    T* __restrict dt = dtot + o;
+    T* __restrict dp = dpre + o;
+    if (len && t >= len[b]) {
+      for (int64_t j = 0; j < P; ++j) { dt[j] = T(0); dp[j] = T(0); }
+      continue;
+    }
+    const T* __restrict a = dh + o;
+    const T* __restrict c = dy + o;
+    if (zh) {
+      const T* __restrict z = zh + o;
+      for (int64_t j = 0; j < P; ++j) { T d = a[j] + c[j]; dt[j] = d; dp[j] = (T(1) - z[j]) * d; }
+    } else {
+      for (int64_t j = 0; j < P; ++j) { T d = a[j] + c[j]; dt[j] = d; dp[j] = (T(1) - zp) * d; }
+    }
+  }
+}
+// Backward, after the recurrent GEMM: dh_{t-1} = dhin * m_rd + z_h * dtot (rows past the end unchanged).
+template <typename T>
+LK_INLINE void bwd_post_impl(int64_t B, int64_t P, int64_t t, const int64_t* len, const T* dhin, const T* rd,
+                             const T* zh, T zp, const T* dtot, T* dh) {
+  for (int64_t b = 0; b < B; ++b) {
+    if (len && t >= len[b]) continue;
+    const int64_t o = b * P;
+    T* __restrict d = dh + o;
+    const T* __restrict di = dhin + o;
+    const T* __restrict dt = dtot + o;
+    if (zh) {
+      const T* __restrict z = zh + o;
+      if (rd) {
+        const T* __restrict r = rd + o;
+        for (int64_t j = 0; j < P; ++j) d[j] = di[j] * r[j] + z[j] * dt[j];
+      } else {
+        for (int64_t j = 0; j < P; ++j) d[j] = di[j] + z[j] * dt[j];
+      }
+    } else if (rd) {
+      const T* __restrict r = rd + o;
+      for (int64_t j = 0; j < P; ++j) d[j] = di[j] * r[j] + zp * dt[j];
+    } else if (zp != T(0)) {
+      for (int64_t j = 0; j < P; ++j) d[j] = di[j] + zp * dt[j];
+    } else {
+      for (int64_t j = 0; j < P; ++j) d[j] = di[j];
+    }
+  }
+}
+LK_CLONES void bwd_pre(int64_t B, int64_t P, int64_t t, const int64_t* len, const float* dh, const float* dy,
+                       const float* zh, float zp, float* dtot, float* dpre) {
+  bwd_pre_impl<float>(B, P, t, len, dh, dy, zh, zp, dtot, dpre);
+}
+void bwd_pre(int64_t B, int64_t P, int64_t t, const int64_t* len, const double* dh, const double* dy,
+             const double* zh, double zp, double* dtot, double* dpre) {
+  bwd_pre_impl<double>(B, P, t, len, dh, dy, zh, zp, dtot, dpre);
+}
+LK_CLONES void bwd_post(int64_t B, int64_t P, int64_t t, const int64_t* len, const float* dhin, const float* rd,
+                        const float* zh, float zp, const float* dtot, float* dh) {
+  bwd_post_impl<float>(B, P, t, len, dhin, rd, zh, zp, dtot, dh);
+}
+void bwd_post(int64_t B, int64_t P, int64_t t, const int64_t* len, const double* dhin, const double* rd,
+              const double* zh, double zp, const double* dtot, double* dh) {
+  bwd_post_impl<double>(B, P, t, len, dhin, rd, zh, zp, dtot, dh);
+}
+
 int64_t grain_for(int64_t width) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(1, width)); }
 
 Tensor none(const at::TensorOptions& o) { return at::empty({0}, o); }
@@ -757,16 +842,9 @@ Bwd12 lstm_bwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
       // (a) dL/dh_t (valid rows), then through zoneout on h and the projection
       const T_* dys = dyp + t * B * P;
       T_* dhpre = in.proj ? dHP.data_ptr<T_>() + t * B * P : dhh_buf.data_ptr<T_>();
-      for (int64_t b = 0; b < B; ++b) {
-        const bool valid = !lp || t < lp[b];
-        for (int64_t j = 0; j < P; ++j) {
-          const int64_t q = b * P + j;
-          T_ d = valid ? dhp_[q] + dys[q] : T_(0);
-          dtot[q] = d;
-          T_ z = zhp ? zhp[t * B * P + q] : (in.zh_on ? T_(zh_p) : T_(0));
-          dhpre[q] = (T_(1) - z) * d;
-        }
-      }
+      const T_ zp = in.zh_on ? T_(zh_p) : T_(0);
+      const T_* zh_t = zhp ? zhp + t * B * P : nullptr;
+      bwd_pre(B, P, t, lp, dhp_, dys, zh_t, zp, dtot, dhpre);
       if (in.proj) gemm<T_>(B, H, P, dhpre, w_hr, dhh_buf.data_ptr<T_>(), false);
       // (b) pointwise
       BwdPtrs<T_> s;
@@ -795,14 +873,7 @@ Bwd12 lstm_bwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
       // (c) dL/dh_{t-1} = (dgh W_hh) * m_rd + z_h * dL/dh_t ; rows past the end carry dh unchanged
       T_* dhi = dhin.data_ptr<T_>();
       gemm<T_>(B, P, G, s.dgh, w_hh, dhi, false);
-      for (int64_t b = 0; b < B; ++b) {
-        if (lp && t >= lp[b]) continue;
-        for (int64_t j = 0; j < P; ++j) {
-          const int64_t q = b * P + j;
-          T_ z = zhp ? zhp[t * B * P + q] : (in.zh_on ? T_(zh_p) : T_(0));
-          dhp_[q] = dhi[q] * (rdp ? rdp[q] : T_(1)) + z * dtot[q];
-        }
-      }
+      bwd_post(B, P, t, lp, dhi, rdp, zh_t, zp, dtot, dhp_);
     }
   });
 
