@@ -65,9 +65,29 @@ def _cache_dir() -> Path:
     return Path(root) / f"lstm_fused-{key}"
 
 
+def _ninja_on_path() -> None:
+    """The pip ``ninja`` lives in the environment's scripts folder (or ninja.BIN_DIR), which is
+    not on PATH when the venv is not activated; cpp_extension looks for ``ninja`` on PATH."""
+    import sysconfig
+
+    dirs = [sysconfig.get_path("scripts")]
+    try:
+        import ninja  # type: ignore[import-not-found]
+
+        dirs.insert(0, ninja.BIN_DIR)
+    except (ImportError, AttributeError):
+        pass
+    path = os.environ.get("PATH", "")
+    for d in dirs:
+        if d and os.path.isdir(d) and d not in path.split(os.pathsep):
+            path = d + os.pathsep + path
+    os.environ["PATH"] = path
+
+
 def _build() -> None:
     from torch.utils import cpp_extension
 
+    _ninja_on_path()
     if not shutil.which(os.environ.get("CXX", "c++")):
         raise RuntimeError(f"no C++ compiler found (looked for {os.environ.get('CXX', 'c++')!r} on PATH)")
     if not cpp_extension.is_ninja_available():
