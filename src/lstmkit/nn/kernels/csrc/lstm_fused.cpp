@@ -792,9 +792,12 @@ Bwd12 lstm_bwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
   Tensor dy = dy_.contiguous();
   Tensor dh = dhn_.reshape({B, P}).clone();
   Tensor dc = dcn_.reshape({B, H}).clone();
-  Tensor dG = at::empty({T, B, G}, opts);
+  // With layer norm, dL/da is consumed within its step (gain/bias sums are accumulated there) unless
+  // the peephole gradients need it in bulk: then a one-step scratch is enough (less memory traffic).
+  const bool dG_scratch = in.ln && !in.peephole;
+  Tensor dG = dG_scratch ? at::empty({1, B, G}, opts) : at::empty({T, B, G}, opts);
   Tensor dGH = in.ln ? at::empty({T, B, G}, opts) : dG;
-  Tensor dTN = in.ln ? at::empty({T, B, H}, opts) : Tensor();
+  Tensor dTN = in.ln ? at::empty({B, H}, opts) : Tensor();  // dL/dLN(c'): one step
   Tensor dGXb = in.ln ? at::empty({T, B, G}, opts) : dG;
   Tensor db = in.bias.defined() ? at::zeros({G}, opts) : none(opts);
   Tensor dgih = in.ln ? at::zeros({G}, opts) : none(opts);
@@ -863,9 +866,9 @@ Bwd12 lstm_bwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
       s.zcm = zcp ? zcp + t * B * H : nullptr;
       s.dhh = dhh_buf.data_ptr<T_>();
       s.dc = dcp_;
-      s.dG = dGp + t * B * G;
+      s.dG = dGp + (dG_scratch ? 0 : t * B * G);
       s.dgh = dGHp + t * B * G;
-      s.dtn = in.ln ? dTN.data_ptr<T_>() + t * B * H : dtn_scratch.data_ptr<T_>();
+      s.dtn = in.ln ? dTN.data_ptr<T_>() : dtn_scratch.data_ptr<T_>();
       s.dcn = dcn_buf.data_ptr<T_>();
       at::parallel_for(0, B, grain, [&](int64_t b0, int64_t b1) { bwd_rows(c, s, b0, b1); });
       accum(c, s, ptr_or_null<T_>(db), ptr_or_null<T_>(dgih), ptr_or_null<T_>(dghh), ptr_or_null<T_>(dgc),
