@@ -210,3 +210,24 @@ def test_failed_build_falls_back_with_one_warning(monkeypatch):
     assert fc.available() is False and "no C++ compiler" in fc.build_error()
     torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
     assert std.shape == (5, 2, 4)
+
+
+@needs_kernel
+def test_variant_gates_fused_equal_reference_and_differentiable_with_grad():
+    """return_gates: without autograd the fused path's by-product gates equal the pure-PyTorch
+    path's; with autograd the request goes to the differentiable path."""
+    torch.manual_seed(0)
+    m = lnn.LSTM(3, 4, num_layers=2, bidirectional=True, layer_norm=True, peephole=True, zoneout=0.2).eval()
+    x = torch.randn(5, 2, 3)
+    lengths = torch.tensor([5, 3])
+    with torch.no_grad():
+        with force_path("fused"):
+            y, _, g = m(x, lengths=lengths, return_gates=True)
+        with force_path("variant_reference"):
+            y_r, _, g_r = m(x, lengths=lengths, return_gates=True)
+    torch.testing.assert_close(y, y_r, atol=1e-5, rtol=1e-5)
+    for a, b in zip(g, g_r):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+    _, _, g = m(x, lengths=lengths, return_gates=True)  # autograd on: differentiable gates
+    (grad,) = torch.autograd.grad(g.forget_gate.sum(), [m.ln_weight_hh_l0])
+    assert torch.isfinite(grad).all() and grad.abs().sum() > 0

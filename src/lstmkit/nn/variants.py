@@ -26,6 +26,10 @@ h), once per layer and direction per forward call; none in eval mode. A layer dr
 recurrent-dropout mask per sequence and a zoneout mask per step; an LSTMCell (one step per
 call) draws them per call.
 
+With ``return_gates=True`` the ``cell`` entry is the state c_t (after zoneout, so with zoneout
+c_t = f*c_{t-1} + i*g holds for c'_t only). Without autograd the fused kernel returns the gates
+it computed anyway; with autograd the pure-PyTorch path runs, so the gates carry gradients.
+
 New parameters (layer names add the usual ``_l{k}`` / ``_reverse`` suffix):
 ``weight_peephole`` (3, H) rows (w_ci, w_cf, w_co), initialised like the weights;
 ``ln_weight_ih`` (4H,), ``ln_weight_hh`` (4H,), ``ln_weight_c`` (H,) = 1 and ``ln_bias_c`` (H,) = 0.
