@@ -324,7 +324,8 @@ class _RNNBase(nn.Module):
         c_n = torch.stack(c_n, 0) if self._is_lstm else None  # (L*D, B, H)
         gate_tuple = None
         if return_gates:
-            gate_tuple = LSTMGates(*(torch.stack([g[j] for g in gates], 0) for j in range(5)))  # (L*D, T, B, H)
+            stack = (lambda ts: ts[0].unsqueeze(0)) if len(gates) == 1 else (lambda ts: torch.stack(ts, 0))
+            gate_tuple = LSTMGates(*(stack([g[j] for g in gates]) for j in range(5)))  # each (L*D, T, B, H)
         return layer_input, h_n, c_n, gate_tuple
 
     def _step_sequence(self, x_t: Tensor) -> Tensor:

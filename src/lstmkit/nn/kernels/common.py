@@ -119,18 +119,20 @@ def lstm_gates_from_outputs(
     Returns (i, f, o, g, c), each (T, B, H), zero past each sequence's end.
     """
     T, B, H = x.shape[0], x.shape[1], w.w_hh.shape[0] // 4
-    h_prev = torch.cat([h0.unsqueeze(0), y[:-1]], dim=0)  # (T, B, R): h_{t-1} for every t
     bias = None if w.b_ih is None else w.b_ih + w.b_hh  # (4H,)
     grad = torch.is_grad_enabled() and any(
         t is not None and t.requires_grad for t in (x, y, h0, c0, *w)
     )
     pre = torch.nn.functional.linear(x, w.w_ih, bias)  # (T, B, 4H): input projection, all steps at once
     if grad:
+        h_prev = torch.cat([h0.unsqueeze(0), y[:-1]], dim=0)  # (T, B, R): h_{t-1} for every t
         pre = pre + torch.nn.functional.linear(h_prev, w.w_hh)  # (T, B, 4H)
         i, f, g, o = pre.chunk(4, dim=-1)  # each (T, B, H)
         i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
     else:  # in place: one GEMM into the same buffer, activations without copies
-        pre.view(T * B, 4 * H).addmm_(h_prev.reshape(T * B, -1), w.w_hh.t())
+        pre[0].addmm_(h0, w.w_hh.t())  # h_{-1} = h0
+        if T > 1:  # h_{t-1} = y_{t-1}: one GEMM over all remaining steps
+            pre[1:].view((T - 1) * B, 4 * H).addmm_(y[:-1].reshape((T - 1) * B, -1), w.w_hh.t())
         pre[..., : 2 * H].sigmoid_()
         pre[..., 2 * H : 3 * H].tanh_()
         pre[..., 3 * H :].sigmoid_()
