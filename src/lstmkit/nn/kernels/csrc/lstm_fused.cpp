@@ -796,9 +796,39 @@ Bwd12 lstm_bwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
   // the peephole gradients need it in bulk: then a one-step scratch is enough (less memory traffic).
   const bool dG_scratch = in.ln && !in.peephole;
   Tensor dG = dG_scratch ? at::empty({1, B, G}, opts) : at::empty({T, B, G}, opts);
-  Tensor dGH = in.ln ? at::empty({T, B, G}, opts) : dG;
+  // With layer norm, dL/d(W_hh r) and dL/d(W_ih x) differ from dL/da; rather than keeping both for all T
+  // steps, the weight-gradient GEMMs run per chunk of Kc steps (>= ~512 rows each) on reused buffers.
+  const int64_t Kc = in.ln ? std::min<int64_t>(T, std::max<int64_t>(8, (512 + B - 1) / B)) : T;
+  Tensor dGH = in.ln ? at::empty({Kc, B, G}, opts) : dG;
   Tensor dTN = in.ln ? at::empty({B, H}, opts) : Tensor();  // dL/dLN(c'): one step
-  Tensor dGXb = in.ln ? at::empty({T, B, G}, opts) : dG;
+  Tensor dGXb = in.ln ? at::empty({Kc, B, G}, opts) : dG;
+  Tensor dw_ih_c, dw_hh_c, dx_c;
+  if (in.ln) {
+    dw_ih_c = at::zeros({G, F}, opts);
+    dw_hh_c = at::zeros({G, P}, opts);
+    dx_c = need_dx ? at::empty({T, B, F}, opts) : none(opts);
+  }
+  // Weight/input gradients of the steps [t0, t1) held in chunk slots 0 .. t1-t0-1 (layer norm).
+  auto flush = [&](int64_t t0, int64_t t1) {
+    const int64_t n = t1 - t0;
+    Tensor gx = dGXb.narrow(0, 0, n).reshape({n * B, G});
+    Tensor gh = dGH.narrow(0, 0, n).reshape({n * B, G});
+    dw_ih_c.addmm_(gx.t(), in.x.narrow(0, t0, n).reshape({n * B, F}));
+    if (need_dx) {
+      Tensor dxv = dx_c.narrow(0, t0, n).view({n * B, F});
+      at::mm_out(dxv, gx, in.w_ih);
+    }
+    const Tensor& hsv = hs;
+    Tensor h0v = in.h0.reshape({1, B, P});
+    Tensor hp;  // h_{t-1} of each step in processing order, (n, B, P)
+    if (!reverse) {
+      hp = t0 > 0 ? hsv.narrow(0, t0 - 1, n) : (n == 1 ? h0v : at::cat({h0v, hsv.narrow(0, 0, n - 1)}, 0));
+    } else {
+      hp = t1 < T ? hsv.narrow(0, t0 + 1, n) : (n == 1 ? h0v : at::cat({hsv.narrow(0, t0 + 1, n - 1), h0v}, 0));
+    }
+    if (in.rd.defined()) hp = hp * in.rd.view({1, B, P});
+    dw_hh_c.addmm_(gh.t(), hp.reshape({n * B, P}));
+  };
   Tensor db = in.bias.defined() ? at::zeros({G}, opts) : none(opts);
   Tensor dgih = in.ln ? at::zeros({G}, opts) : none(opts);
   Tensor dghh = in.ln ? at::zeros({G}, opts) : none(opts);
@@ -861,13 +891,13 @@ Bwd12 lstm_bwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
       s.xhh = in.ln ? xhh_.data_ptr<T_>() + t * B * G : nullptr;
       s.xhx = in.ln ? xhx_.data_ptr<T_>() + t * B * G : nullptr;
       s.rsx = in.ln ? rsx_.data_ptr<T_>() + t * B : nullptr;
-      s.dgx = in.ln ? dGXb.data_ptr<T_>() + t * B * G : nullptr;
+      s.dgx = in.ln ? dGXb.data_ptr<T_>() + (t % Kc) * B * G : nullptr;
       s.rsh = in.ln ? rsh_.data_ptr<T_>() + t * B : nullptr;
       s.zcm = zcp ? zcp + t * B * H : nullptr;
       s.dhh = dhh_buf.data_ptr<T_>();
       s.dc = dcp_;
       s.dG = dGp + (dG_scratch ? 0 : t * B * G);
-      s.dgh = dGHp + t * B * G;
+      s.dgh = dGHp + (in.ln ? (t % Kc) : t) * B * G;
       s.dtn = in.ln ? dTN.data_ptr<T_>() : dtn_scratch.data_ptr<T_>();
       s.dcn = dcn_buf.data_ptr<T_>();
       at::parallel_for(0, B, grain, [&](int64_t b0, int64_t b1) { bwd_rows(c, s, b0, b1); });
@@ -877,27 +907,37 @@ Bwd12 lstm_bwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
       T_* dhi = dhin.data_ptr<T_>();
       gemm<T_>(B, P, G, s.dgh, w_hh, dhi, false);
       bwd_post(B, P, t, lp, dhi, rdp, zh_t, zp, dtot, dhp_);
+      if (in.ln) {  // a chunk is complete in processing order
+        if (!reverse && t % Kc == 0) flush(t, std::min(T, t + Kc));
+        if (reverse && ((t + 1) % Kc == 0 || t == T - 1)) flush(t - t % Kc, t + 1);
+      }
     }
   });
 
-  // Bulk gradients: large GEMMs over all steps.
-  Tensor dGX = dGXb.view({T * B, G});
-  Tensor dGH2 = dGH.view({T * B, G});
-  Tensor dw_hh;
-  if (in.rd.defined()) {
-    Tensor hprev = shift_prev(hs, in.h0, reverse) * in.rd.view({1, B, P});  // (T, B, P)
-    dw_hh = at::mm(dGH2.t(), hprev.view({T * B, P}));
-  } else {  // h_{t-1} is the state sequence shifted by one step: two GEMMs on views, no copy
-    const int64_t first = reverse ? T - 1 : 0;
-    dw_hh = at::mm(dGH.select(0, first).t(), in.h0.view({B, P}));
-    if (T > 1) {
-      Tensor d_rest = (reverse ? dGH.narrow(0, 0, T - 1) : dGH.narrow(0, 1, T - 1)).reshape({(T - 1) * B, G});
-      Tensor h_rest = (reverse ? hs.narrow(0, 1, T - 1) : hs.narrow(0, 0, T - 1)).reshape({(T - 1) * B, P});
-      dw_hh.addmm_(d_rest.t(), h_rest);
+  // Bulk gradients: large GEMMs over all steps (layer norm: done per chunk above).
+  Tensor dw_hh, dw_ih, dx;
+  if (in.ln) {
+    dw_hh = dw_hh_c;
+    dw_ih = dw_ih_c;
+    dx = dx_c;
+  } else {
+    Tensor dGX = dGXb.view({T * B, G});
+    Tensor dGH2 = dGH.view({T * B, G});
+    if (in.rd.defined()) {
+      Tensor hprev = shift_prev(hs, in.h0, reverse) * in.rd.view({1, B, P});  // (T, B, P)
+      dw_hh = at::mm(dGH2.t(), hprev.view({T * B, P}));
+    } else {  // h_{t-1} is the state sequence shifted by one step: two GEMMs on views, no copy
+      const int64_t first = reverse ? T - 1 : 0;
+      dw_hh = at::mm(dGH.select(0, first).t(), in.h0.view({B, P}));
+      if (T > 1) {
+        Tensor d_rest = (reverse ? dGH.narrow(0, 0, T - 1) : dGH.narrow(0, 1, T - 1)).reshape({(T - 1) * B, G});
+        Tensor h_rest = (reverse ? hs.narrow(0, 1, T - 1) : hs.narrow(0, 0, T - 1)).reshape({(T - 1) * B, P});
+        dw_hh.addmm_(d_rest.t(), h_rest);
+      }
     }
+    dw_ih = at::mm(dGX.t(), in.x.view({T * B, F}));
+    dx = need_dx ? at::mm(dGX, in.w_ih).view({T, B, F}) : none(opts);
   }
-  Tensor dw_ih = at::mm(dGX.t(), in.x.view({T * B, F}));
-  Tensor dx = need_dx ? at::mm(dGX, in.w_ih).view({T, B, F}) : none(opts);
   Tensor dw_hr = in.proj ? at::mm(dHP.view({T * B, P}).t(), hh_.contiguous().view({T * B, H})) : none(opts);
   Tensor dpeep = none(opts);
   if (in.peephole) {
