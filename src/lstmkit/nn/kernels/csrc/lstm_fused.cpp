@@ -763,14 +763,6 @@ Fwd15 lstm_fwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
   return Fwd15(y, hn, cn, gates, cout, hout, cnew, tc, hh, xhx, rsx, xhh, rsh, chat, rsc);
 }
 
-// previous-state sequence (T, B, W) from the state sequence S (T, B, W) and the initial state s0.
-Tensor shift_prev(const Tensor& S, const Tensor& s0, bool reverse) {
-  const int64_t T = S.size(0);
-  Tensor s0v = s0.reshape({1, S.size(1), S.size(2)});
-  if (T == 1) return s0v.clone();
-  return reverse ? at::cat({S.narrow(0, 1, T - 1), s0v}, 0) : at::cat({s0v, S.narrow(0, 0, T - 1)}, 0);
-}
-
 using Bwd12 = std::tuple<Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor>;
 
 // Returns (dx, dw_ih, dw_hh, dbias, dw_hr, dh0, dc0, dpeephole, dln_gain_ih, dln_gain_hh, dln_gain_c, dln_bias_c).
@@ -794,28 +786,28 @@ Bwd12 lstm_bwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
   Tensor dc = dcn_.reshape({B, H}).clone();
   // With layer norm, dL/da is consumed within its step (gain/bias sums are accumulated there) unless
   // the peephole gradients need it in bulk: then a one-step scratch is enough (less memory traffic).
-  const bool dG_scratch = in.ln && !in.peephole;
-  Tensor dG = dG_scratch ? at::empty({1, B, G}, opts) : at::empty({T, B, G}, opts);
-  // With layer norm, dL/d(W_hh r) and dL/d(W_ih x) differ from dL/da; rather than keeping both for all T
-  // steps, the weight-gradient GEMMs run per chunk of Kc steps (>= ~512 rows each) on reused buffers.
-  const int64_t Kc = in.ln ? std::min<int64_t>(T, std::max<int64_t>(8, (512 + B - 1) / B)) : T;
+  // The weight-gradient GEMMs (and peephole sums) run per chunk of Kc steps (>= ~512 rows each) on
+  // reused buffers, rather than on (T, B, 4H) gradients of all steps: less memory traffic and no
+  // large fresh allocations (whose page faults cost ~15 % of a step).
+  const int64_t Kc = std::min<int64_t>(T, std::max<int64_t>(8, (512 + B - 1) / B));
+  const bool dG_scratch = in.ln && !in.peephole;  // then dL/da is consumed within its step
+  Tensor dG = at::empty({dG_scratch ? 1 : Kc, B, G}, opts);
+  // With layer norm, dL/d(W_hh r) and dL/d(W_ih x) differ from dL/da (chunk buffers of their own).
   Tensor dGH = in.ln ? at::empty({Kc, B, G}, opts) : dG;
   Tensor dTN = in.ln ? at::empty({B, H}, opts) : Tensor();  // dL/dLN(c'): one step
   Tensor dGXb = in.ln ? at::empty({Kc, B, G}, opts) : dG;
-  Tensor dw_ih_c, dw_hh_c, dx_c;
-  if (in.ln) {
-    dw_ih_c = at::zeros({G, F}, opts);
-    dw_hh_c = at::zeros({G, P}, opts);
-    dx_c = need_dx ? at::empty({T, B, F}, opts) : none(opts);
-  }
+  Tensor dw_ih = at::zeros({G, F}, opts);
+  Tensor dw_hh = at::zeros({G, P}, opts);
+  Tensor dx = need_dx ? at::empty({T, B, F}, opts) : none(opts);
+  Tensor dpeep = in.peephole ? at::zeros({3, H}, opts) : none(opts);
   // Weight/input gradients of the steps [t0, t1) held in chunk slots 0 .. t1-t0-1 (layer norm).
   auto flush = [&](int64_t t0, int64_t t1) {
     const int64_t n = t1 - t0;
     Tensor gx = dGXb.narrow(0, 0, n).reshape({n * B, G});
     Tensor gh = dGH.narrow(0, 0, n).reshape({n * B, G});
-    dw_ih_c.addmm_(gx.t(), in.x.narrow(0, t0, n).reshape({n * B, F}));
+    dw_ih.addmm_(gx.t(), in.x.narrow(0, t0, n).reshape({n * B, F}));
     if (need_dx) {
-      Tensor dxv = dx_c.narrow(0, t0, n).view({n * B, F});
+      Tensor dxv = dx.narrow(0, t0, n).view({n * B, F});
       at::mm_out(dxv, gx, in.w_ih);
     }
     const Tensor& hsv = hs;
@@ -827,7 +819,20 @@ Bwd12 lstm_bwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
       hp = t1 < T ? hsv.narrow(0, t0 + 1, n) : (n == 1 ? h0v : at::cat({hsv.narrow(0, t0 + 1, n - 1), h0v}, 0));
     }
     if (in.rd.defined()) hp = hp * in.rd.view({1, B, P});
-    dw_hh_c.addmm_(gh.t(), hp.reshape({n * B, P}));
+    dw_hh.addmm_(gh.t(), hp.reshape({n * B, P}));
+    if (in.peephole) {  // sums of dL/da_{i,f} * c_{t-1} and dL/da_o * c'_t over the chunk
+      Tensor c0v = in.c0.reshape({1, B, H});
+      Tensor cp;
+      if (!reverse) {
+        cp = t0 > 0 ? cout.narrow(0, t0 - 1, n) : (n == 1 ? c0v : at::cat({c0v, cout.narrow(0, 0, n - 1)}, 0));
+      } else {
+        cp = t1 < T ? cout.narrow(0, t0 + 1, n) : (n == 1 ? c0v : at::cat({cout.narrow(0, t0 + 1, n - 1), c0v}, 0));
+      }
+      Tensor g = dG.narrow(0, 0, n);
+      dpeep[0].add_((g.narrow(2, 0, H) * cp).sum({0, 1}));
+      dpeep[1].add_((g.narrow(2, H, H) * cp).sum({0, 1}));
+      dpeep[2].add_((g.narrow(2, 3 * H, H) * cnew.narrow(0, t0, n)).sum({0, 1}));
+    }
   };
   Tensor db = in.bias.defined() ? at::zeros({G}, opts) : none(opts);
   Tensor dgih = in.ln ? at::zeros({G}, opts) : none(opts);
@@ -896,8 +901,8 @@ Bwd12 lstm_bwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
       s.zcm = zcp ? zcp + t * B * H : nullptr;
       s.dhh = dhh_buf.data_ptr<T_>();
       s.dc = dcp_;
-      s.dG = dGp + (dG_scratch ? 0 : t * B * G);
-      s.dgh = dGHp + (in.ln ? (t % Kc) : t) * B * G;
+      s.dG = dGp + (dG_scratch ? 0 : (t % Kc) * B * G);
+      s.dgh = dGHp + (t % Kc) * B * G;
       s.dtn = in.ln ? dTN.data_ptr<T_>() : dtn_scratch.data_ptr<T_>();
       s.dcn = dcn_buf.data_ptr<T_>();
       at::parallel_for(0, B, grain, [&](int64_t b0, int64_t b1) { bwd_rows(c, s, b0, b1); });
@@ -907,44 +912,13 @@ Bwd12 lstm_bwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
       T_* dhi = dhin.data_ptr<T_>();
       gemm<T_>(B, P, G, s.dgh, w_hh, dhi, false);
       bwd_post(B, P, t, lp, dhi, rdp, zh_t, zp, dtot, dhp_);
-      if (in.ln) {  // a chunk is complete in processing order
-        if (!reverse && t % Kc == 0) flush(t, std::min(T, t + Kc));
-        if (reverse && ((t + 1) % Kc == 0 || t == T - 1)) flush(t - t % Kc, t + 1);
-      }
+      // a chunk is complete in processing order
+      if (!reverse && t % Kc == 0) flush(t, std::min(T, t + Kc));
+      if (reverse && ((t + 1) % Kc == 0 || t == T - 1)) flush(t - t % Kc, t + 1);
     }
   });
 
-  // Bulk gradients: large GEMMs over all steps (layer norm: done per chunk above).
-  Tensor dw_hh, dw_ih, dx;
-  if (in.ln) {
-    dw_hh = dw_hh_c;
-    dw_ih = dw_ih_c;
-    dx = dx_c;
-  } else {
-    Tensor dGX = dGXb.view({T * B, G});
-    Tensor dGH2 = dGH.view({T * B, G});
-    if (in.rd.defined()) {
-      Tensor hprev = shift_prev(hs, in.h0, reverse) * in.rd.view({1, B, P});  // (T, B, P)
-      dw_hh = at::mm(dGH2.t(), hprev.view({T * B, P}));
-    } else {  // h_{t-1} is the state sequence shifted by one step: two GEMMs on views, no copy
-      const int64_t first = reverse ? T - 1 : 0;
-      dw_hh = at::mm(dGH.select(0, first).t(), in.h0.view({B, P}));
-      if (T > 1) {
-        Tensor d_rest = (reverse ? dGH.narrow(0, 0, T - 1) : dGH.narrow(0, 1, T - 1)).reshape({(T - 1) * B, G});
-        Tensor h_rest = (reverse ? hs.narrow(0, 1, T - 1) : hs.narrow(0, 0, T - 1)).reshape({(T - 1) * B, P});
-        dw_hh.addmm_(d_rest.t(), h_rest);
-      }
-    }
-    dw_ih = at::mm(dGX.t(), in.x.view({T * B, F}));
-    dx = need_dx ? at::mm(dGX, in.w_ih).view({T, B, F}) : none(opts);
-  }
   Tensor dw_hr = in.proj ? at::mm(dHP.view({T * B, P}).t(), hh_.contiguous().view({T * B, H})) : none(opts);
-  Tensor dpeep = none(opts);
-  if (in.peephole) {
-    Tensor cprev = shift_prev(cout, in.c0, reverse);
-    dpeep = at::stack({(dG.narrow(2, 0, H) * cprev).sum({0, 1}), (dG.narrow(2, H, H) * cprev).sum({0, 1}),
-                       (dG.narrow(2, 3 * H, H) * cnew).sum({0, 1})});
-  }
   return Bwd12(dx, dw_ih, dw_hh, db, dw_hr, dh.view(h0_.sizes()), dc.view(c0_.sizes()), dpeep, dgih, dghh, dgc, dbc);
 }
 
