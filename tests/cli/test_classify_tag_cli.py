@@ -9,14 +9,6 @@ import torch
 from lstmkit.cli.main import main
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def write_ts(path, n=16, seed=0):
     rng = np.random.default_rng(seed)
     lines = ["@problemName toy", "@univariate false", "@dimensions 2", "@equalLength false", "@classLabel true up down", "@data"]

@@ -8,14 +8,6 @@ import torch
 from lstmkit.cli.main import main
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def write_csv(path, n=48, ids=None, **edits):
     t = pd.date_range("2010-01-01", periods=n, freq="MS").strftime("%Y-%m-%d")
     v = 10 + np.sin(np.arange(n) * np.pi / 6)

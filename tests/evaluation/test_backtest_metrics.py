@@ -45,15 +45,7 @@ def test_holdout_origins():
         make_baseline("arma")
 
 
-@pytest.fixture
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def test_backtest_rolling_origin_without_refit(one_thread):
+def test_backtest_rolling_origin_without_refit():
     y = load("airline")
     tc = TrainerConfig(max_epochs=3, batch_size=32, lr=1e-2, seed=0, device="cpu")
     f = LSTMForecaster(horizon=6, lookback=12, hidden_size=8, transform="log", trainer=tc)

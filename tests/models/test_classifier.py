@@ -16,15 +16,6 @@ from lstmkit.models.classifier import LSTMClassifier, LSTMClassifierModel
 from lstmkit.models.heads import LSTMEncoder, SequencePooling
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Intra-op threads fight over a busy 2-core machine (35x slower measured); use one."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def quick(**kw):
     return LSTMClassifier(hidden_size=8, dense_size=8, trainer=make_trainer_config(None, max_epochs=3, batch_size=8, seed=0), **kw)
 

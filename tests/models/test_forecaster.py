@@ -16,15 +16,6 @@ from lstmkit.train import TrainerConfig
 FAST = TrainerConfig(max_epochs=40, batch_size=32, lr=1e-2, patience=None, seed=0, quiet=True, device="cpu")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models train several times faster on one thread (no oversubscription on shared CI cores)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def seasonal(n=96, level=10.0, amp=1.0, period=12, noise=0.0, seed=0, freq="MS", start="2000-01-01"):
     rng = np.random.default_rng(seed)
     t = np.arange(n)

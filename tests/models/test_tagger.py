@@ -15,14 +15,6 @@ from lstmkit.models.heads import CRF
 from lstmkit.models.tagger import LSTMTagger, bio_entities, entity_scores, token_accuracy
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def test_crf_matches_brute_force_enumeration():
     torch.manual_seed(0)
     C, T = 3, 4
