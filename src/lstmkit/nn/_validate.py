@@ -67,16 +67,15 @@ def lengths_tensor(lengths: Any, T: int, B: int) -> Tensor | None:
     if lengths.numel() != B:
         raise ShapeError(f"lengths must have one entry per sequence: expected B={B} entries, got {lengths.numel()}")
     lengths = lengths.to("cpu", torch.int64)
-    low = (lengths < 1).nonzero()
-    if low.numel():
-        b = int(low[0, 0])
+    lo, hi = (int(v) for v in torch.aminmax(lengths))
+    if lo < 1:
+        b = int((lengths < 1).nonzero()[0, 0])
         raise ShapeError(f"lengths must be >= 1 (each sequence needs a step), got {int(lengths[b])} at index {b}")
-    high = (lengths > T).nonzero()
-    if high.numel():
-        b = int(high[0, 0])
+    if hi > T:
+        b = int((lengths > T).nonzero()[0, 0])
         raise ShapeError(
             f"lengths must be <= T={T} (the input's time dimension), got {int(lengths[b])} at index {b}"
         )
-    if bool((lengths == T).all()):
+    if lo == T:
         return None  # nothing is padded: the plain path is equivalent and faster
     return lengths

@@ -15,6 +15,7 @@ from lstmkit.errors import ShapeError, suggest
 from lstmkit.nn import _validate as V
 from lstmkit.nn import functional as F
 from lstmkit.nn.init import RECURRENT_INITS, reset_parameters
+from lstmkit.nn.variants import VariantOptions, lstm_variant_cell, sample_masks
 
 __all__ = ["LSTMCell", "GRUCell", "RNNCell"]
 
@@ -108,16 +109,37 @@ class LSTMCell(_CellBase):
         *,
         forget_bias: float = 1.0,
         recurrent_init: str = "uniform",
+        peephole: bool = False,
+        layer_norm: bool = False,
+        coupled_gates: bool = False,
+        recurrent_dropout: float = 0.0,
+        weight_drop: float = 0.0,
+        zoneout: float | tuple[float, float] = 0.0,
+        gate_activation: str = "sigmoid",
         device=None,
         dtype=None,
     ) -> None:
         super().__init__()
-        self._build("LSTMCell", input_size, hidden_size, bias, proj_size, recurrent_init, device, dtype)
+        problems: list[str] = []
+        variant = VariantOptions.build(
+            problems, peephole=peephole, layer_norm=layer_norm, coupled_gates=coupled_gates,
+            recurrent_dropout=recurrent_dropout, weight_drop=weight_drop, zoneout=zoneout,
+            gate_activation=gate_activation,
+        )
+        self._build("LSTMCell", input_size, hidden_size, bias, proj_size, recurrent_init, device, dtype,
+                    extra=tuple(problems))
         self.forget_bias = float(forget_bias)
+        # variants (equations and parameter names: lstmkit.nn.variants); masks are drawn per call
+        self.variant = variant
+        variant.add_parameters(self, "", hidden_size, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         reset_parameters(self, forget_bias=self.forget_bias, recurrent_init=self.recurrent_init, is_lstm=True)
+        self.variant.reset_parameters(self, "", self.hidden_size)
+
+    def extra_repr(self) -> str:
+        return ", ".join([super().extra_repr(), *self.variant.repr_items()])
 
     @property
     def state_size(self) -> tuple[int, int]:
@@ -139,6 +161,15 @@ class LSTMCell(_CellBase):
                 raise ShapeError(f"state must be a tuple (h_prev, c_prev), got {type(state).__name__}")
             h_prev = self._state("state h_prev", state[0], x.shape[0], self.state_size[0], batched)
             c_prev = self._state("state c_prev", state[1], x.shape[0], self.hidden_size, batched)
+        if self.variant.active:  # the variant equations, in lstmkit.nn.variants.lstm_variant_cell
+            v = self.variant.layer_variant(self, "", self.training)
+            m = sample_masks(v, self.weight_hh, 1, x.shape[0], x)
+            b = None if self.bias_ih is None else self.bias_ih + self.bias_hh
+            h, c, _, _ = lstm_variant_cell(
+                x, h_prev, c_prev, self.weight_ih, m.w_hh, b, getattr(self, "weight_hr", None), v, m.rd,
+                m.zc[0] if m.zc is not None else m.zc_p, m.zh[0] if m.zh is not None else m.zh_p,
+            )
+            return (h, c) if batched else (h[0], c[0])
         h, c, _ = F.lstm_cell(
             x, h_prev, c_prev, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh,
             getattr(self, "weight_hr", None),

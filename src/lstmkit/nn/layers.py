@@ -27,6 +27,7 @@ from lstmkit.nn import _validate as V
 from lstmkit.nn.init import RECURRENT_INITS, reset_parameters
 from lstmkit.nn.kernels import KernelRequest, LayerWeights, select_path
 from lstmkit.nn.kernels.common import GATE_COUNT, is_lstm_mode
+from lstmkit.nn.variants import VariantOptions
 
 __all__ = ["LSTM", "GRU", "RNN", "LSTMGates"]
 
@@ -253,7 +254,7 @@ class _RNNBase(nn.Module):
         )
         path = select_path(request)
         gates = None
-        if path.run_stack is not None and not return_gates:
+        if path.run_stack is not None and not return_gates and self.mode in GATE_COUNT:  # not for variants
             output, h_n, c_n = path.run_stack(
                 x, params, h0, c0, mode=self.mode, lengths=lengths, num_layers=self.num_layers,
                 bidirectional=self.bidirectional, dropout=dropout, training=self.training, has_biases=self.bias,
@@ -389,13 +390,59 @@ class LSTM(_RNNBase):
         *,
         forget_bias: float = 1.0,
         recurrent_init: str = "uniform",
+        peephole: bool = False,
+        layer_norm: bool = False,
+        coupled_gates: bool = False,
+        recurrent_dropout: float = 0.0,
+        weight_drop: float = 0.0,
+        zoneout: float | tuple[float, float] = 0.0,
+        gate_activation: str = "sigmoid",
         device=None,
         dtype=None,
     ) -> None:
-        super().__init__(
-            self._mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, proj_size,
-            forget_bias=forget_bias, recurrent_init=recurrent_init, device=device, dtype=dtype,
+        problems: list[str] = []
+        variant = VariantOptions.build(
+            problems, peephole=peephole, layer_norm=layer_norm, coupled_gates=coupled_gates,
+            recurrent_dropout=recurrent_dropout, weight_drop=weight_drop, zoneout=zoneout,
+            gate_activation=gate_activation,
         )
+        super().__init__(
+            "lstm_variant" if variant.active else self._mode, input_size, hidden_size, num_layers, bias,
+            batch_first, dropout, bidirectional, proj_size, forget_bias=forget_bias, recurrent_init=recurrent_init,
+            device=device, dtype=dtype, extra_problems=tuple(problems),
+        )
+        self.variant = variant  # see lstmkit.nn.variants for the equations and parameter names
+        for sfx in self._variant_suffixes():
+            variant.add_parameters(self, sfx, hidden_size, device, dtype)
+            variant.reset_parameters(self, sfx, hidden_size)
+
+    # ---- variants (lstmkit.nn.variants; run by the fused CPU kernel) ------------------------
+    def _variant_suffixes(self) -> list[str]:
+        return [f"_l{k}" + ("_reverse" if d else "") for k in range(self.num_layers) for d in range(self.num_directions)]
+
+    def reset_parameters(self) -> None:
+        super().reset_parameters()
+        variant = getattr(self, "variant", None)
+        if variant is not None:
+            for sfx in self._variant_suffixes():
+                variant.reset_parameters(self, sfx, self.hidden_size)
+
+    def _layer_extras(self, layer: int, direction: int) -> dict:
+        if not self.variant.active:
+            return {}
+        sfx = f"_l{layer}" + ("_reverse" if direction else "")
+        return {"variant": self.variant.layer_variant(self, sfx, self.training)}
+
+    def extra_repr(self) -> str:
+        return ", ".join([super().extra_repr(), *self.variant.repr_items()])
+
+    def to_torch(self) -> nn.Module:
+        if self.variant.active:
+            raise ConfigError(
+                "to_torch: torch.nn.LSTM has no LSTM variants; this LSTM uses "
+                + ", ".join(self.variant.repr_items()) + " (only a standard LSTM converts)"
+            )
+        return super().to_torch()
 
     def forward(self, input, state: tuple[Tensor, Tensor] | None = None, *, lengths=None, return_gates: bool = False):
         output, h_n, c_n, gates = self._run(input, state, lengths, return_gates)

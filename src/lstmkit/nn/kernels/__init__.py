@@ -121,9 +121,16 @@ def force_path(name: str) -> Iterator[None]:
         _FORCED.reset(token)
 
 
+@torch.compiler.assume_constant_result
+def forced_path() -> str | None:
+    """The path forced by :func:`force_path` (None: automatic). A constant for torch.compile,
+    which cannot trace ``ContextVar.get`` (a graph break inside every LSTM otherwise)."""
+    return _FORCED.get()
+
+
 def select_path(request: KernelRequest) -> KernelPath:
     """Apply the dispatch rules in the module docstring."""
-    forced = _FORCED.get()
+    forced = forced_path()
     if forced is not None:
         path = _PATHS[forced]
         if not path.supports(request):
@@ -141,6 +148,8 @@ def select_path(request: KernelRequest) -> KernelPath:
 # Built-in paths. A new path: import its module here and register it.
 from lstmkit.nn.kernels import reference as _reference  # noqa: E402
 from lstmkit.nn.kernels import torch_fused as _torch_fused  # noqa: E402
+from lstmkit.nn.kernels import fused_cpu as _fused_cpu  # noqa: E402
+from lstmkit.nn.kernels import variant_reference as _variant_reference  # noqa: E402
 
 register_path(
     KernelPath("reference", run_layer=_reference.run_layer, supports=_reference.supports, priority=0)
@@ -152,5 +161,26 @@ register_path(
         supports=_torch_fused.supports,
         priority=10,
         run_stack=_torch_fused.run_stack,
+    )
+)
+# lstmkit's fused CPU kernel (issue 3): LSTM and its variants; for the standard LSTM its
+# run_stack hands shapes where torch's kernel measured faster to the torch path
+# (fused_cpu.prefer_fused). Its supports() builds the kernel on first use.
+register_path(
+    KernelPath(
+        "fused",
+        run_layer=_fused_cpu.run_layer,
+        supports=_fused_cpu.supports,
+        priority=20,
+        run_stack=_fused_cpu.run_stack,
+    )
+)
+# The variants without the kernel (no compiler, GPU, half precision, gates with gradients).
+register_path(
+    KernelPath(
+        "variant_reference",
+        run_layer=_variant_reference.run_layer,
+        supports=_variant_reference.supports,
+        priority=1,
     )
 )

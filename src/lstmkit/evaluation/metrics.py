@@ -1,0 +1,75 @@
+"""Point and interval forecast metrics (pure NumPy).
+
+All take ``actual`` and ``forecast`` arrays of the same shape and return a float; MAPE and
+sMAPE are in percent. MASE divides by the in-sample MAE of the seasonal naive forecast on
+the training series (Hyndman & Koehler 2006).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lstmkit.errors import DataError
+
+__all__ = ["mae", "rmse", "mape", "smape", "mase", "coverage", "METRICS"]
+
+
+def _pair(actual, forecast) -> tuple[np.ndarray, np.ndarray]:
+    a = np.asarray(actual, dtype=np.float64).ravel()
+    f = np.asarray(forecast, dtype=np.float64).ravel()
+    if a.shape != f.shape:
+        raise DataError(f"actual and forecast must have the same length, got {a.size} and {f.size}")
+    if a.size == 0:
+        raise DataError("no points to score")
+    return a, f
+
+
+def mae(actual, forecast) -> float:
+    a, f = _pair(actual, forecast)
+    return float(np.mean(np.abs(a - f)))
+
+
+def rmse(actual, forecast) -> float:
+    a, f = _pair(actual, forecast)
+    return float(np.sqrt(np.mean((a - f) ** 2)))
+
+
+def mape(actual, forecast) -> float:
+    """Mean absolute percentage error (%); NaN if any actual is 0."""
+    a, f = _pair(actual, forecast)
+    if np.any(a == 0):
+        return float("nan")
+    return float(100 * np.mean(np.abs((a - f) / a)))
+
+
+def smape(actual, forecast) -> float:
+    """Symmetric MAPE (%), 0..200; points where both are 0 count as 0."""
+    a, f = _pair(actual, forecast)
+    den = np.abs(a) + np.abs(f)
+    terms = np.where(den == 0, 0.0, 2 * np.abs(a - f) / np.where(den == 0, 1, den))
+    return float(100 * np.mean(terms))
+
+
+def mase(actual, forecast, train, season_length: int = 1) -> float:
+    """MAE scaled by the in-sample MAE of the seasonal naive forecast on ``train``."""
+    a, f = _pair(actual, forecast)
+    t = np.asarray(train, dtype=np.float64).ravel()
+    m = max(int(season_length), 1)
+    if t.size <= m:
+        m = 1
+    if t.size <= m:
+        return float("nan")
+    scale = np.mean(np.abs(t[m:] - t[:-m]))
+    return float(np.mean(np.abs(a - f)) / scale) if scale > 0 else float("nan")
+
+
+def coverage(actual, lower, upper) -> float:
+    """Fraction (%) of actuals inside [lower, upper]."""
+    a, lo = _pair(actual, lower)
+    _, hi = _pair(actual, upper)
+    if np.all(np.isnan(lo)) or np.all(np.isnan(hi)):
+        return float("nan")
+    return float(100 * np.mean((a >= lo) & (a <= hi)))
+
+
+METRICS = {"MAE": mae, "RMSE": rmse, "MAPE": mape, "sMAPE": smape}

@@ -1,0 +1,161 @@
+"""Shared pieces of task models: a length-aware (Bi)LSTM encoder, sequence pooling,
+dense heads and a linear-chain CRF.
+
+Shape letters: B batch, T time, F features, H hidden, D directions, C classes/tags.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from lstmkit.errors import ConfigError, suggest
+from lstmkit.nn import LSTM
+
+__all__ = ["LSTMEncoder", "SequencePooling", "DenseHead", "CRF", "length_mask", "POOLINGS"]
+
+POOLINGS = ("last", "mean", "max", "attention")
+
+
+
+def length_mask(lengths: torch.Tensor, T: int) -> torch.Tensor:
+    """(B, T) bool, True at valid steps ``t < lengths[b]``."""
+    return torch.arange(T, device=lengths.device)[None, :] < lengths[:, None]
+
+
+class LSTMEncoder(nn.Module):
+    """(Bi)LSTM over right-padded batches, length-aware.
+
+    Returns ``(output (B, T, D*H), last (B, D*H))``: output is zero past each sequence's end;
+    ``last`` concatenates each direction's final state (forward: step ``lengths-1``,
+    backward: step 0).
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bidirectional: bool = True, dropout: float = 0.0) -> None:
+        super().__init__()
+        self.lstm = LSTM(
+            input_size,
+            hidden_size,
+            num_layers=num_layers,
+            batch_first=True,
+            bidirectional=bidirectional,
+            dropout=dropout if num_layers > 1 else 0.0,
+        )
+        self.num_directions = 2 if bidirectional else 1
+        self.output_size = hidden_size * self.num_directions
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        B, T, _ = x.shape
+        out, (h_n, _) = self.lstm(x, lengths=lengths)  # (B, T, D*H), zero past each end
+        D = self.num_directions
+        last = h_n[-D:].transpose(0, 1).reshape(B, -1)  # (D, B, H) -> (B, D*H)
+        return out, last
+
+
+class SequencePooling(nn.Module):
+    """Pool (B, T, E) encoder outputs to (B, E), ignoring steps past ``lengths``.
+
+    ``last``: final states; ``mean``/``max`` over valid steps; ``attention``: softmax over
+    valid steps of ``v . tanh(W o_t)``, then the weighted sum of ``o_t``.
+    """
+
+    def __init__(self, mode: str, size: int) -> None:
+        super().__init__()
+        if mode not in POOLINGS:
+            raise ConfigError(f"pooling must be one of {list(POOLINGS)}, got {mode!r}{suggest(str(mode), POOLINGS)}")
+        self.mode = mode
+        if mode == "attention":
+            self.proj = nn.Linear(size, size)
+            self.score = nn.Linear(size, 1, bias=False)
+
+    def forward(self, out: torch.Tensor, last: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        if self.mode == "last":
+            return last
+        mask = length_mask(lengths, out.shape[1]).unsqueeze(-1)  # (B, T, 1)
+        if self.mode == "mean":
+            return (out * mask).sum(1) / lengths.clamp(min=1).unsqueeze(-1).to(out.dtype)
+        if self.mode == "max":
+            return out.masked_fill(~mask, float("-inf")).amax(1)
+        scores = self.score(torch.tanh(self.proj(out))).masked_fill(~mask, float("-inf"))  # (B, T, 1)
+        return (torch.softmax(scores, dim=1) * out).sum(1)  # (B, E)
+
+    def extra_repr(self) -> str:
+        return f"mode={self.mode!r}"
+
+
+class DenseHead(nn.Module):
+    """``dense -> ReLU -> dropout -> linear`` (or a single linear layer when hidden == 0)."""
+
+    def __init__(self, in_size: int, hidden: int, out_size: int, dropout: float = 0.0) -> None:
+        super().__init__()
+        if hidden > 0:
+            self.net = nn.Sequential(nn.Linear(in_size, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, out_size))
+        else:
+            self.net = nn.Sequential(nn.Dropout(dropout), nn.Linear(in_size, out_size))
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        return self.net(h)
+
+
+class CRF(nn.Module):
+    """Linear-chain CRF over per-step emission scores (B, T, C).
+
+    score(y) = start[y_0] + sum_t emit[t, y_t] + sum_{t>0} trans[y_{t-1}, y_t] + end[y_{T-1}];
+    the loss is the negative log-likelihood ``log Z - score(y)``, with ``log Z`` from the
+    forward algorithm; ``decode`` is Viterbi. Steps past ``lengths`` are ignored.
+    """
+
+    def __init__(self, num_tags: int) -> None:
+        super().__init__()
+        self.num_tags = num_tags
+        self.start = nn.Parameter(torch.zeros(num_tags))
+        self.end = nn.Parameter(torch.zeros(num_tags))
+        self.trans = nn.Parameter(torch.zeros(num_tags, num_tags))  # trans[i, j]: tag i -> tag j
+
+    def score(self, emit: torch.Tensor, tags: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Unnormalised score of ``tags`` (B, T); returns (B,)."""
+        B, T, _ = emit.shape
+        mask = length_mask(lengths, T).to(emit.dtype)  # (B, T)
+        tags = tags.clamp(min=0)  # padding (-100) is masked out below
+        e = emit.gather(2, tags.unsqueeze(-1)).squeeze(-1)  # (B, T)
+        tr = self.trans[tags[:, :-1], tags[:, 1:]]  # (B, T-1)
+        last = tags.gather(1, (lengths - 1).unsqueeze(1)).squeeze(1)  # (B,)
+        return self.start[tags[:, 0]] + (e * mask).sum(1) + (tr * mask[:, 1:]).sum(1) + self.end[last]
+
+    def log_partition(self, emit: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """log Z (B,) by the forward algorithm."""
+        T = emit.shape[1]
+        mask = length_mask(lengths, T)
+        alpha = self.start + emit[:, 0]  # (B, C)
+        for t in range(1, T):
+            nxt = torch.logsumexp(alpha.unsqueeze(2) + self.trans + emit[:, t].unsqueeze(1), dim=1)  # (B, C)
+            alpha = torch.where(mask[:, t : t + 1], nxt, alpha)
+        return torch.logsumexp(alpha + self.end, dim=1)
+
+    def nll(self, emit: torch.Tensor, tags: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Mean negative log-likelihood per sequence."""
+        return (self.log_partition(emit, lengths) - self.score(emit, tags, lengths)).mean()
+
+    @torch.no_grad()
+    def decode(self, emit: torch.Tensor, lengths: torch.Tensor) -> list[list[int]]:
+        """Viterbi: the highest-scoring tag sequence of each batch element."""
+        B, T, _ = emit.shape
+        mask = length_mask(lengths, T)
+        best = self.start + emit[:, 0]  # (B, C)
+        back = []
+        for t in range(1, T):
+            cand = best.unsqueeze(2) + self.trans  # (B, C_prev, C)
+            val, arg = cand.max(1)  # (B, C)
+            back.append(arg)
+            best = torch.where(mask[:, t : t + 1], val + emit[:, t], best)
+        best = best + self.end
+        paths = []
+        for b in range(B):
+            n = int(lengths[b])
+            tag = int(best[b].argmax())
+            path = [tag]
+            for t in range(n - 1, 0, -1):
+                tag = int(back[t - 1][b, tag])
+                path.append(tag)
+            paths.append(path[::-1])
+        return paths

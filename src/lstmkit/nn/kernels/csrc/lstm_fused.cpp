@@ -1,0 +1,947 @@
+// lstmkit's fused CPU LSTM kernel: one layer, one direction, a whole sequence per call.
+//
+// Forward (per call):  one GEMM projects the inputs of all T steps, G = X W_ih^T + b  (T*B, 4H);
+// then per step one recurrent GEMM (B, 4H) += h_{t-1} W_hh^T and ONE fused pointwise pass
+// (gates, cell, variants). Backward is written by hand: per step one fused pointwise pass and
+// one GEMM dh_{t-1} = dG_t W_hh; the weight gradients are large GEMMs over all steps.
+//
+// Equations (gate order i, f, g, o; act = sigmoid or hard_sigmoid; x_t (B, F), h (B, P), c (B, H)):
+//   r      = m_rd * h_{t-1}                               recurrent dropout mask m_rd (B, P)
+//   a      = LN(W_ih x_t; g_ih) + LN(W_hh r; g_hh) + b    layer_norm   (else W_ih x_t + W_hh r + b)
+//   i      = act(a_i + w_ci * c_{t-1})                    peephole terms only with peephole
+//   f      = act(a_f + w_cf * c_{t-1});   i = 1 - f       with coupled_gates
+//   g      = tanh(a_g)
+//   c'     = f * c_{t-1} + i * g
+//   o      = act(a_o + w_co * c')
+//   h'     = o * tanh(LN(c'; g_c, b_c))                   layer_norm   (else o * tanh(c'))
+//   h''    = W_hr h'                                      proj_size    (else h')
+//   c_t    = z_c * c_{t-1} + (1 - z_c) * c'               zoneout weights z (mask values or p)
+//   h_t    = z_h * h_{t-1} + (1 - z_h) * h''
+//   past a sequence's end (t >= lengths[b]): state unchanged, output 0.
+// LN(v; g) = g * (v - mean(v)) / sqrt(var(v) + 1e-5) over the last dimension (biased variance).
+//
+// Portability: no -march flags. The pointwise loops and the small GEMM are compiled for three
+// ISA levels with GCC's target_clones (runtime dispatch through ifunc); everything else goes
+// through ATen (its BLAS, its thread pool via at::parallel_for), so only torch's OpenMP runtime
+// is in the process.
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <torch/library.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <tuple>
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
+#define LK_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define LK_CLONES
+#endif
+#define LK_INLINE inline __attribute__((always_inline))
+// Sum reductions vectorise only when reassociation is allowed: say so per loop (-fopenmp-simd:
+// the pragma alone, no OpenMP runtime).
+#define LK_PRAGMA(x) _Pragma(#x)
+#define LK_SIMD_REDUCE(...) LK_PRAGMA(omp simd reduction(+ : __VA_ARGS__))
+
+using at::Tensor;
+using OptT = std::optional<Tensor>;
+
+namespace {
+
+constexpr double kEps = 1e-5;
+// Below this many multiply-adds a GEMM runs in our own register-blocked loop (BLAS call overhead
+// dominates there); LSTMKIT_SMALL_GEMM overrides it (for benchmarking).
+int64_t small_gemm_limit() {
+  static const int64_t v = [] {
+    const char* e = std::getenv("LSTMKIT_SMALL_GEMM");
+    return e ? std::atoll(e) : int64_t(1) << 16;
+  }();
+  return v;
+}
+
+// ---------------------------------------------------------------- scalar math (vectorisable)
+template <typename T> LK_INLINE T lk_exp(T x);
+template <> LK_INLINE double lk_exp<double>(double x) { return std::exp(x); }
+// Cephes-style expf: range reduction + degree-6 polynomial + exponent bits; branch-free so GCC
+// vectorises it. Max relative error ~2 ulp on the clamped range.
+template <> LK_INLINE float lk_exp<float>(float x) {
+  x = x < -87.3f ? -87.3f : (x > 88.3f ? 88.3f : x);
+  float fx = x * 1.44269504088896341f;
+  fx = fx + (fx >= 0.f ? 0.5f : -0.5f);
+  int32_t n = static_cast<int32_t>(fx);  // round to nearest
+  float fn = static_cast<float>(n);
+  float r = x - fn * 0.693359375f;
+  r = r - fn * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  int32_t bits = (n + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof(scale));
+  return p * scale;
+}
+template <typename T> LK_INLINE T lk_sigmoid(T x) { return T(1) / (T(1) + lk_exp<T>(-x)); }
+template <typename T> LK_INLINE T lk_tanh(T x) { return T(1) - T(2) / (T(1) + lk_exp<T>(T(2) * x)); }
+template <> LK_INLINE double lk_tanh<double>(double x) { return std::tanh(x); }
+// Gate activation: sigmoid, or Keras' hard_sigmoid clip(0.2 x + 0.5, 0, 1); templated so loops vectorise.
+template <typename T, bool HARD> LK_INLINE T act_t(T x) {
+  if constexpr (HARD) {
+    T y = T(0.2) * x + T(0.5);
+    return y < T(0) ? T(0) : (y > T(1) ? T(1) : y);
+  } else {
+    return lk_sigmoid<T>(x);
+  }
+}
+template <typename T, bool HARD> LK_INLINE T dact_t(T a) {
+  if constexpr (HARD) return (a > T(0) && a < T(1)) ? T(0.2) : T(0);
+  else return a * (T(1) - a);
+}
+// i, f, g activations and c' = f * c_{t-1} + i * g (in place on the gate row).
+template <typename T, bool HARD, bool COUPLED>
+LK_INLINE void gates_ifg(int64_t H, T* __restrict g, const T* __restrict cp, T* __restrict cn) {
+  for (int64_t j = 0; j < H; ++j) {
+    T f = act_t<T, HARD>(g[H + j]);
+    T i = COUPLED ? T(1) - f : act_t<T, HARD>(g[j]);
+    T gg = lk_tanh<T>(g[2 * H + j]);
+    g[j] = i; g[H + j] = f; g[2 * H + j] = gg;
+    cn[j] = f * cp[j] + i * gg;
+  }
+}
+template <typename T, bool HARD>
+LK_INLINE void gate_o(int64_t H, T* __restrict go, const T* __restrict tc, T* __restrict hh) {
+  for (int64_t j = 0; j < H; ++j) {
+    T o = act_t<T, HARD>(go[j]);
+    go[j] = o;
+    hh[j] = o * tc[j];
+  }
+}
+// backward of h' = o * tanh(n): dG_o and dL/dn.
+template <typename T, bool HARD>
+LK_INLINE void bwd_o(int64_t H, const T* __restrict go, const T* __restrict tc, const T* __restrict dhh,
+                     T* __restrict dgo, T* __restrict dtn) {
+  for (int64_t j = 0; j < H; ++j) {
+    T o = go[j], t = tc[j];
+    dgo[j] = dhh[j] * t * dact_t<T, HARD>(o);
+    dtn[j] = dhh[j] * o * (T(1) - t * t);
+  }
+}
+// backward of c' = f c_{t-1} + i g with peepholes (zero weights when off). dcn = dL/dc' (total),
+// dc in: z * dL/dc_t, out: dL/dc_{t-1}.
+template <typename T, bool HARD, bool COUPLED>
+LK_INLINE void bwd_ifg(int64_t H, const T* __restrict g, const T* __restrict cp, const T* __restrict dcn,
+                       T* __restrict dc, T* __restrict dG, const T* __restrict wci, const T* __restrict wcf) {
+  for (int64_t j = 0; j < H; ++j) {
+    T i = g[j], f = g[H + j], gg = g[2 * H + j], d = dcn[j];
+    T di = d * gg;
+    T df = d * cp[j];
+    T dpi = T(0);
+    if (COUPLED) df -= di; else dpi = di * dact_t<T, HARD>(i);
+    T dpf = df * dact_t<T, HARD>(f);
+    dc[j] += d * f + wci[j] * dpi + wcf[j] * dpf;
+    dG[j] = dpi;
+    dG[H + j] = dpf;
+    dG[2 * H + j] = d * i * (T(1) - gg * gg);
+  }
+}
+// ---------------------------------------------------------------- small GEMM
+// C (M, N) = [C +] A (M, K, row stride lda) @ Bm (K, N), all row-major. Inner loop over N vectorises.
+// One column block of NB outputs kept in registers across the whole K loop.
+template <typename T, int NB>
+LK_INLINE void gemm_block(int64_t K, const T* __restrict a, const T* __restrict Bm, int64_t N, T* __restrict c,
+                          bool acc) {
+  T r[NB];
+  for (int u = 0; u < NB; ++u) r[u] = acc ? c[u] : T(0);
+  for (int64_t k = 0; k < K; ++k) {
+    const T av = a[k];
+    const T* __restrict b = Bm + k * N;
+    for (int u = 0; u < NB; ++u) r[u] += av * b[u];
+  }
+  for (int u = 0; u < NB; ++u) c[u] = r[u];
+}
+template <typename T>
+LK_INLINE void small_gemm_impl(int64_t m0, int64_t m1, int64_t N, int64_t K, const T* A, int64_t lda,
+                               const T* Bm, T* C, bool acc) {
+  for (int64_t m = m0; m < m1; ++m) {
+    T* c = C + m * N;
+    const T* a = A + m * lda;
+    int64_t n = 0;
+    for (; n + 64 <= N; n += 64) gemm_block<T, 64>(K, a, Bm + n, N, c + n, acc);
+    for (; n + 16 <= N; n += 16) gemm_block<T, 16>(K, a, Bm + n, N, c + n, acc);
+    for (; n < N; ++n) gemm_block<T, 1>(K, a, Bm + n, N, c + n, acc);
+  }
+}
+LK_CLONES void small_gemm(int64_t m0, int64_t m1, int64_t N, int64_t K, const float* A, int64_t lda,
+                          const float* Bm, float* C, bool acc) {
+  small_gemm_impl<float>(m0, m1, N, K, A, lda, Bm, C, acc);
+}
+void small_gemm(int64_t m0, int64_t m1, int64_t N, int64_t K, const double* A, int64_t lda,
+                const double* Bm, double* C, bool acc) {
+  small_gemm_impl<double>(m0, m1, N, K, A, lda, Bm, C, acc);
+}
+
+// C = [C +] A @ Bm where Bm_t is the (K, N) tensor whose data is Bm.
+template <typename T>
+void gemm(int64_t M, int64_t N, int64_t K, const T* A, const Tensor& Bm_t, T* C, bool acc) {
+  const T* Bm = Bm_t.data_ptr<T>();
+  if (M * N * K <= small_gemm_limit()) {
+    small_gemm(0, M, N, K, A, K, Bm, C, acc);
+    return;
+  }
+  auto opts = Bm_t.options();
+  Tensor At = at::from_blob(const_cast<T*>(A), {M, K}, opts);
+  Tensor Ct = at::from_blob(C, {M, N}, opts);
+  if (acc)
+    Ct.addmm_(At, Bm_t);
+  else
+    at::mm_out(Ct, At, Bm_t);
+}
+
+// ---------------------------------------------------------------- per-step pointwise passes
+template <typename T>
+struct Cfg {
+  int64_t B, H, P;
+  bool peep, ln, coupled, hard, zc_on, zh_on, has_len;
+  T zc_p, zh_p;
+  const T *wci, *wcf, *wco;       // peephole (H) each
+  const T *wci0, *wcf0, *wco0;    // the same, or zeros without peepholes (backward)
+  const T *gih, *ghh, *gc, *bc;   // layer-norm gains (4H, 4H, H) and c bias (H)
+  const T* bias;                  // (4H): only in layer-norm mode (else folded into the input GEMM)
+  const int64_t* len;             // (B) or null
+};
+
+// Pointers for one time step t (each points at row 0 of that step's (B, width) block).
+template <typename T>
+struct StepPtrs {
+  int64_t t;
+  T* gate;        // (B,4H) in: pre-activation (no LN); out: activations i f g o
+  T* xhx;         // (B,4H) LN: normalised input projection (written here)
+  T* rsx;         // (B)    LN: its 1/std
+  const T* gh;    // (B,4H) LN: raw recurrent projection
+  T* xhh;         // (B,4H) LN: normalised recurrent projection (saved)
+  T* rsh;         // (B)    LN: its 1/std
+  const T* cp;    // (B,H)  c_{t-1}
+  T* cout;        // (B,H)  c_t
+  T* cnew;        // (B,H)  c' (only with zoneout on c; else c' == c_t)
+  T* chat;        // (B,H)  LN: normalised c'
+  T* rsc;         // (B)    LN: its 1/std
+  T* tc;          // (B,H)  tanh(LN(c'))
+  T* hh;          // (B,H)  o * tanh(.)
+  const T* zcm;   // (B,H)  zoneout mask on c or null
+};
+
+template <typename T>
+LK_INLINE void fwd_rows_impl(const Cfg<T>& c, const StepPtrs<T>& s, int64_t b0, int64_t b1) {
+  const int64_t H = c.H, G = 4 * H;
+  const bool hard = c.hard;
+  for (int64_t b = b0; b < b1; ++b) {
+    T* __restrict g = s.gate + b * G;
+    const T* __restrict cp = s.cp + b * H;
+    T* __restrict co = s.cout + b * H;
+    T* __restrict tc = s.tc + b * H;
+    T* __restrict hh = s.hh + b * H;
+    T* __restrict cn = s.cnew ? s.cnew + b * H : co;
+    if (c.has_len && s.t >= c.len[b]) {  // past this sequence's end: state carried, gates zero
+      for (int64_t j = 0; j < G; ++j) g[j] = T(0);
+      for (int64_t j = 0; j < H; ++j) { co[j] = cp[j]; cn[j] = cp[j]; tc[j] = T(0); hh[j] = T(0); }
+      if (c.ln) {
+        for (int64_t j = 0; j < G; ++j) { s.xhh[b * G + j] = T(0); s.xhx[b * G + j] = T(0); }
+        s.rsx[b] = T(0);
+        for (int64_t j = 0; j < H; ++j) s.chat[b * H + j] = T(0);
+        s.rsh[b] = T(0);
+        s.rsc[b] = T(0);
+      }
+      continue;
+    }
+    if (c.ln) {
+      T* __restrict xx = s.xhx + b * G;
+      {  // LN of the input projection (g holds W_ih x_t, no bias)
+        T m = 0;
+        LK_SIMD_REDUCE(m)
+        for (int64_t j = 0; j < G; ++j) m += g[j];
+        m /= T(G);
+        T v = 0;
+        LK_SIMD_REDUCE(v)
+        for (int64_t j = 0; j < G; ++j) { T d = g[j] - m; v += d * d; }
+        v /= T(G);
+        const T rs = T(1) / std::sqrt(v + T(kEps));
+        s.rsx[b] = rs;
+        for (int64_t j = 0; j < G; ++j) xx[j] = (g[j] - m) * rs;
+      }
+      const T* __restrict r = s.gh + b * G;
+      T* __restrict xh = s.xhh + b * G;
+      T mean = 0;
+      LK_SIMD_REDUCE(mean)
+      for (int64_t j = 0; j < G; ++j) mean += r[j];
+      mean /= T(G);
+      T var = 0;
+      LK_SIMD_REDUCE(var)
+      for (int64_t j = 0; j < G; ++j) { T d = r[j] - mean; var += d * d; }
+      var /= T(G);
+      const T rs = T(1) / std::sqrt(var + T(kEps));
+      s.rsh[b] = rs;
+      const T* __restrict gih = c.gih;
+      const T* __restrict ghh = c.ghh;
+      for (int64_t j = 0; j < G; ++j) {
+        T v = (r[j] - mean) * rs;
+        xh[j] = v;
+        g[j] = gih[j] * xx[j] + ghh[j] * v;
+      }
+      if (c.bias) {
+        const T* __restrict bb = c.bias;
+        for (int64_t j = 0; j < G; ++j) g[j] += bb[j];
+      }
+    }
+    if (c.peep) {
+      const T* __restrict wci = c.wci;
+      const T* __restrict wcf = c.wcf;
+      for (int64_t j = 0; j < H; ++j) { g[j] += wci[j] * cp[j]; g[H + j] += wcf[j] * cp[j]; }
+    }
+    if (hard) {
+      if (c.coupled) gates_ifg<T, true, true>(H, g, cp, cn); else gates_ifg<T, true, false>(H, g, cp, cn);
+    } else {
+      if (c.coupled) gates_ifg<T, false, true>(H, g, cp, cn); else gates_ifg<T, false, false>(H, g, cp, cn);
+    }
+    if (c.ln) {
+      T* __restrict ch = s.chat + b * H;
+      T mean = 0;
+      LK_SIMD_REDUCE(mean)
+      for (int64_t j = 0; j < H; ++j) mean += cn[j];
+      mean /= T(H);
+      T var = 0;
+      LK_SIMD_REDUCE(var)
+      for (int64_t j = 0; j < H; ++j) { T d = cn[j] - mean; var += d * d; }
+      var /= T(H);
+      const T rs = T(1) / std::sqrt(var + T(kEps));
+      s.rsc[b] = rs;
+      const T* __restrict gc = c.gc;
+      const T* __restrict bc = c.bc;
+      for (int64_t j = 0; j < H; ++j) {
+        T v = (cn[j] - mean) * rs;
+        ch[j] = v;
+        tc[j] = lk_tanh<T>(gc[j] * v + bc[j]);
+      }
+    } else {
+      for (int64_t j = 0; j < H; ++j) tc[j] = lk_tanh<T>(cn[j]);
+    }
+    if (c.peep) {
+      const T* __restrict wco = c.wco;
+      for (int64_t j = 0; j < H; ++j) g[3 * H + j] += wco[j] * cn[j];
+    }
+    if (hard) gate_o<T, true>(H, g + 3 * H, tc, hh); else gate_o<T, false>(H, g + 3 * H, tc, hh);
+    if (c.zc_on) {
+      if (s.zcm) {
+        const T* __restrict z = s.zcm + b * H;
+        for (int64_t j = 0; j < H; ++j) co[j] = z[j] * cp[j] + (T(1) - z[j]) * cn[j];
+      } else {
+        const T z = c.zc_p;
+        for (int64_t j = 0; j < H; ++j) co[j] = z * cp[j] + (T(1) - z) * cn[j];
+      }
+    }
+  }
+}
+LK_CLONES void fwd_rows(const Cfg<float>& c, const StepPtrs<float>& s, int64_t b0, int64_t b1) {
+  fwd_rows_impl<float>(c, s, b0, b1);
+}
+void fwd_rows(const Cfg<double>& c, const StepPtrs<double>& s, int64_t b0, int64_t b1) {
+  fwd_rows_impl<double>(c, s, b0, b1);
+}
+
+// h_t from h'' (after the optional projection): zoneout on h, lengths, output.
+template <typename T>
+void fin_rows(const Cfg<T>& c, int64_t t, const T* hsrc, const T* hprev, const T* zhm, T* hs, T* y,
+              int64_t b0, int64_t b1) {
+  const int64_t P = c.P;
+  for (int64_t b = b0; b < b1; ++b) {
+    const T* __restrict src = hsrc + b * P;
+    const T* __restrict hp = hprev + b * P;
+    T* __restrict ho = hs + b * P;
+    if (c.has_len && t >= c.len[b]) {
+      for (int64_t j = 0; j < P; ++j) ho[j] = hp[j];
+      if (y != hs)
+        for (int64_t j = 0; j < P; ++j) y[b * P + j] = T(0);
+      continue;
+    }
+    if (c.zh_on) {
+      if (zhm) {
+        const T* __restrict z = zhm + b * P;
+        for (int64_t j = 0; j < P; ++j) ho[j] = z[j] * hp[j] + (T(1) - z[j]) * src[j];
+      } else {
+        const T z = c.zh_p;
+        for (int64_t j = 0; j < P; ++j) ho[j] = z * hp[j] + (T(1) - z) * src[j];
+      }
+    } else {
+      for (int64_t j = 0; j < P; ++j) ho[j] = src[j];
+    }
+    if (y != hs)
+      for (int64_t j = 0; j < P; ++j) y[b * P + j] = ho[j];
+  }
+}
+
+// Backward pointwise pass for one step. In: dhh (B,H) = dL/dh', dc (B,H) = dL/dc_t.
+// Out: dG (B,4H) = dL/da, dgh (B,4H) = dL/d(W_hh r) (LN only; else dG), dc <- dL/dc_{t-1},
+// dtn (B,H) = dL/d(LN(c')) (LN only).
+template <typename T>
+struct BwdPtrs {
+  int64_t t;
+  const T* gate; const T* cp; const T* cnew; const T* tc;
+  const T* chat; const T* rsc; const T* xhh; const T* rsh; const T* xhx; const T* rsx;
+  const T* zcm; const T* dhh;
+  T* dc; T* dG; T* dgh; T* dtn; T* dcn; T* dgx;
+};
+
+template <typename T>
+LK_INLINE void bwd_rows_impl(const Cfg<T>& c, const BwdPtrs<T>& s, int64_t b0, int64_t b1) {
+  const int64_t H = c.H, G = 4 * H;
+  const bool hard = c.hard;
+  for (int64_t b = b0; b < b1; ++b) {
+    T* __restrict dG = s.dG + b * G;
+    if (c.has_len && s.t >= c.len[b]) {  // dc passes through unchanged
+      for (int64_t j = 0; j < G; ++j) dG[j] = T(0);
+      if (c.ln) {
+        for (int64_t j = 0; j < G; ++j) { s.dgh[b * G + j] = T(0); s.dgx[b * G + j] = T(0); }
+        for (int64_t j = 0; j < H; ++j) s.dtn[b * H + j] = T(0);
+      }
+      continue;
+    }
+    const T* __restrict g = s.gate + b * G;
+    const T* __restrict cp = s.cp + b * H;
+    const T* __restrict tc = s.tc + b * H;
+    const T* __restrict dhh = s.dhh + b * H;
+    T* __restrict dc = s.dc + b * H;
+    T* __restrict dtn = s.dtn + b * H;  // scratch when not LN
+    if (hard) bwd_o<T, true>(H, g + 3 * H, tc, dhh, dG + 3 * H, dtn);
+    else bwd_o<T, false>(H, g + 3 * H, tc, dhh, dG + 3 * H, dtn);
+    T* __restrict dcn = s.dcn + b * H;
+    if (c.ln) {  // back through LN(c'; g_c, b_c)
+      const T* __restrict ch = s.chat + b * H;
+      const T* __restrict gc = c.gc;
+      T m1 = 0, m2 = 0;
+      LK_SIMD_REDUCE(m1, m2)
+      for (int64_t j = 0; j < H; ++j) { T d = dtn[j] * gc[j]; m1 += d; m2 += d * ch[j]; }
+      m1 /= T(H);
+      m2 /= T(H);
+      const T rs = s.rsc[b];
+      for (int64_t j = 0; j < H; ++j) dcn[j] = rs * (dtn[j] * gc[j] - m1 - ch[j] * m2);
+    } else {
+      for (int64_t j = 0; j < H; ++j) dcn[j] = dtn[j];
+    }
+    {
+      const T* __restrict wco = c.wco0;
+      const T* __restrict dpo = dG + 3 * H;
+      for (int64_t j = 0; j < H; ++j) dcn[j] += wco[j] * dpo[j];
+    }
+    if (s.zcm) {  // zoneout on c: dc' += (1 - z) dc_t ; dc_{t-1} starts at z dc_t
+      const T* __restrict z = s.zcm + b * H;
+      for (int64_t j = 0; j < H; ++j) { T d = dc[j]; dcn[j] += (T(1) - z[j]) * d; dc[j] = z[j] * d; }
+    } else {
+      const T z = c.zc_on ? c.zc_p : T(0);
+      for (int64_t j = 0; j < H; ++j) { T d = dc[j]; dcn[j] += (T(1) - z) * d; dc[j] = z * d; }
+    }
+    if (hard) {
+      if (c.coupled) bwd_ifg<T, true, true>(H, g, cp, dcn, dc, dG, c.wci0, c.wcf0);
+      else bwd_ifg<T, true, false>(H, g, cp, dcn, dc, dG, c.wci0, c.wcf0);
+    } else {
+      if (c.coupled) bwd_ifg<T, false, true>(H, g, cp, dcn, dc, dG, c.wci0, c.wcf0);
+      else bwd_ifg<T, false, false>(H, g, cp, dcn, dc, dG, c.wci0, c.wcf0);
+    }
+    if (c.ln) {  // back through LN(W_hh r; g_hh)
+      const T* __restrict xh = s.xhh + b * G;
+      const T* __restrict ghh = c.ghh;
+      T* __restrict dgh = s.dgh + b * G;
+      T a1 = 0, a2 = 0;
+      LK_SIMD_REDUCE(a1, a2)
+      for (int64_t j = 0; j < G; ++j) { T d = dG[j] * ghh[j]; a1 += d; a2 += d * xh[j]; }
+      a1 /= T(G);
+      a2 /= T(G);
+      const T r = s.rsh[b];
+      for (int64_t j = 0; j < G; ++j) dgh[j] = r * (dG[j] * ghh[j] - a1 - xh[j] * a2);
+      // and back through LN(W_ih x; g_ih)
+      const T* __restrict xx = s.xhx + b * G;
+      const T* __restrict gih = c.gih;
+      T* __restrict dgx = s.dgx + b * G;
+      T e1 = 0, e2 = 0;
+      LK_SIMD_REDUCE(e1, e2)
+      for (int64_t j = 0; j < G; ++j) { T d = dG[j] * gih[j]; e1 += d; e2 += d * xx[j]; }
+      e1 /= T(G);
+      e2 /= T(G);
+      const T rx = s.rsx[b];
+      for (int64_t j = 0; j < G; ++j) dgx[j] = rx * (dG[j] * gih[j] - e1 - xx[j] * e2);
+    }
+  }
+}
+LK_CLONES void bwd_rows(const Cfg<float>& c, const BwdPtrs<float>& s, int64_t b0, int64_t b1) {
+  bwd_rows_impl<float>(c, s, b0, b1);
+}
+void bwd_rows(const Cfg<double>& c, const BwdPtrs<double>& s, int64_t b0, int64_t b1) {
+  bwd_rows_impl<double>(c, s, b0, b1);
+}
+
+// Per-step accumulation of the bias and layer-norm gain gradients (rows past the end are zero).
+template <typename T>
+LK_INLINE void accum_impl(const Cfg<T>& c, const BwdPtrs<T>& s, T* db, T* dgih, T* dghh, T* dgc, T* dbc) {
+  const int64_t H = c.H, G = 4 * H;
+  for (int64_t b = 0; b < c.B; ++b) {
+    const T* __restrict dG = s.dG + b * G;
+    if (db) {
+      T* __restrict o = db;
+      for (int64_t j = 0; j < G; ++j) o[j] += dG[j];
+    }
+    if (c.ln) {
+      const T* __restrict xx = s.xhx + b * G;
+      const T* __restrict xh = s.xhh + b * G;
+      const T* __restrict dt = s.dtn + b * H;
+      const T* __restrict ch = s.chat + b * H;
+      T* __restrict o1 = dgih;
+      T* __restrict o2 = dghh;
+      T* __restrict o3 = dgc;
+      T* __restrict o4 = dbc;
+      for (int64_t j = 0; j < G; ++j) { o1[j] += dG[j] * xx[j]; o2[j] += dG[j] * xh[j]; }
+      for (int64_t j = 0; j < H; ++j) { o3[j] += dt[j] * ch[j]; o4[j] += dt[j]; }
+    }
+  }
+}
+LK_CLONES void accum(const Cfg<float>& c, const BwdPtrs<float>& s, float* db, float* a, float* b, float* d, float* e) {
+  accum_impl<float>(c, s, db, a, b, d, e);
+}
+void accum(const Cfg<double>& c, const BwdPtrs<double>& s, double* db, double* a, double* b, double* d, double* e) {
+  accum_impl<double>(c, s, db, a, b, d, e);
+}
+
+// Backward, before the pointwise pass: dtot = dL/dh_t (valid rows), dpre = (1 - z_h) dtot.
+template <typename T>
+LK_INLINE void bwd_pre_impl(int64_t B, int64_t P, int64_t t, const int64_t* len, const T* dh, const T* dy,
+                            const T* zh, T zp, T* dtot, T* dpre) {
+  for (int64_t b = 0; b < B; ++b) {
+    const int64_t o = b * P;
+    T* __restrict dt = dtot + o;
+    T* __restrict dp = dpre + o;
+    if (len && t >= len[b]) {
+      for (int64_t j = 0; j < P; ++j) { dt[j] = T(0); dp[j] = T(0); }
+      continue;
+    }
+    const T* __restrict a = dh + o;
+    const T* __restrict c = dy + o;
+    if (zh) {
+      const T* __restrict z = zh + o;
+      for (int64_t j = 0; j < P; ++j) { T d = a[j] + c[j]; dt[j] = d; dp[j] = (T(1) - z[j]) * d; }
+    } else {
+      for (int64_t j = 0; j < P; ++j) { T d = a[j] + c[j]; dt[j] = d; dp[j] = (T(1) - zp) * d; }
+    }
+  }
+}
+// Backward, after the recurrent GEMM: dh_{t-1} = dhin * m_rd + z_h * dtot (rows past the end unchanged).
+template <typename T>
+LK_INLINE void bwd_post_impl(int64_t B, int64_t P, int64_t t, const int64_t* len, const T* dhin, const T* rd,
+                             const T* zh, T zp, const T* dtot, T* dh) {
+  for (int64_t b = 0; b < B; ++b) {
+    if (len && t >= len[b]) continue;
+    const int64_t o = b * P;
+    T* __restrict d = dh + o;
+    const T* __restrict di = dhin + o;
+    const T* __restrict dt = dtot + o;
+    if (zh) {
+      const T* __restrict z = zh + o;
+      if (rd) {
+        const T* __restrict r = rd + o;
+        for (int64_t j = 0; j < P; ++j) d[j] = di[j] * r[j] + z[j] * dt[j];
+      } else {
+        for (int64_t j = 0; j < P; ++j) d[j] = di[j] + z[j] * dt[j];
+      }
+    } else if (rd) {
+      const T* __restrict r = rd + o;
+      for (int64_t j = 0; j < P; ++j) d[j] = di[j] * r[j] + zp * dt[j];
+    } else if (zp != T(0)) {
+      for (int64_t j = 0; j < P; ++j) d[j] = di[j] + zp * dt[j];
+    } else {
+      for (int64_t j = 0; j < P; ++j) d[j] = di[j];
+    }
+  }
+}
+LK_CLONES void bwd_pre(int64_t B, int64_t P, int64_t t, const int64_t* len, const float* dh, const float* dy,
+                       const float* zh, float zp, float* dtot, float* dpre) {
+  bwd_pre_impl<float>(B, P, t, len, dh, dy, zh, zp, dtot, dpre);
+}
+void bwd_pre(int64_t B, int64_t P, int64_t t, const int64_t* len, const double* dh, const double* dy,
+             const double* zh, double zp, double* dtot, double* dpre) {
+  bwd_pre_impl<double>(B, P, t, len, dh, dy, zh, zp, dtot, dpre);
+}
+LK_CLONES void bwd_post(int64_t B, int64_t P, int64_t t, const int64_t* len, const float* dhin, const float* rd,
+                        const float* zh, float zp, const float* dtot, float* dh) {
+  bwd_post_impl<float>(B, P, t, len, dhin, rd, zh, zp, dtot, dh);
+}
+void bwd_post(int64_t B, int64_t P, int64_t t, const int64_t* len, const double* dhin, const double* rd,
+              const double* zh, double zp, const double* dtot, double* dh) {
+  bwd_post_impl<double>(B, P, t, len, dhin, rd, zh, zp, dtot, dh);
+}
+
+int64_t grain_for(int64_t width) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(1, width)); }
+
+Tensor none(const at::TensorOptions& o) { return at::empty({0}, o); }
+bool has(const OptT& t) { return t.has_value() && t->defined(); }
+
+template <typename T>
+T* ptr_or_null(const Tensor& t) { return t.defined() && t.numel() > 0 ? t.data_ptr<T>() : nullptr; }
+
+struct Inputs {
+  Tensor x, w_ih, w_hh, bias, w_hr, h0, c0, len, peep, gih, ghh, gc, bc, rd, zcm, zhm;
+  int64_t T, B, F, H, P;
+  bool proj, ln, peephole, has_len, zc_on, zh_on;
+};
+
+Inputs prepare(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const OptT& bias, const OptT& w_hr,
+               const Tensor& h0, const Tensor& c0, const OptT& lengths, const OptT& peep, const OptT& gih,
+               const OptT& ghh, const OptT& gc, const OptT& bc, const OptT& rd, const OptT& zcm,
+               const OptT& zhm, double zc_p, double zh_p) {
+  Inputs in;
+  TORCH_CHECK(x.dim() == 3, "lstm_fused: x must be (T, B, F), got ", x.sizes());
+  TORCH_CHECK(x.device().is_cpu(), "lstm_fused: CPU tensors only");
+  in.x = x.contiguous();
+  in.T = x.size(0); in.B = x.size(1); in.F = x.size(2);
+  TORCH_CHECK(in.T > 0 && in.B > 0, "lstm_fused: empty sequence or batch");
+  in.w_ih = w_ih.contiguous();
+  in.H = w_ih.size(0) / 4;
+  TORCH_CHECK(w_ih.dim() == 2 && w_ih.size(0) == 4 * in.H && w_ih.size(1) == in.F, "lstm_fused: w_ih must be (4H, F)");
+  in.w_hh = w_hh.contiguous();
+  in.P = w_hh.size(1);
+  TORCH_CHECK(w_hh.dim() == 2 && w_hh.size(0) == 4 * in.H, "lstm_fused: w_hh must be (4H, P)");
+  in.proj = has(w_hr);
+  if (in.proj) {
+    in.w_hr = w_hr->contiguous();
+    TORCH_CHECK(in.w_hr.size(0) == in.P && in.w_hr.size(1) == in.H, "lstm_fused: w_hr must be (P, H)");
+  } else {
+    TORCH_CHECK(in.P == in.H, "lstm_fused: w_hh must be (4H, H) without projection");
+  }
+  if (has(bias)) { in.bias = bias->contiguous(); TORCH_CHECK(in.bias.numel() == 4 * in.H, "lstm_fused: bias must be (4H)"); }
+  in.h0 = h0.contiguous(); in.c0 = c0.contiguous();
+  TORCH_CHECK(in.h0.numel() == in.B * in.P && in.c0.numel() == in.B * in.H, "lstm_fused: h0 (B,P) / c0 (B,H) shape");
+  in.has_len = has(lengths);
+  if (in.has_len) {
+    in.len = lengths->to(at::kLong).contiguous();
+    TORCH_CHECK(in.len.numel() == in.B, "lstm_fused: lengths must be (B)");
+  }
+  in.peephole = has(peep);
+  if (in.peephole) { in.peep = peep->contiguous(); TORCH_CHECK(in.peep.numel() == 3 * in.H, "lstm_fused: peephole must be (3, H)"); }
+  in.ln = has(gih);
+  if (in.ln) {
+    TORCH_CHECK(has(ghh) && has(gc) && has(bc), "lstm_fused: layer norm needs all four parameters");
+    in.gih = gih->contiguous(); in.ghh = ghh->contiguous(); in.gc = gc->contiguous(); in.bc = bc->contiguous();
+  }
+  if (has(rd)) { in.rd = rd->contiguous(); TORCH_CHECK(in.rd.numel() == in.B * in.P, "lstm_fused: rd_mask must be (B, P)"); }
+  if (has(zcm)) { in.zcm = zcm->contiguous(); TORCH_CHECK(in.zcm.numel() == in.T * in.B * in.H, "lstm_fused: zc_mask must be (T, B, H)"); }
+  if (has(zhm)) { in.zhm = zhm->contiguous(); TORCH_CHECK(in.zhm.numel() == in.T * in.B * in.P, "lstm_fused: zh_mask must be (T, B, P)"); }
+  in.zc_on = in.zcm.defined() || zc_p != 0.0;
+  in.zh_on = in.zhm.defined() || zh_p != 0.0;
+  return in;
+}
+
+template <typename T>
+Cfg<T> make_cfg(const Inputs& in, bool coupled, bool hard, double zc_p, double zh_p) {
+  Cfg<T> c;
+  c.B = in.B; c.H = in.H; c.P = in.P;
+  c.peep = in.peephole; c.ln = in.ln; c.coupled = coupled; c.hard = hard;
+  c.zc_on = in.zc_on; c.zh_on = in.zh_on; c.has_len = in.has_len;
+  c.zc_p = T(zc_p); c.zh_p = T(zh_p);
+  const T* pp = ptr_or_null<T>(in.peep);
+  c.wci = pp; c.wcf = pp ? pp + in.H : nullptr; c.wco = pp ? pp + 2 * in.H : nullptr;
+  c.wci0 = c.wci; c.wcf0 = c.wcf; c.wco0 = c.wco;
+  c.gih = ptr_or_null<T>(in.gih); c.ghh = ptr_or_null<T>(in.ghh);
+  c.gc = ptr_or_null<T>(in.gc); c.bc = ptr_or_null<T>(in.bc);
+  c.bias = in.ln ? ptr_or_null<T>(in.bias) : nullptr;
+  c.len = in.has_len ? in.len.data_ptr<int64_t>() : nullptr;
+  return c;
+}
+
+using Fwd15 = std::tuple<Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor,
+                         Tensor, Tensor, Tensor, Tensor, Tensor>;
+
+// Returns (y, h_n, c_n, gates, c_seq, h_seq, c_new, tanh_c, h_pre, xhat_ih, rstd_ih, xhat_hh, rstd_hh,
+//          xhat_c, rstd_c); unused ones are empty (0,). gates = activations i f g o (T, B, 4H), c_seq the
+// cell states c_t (T, B, H): returned as-is, so return_gates costs no extra pass.
+Fwd15 lstm_fwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const OptT& bias_, const OptT& w_hr_,
+               const Tensor& h0_, const Tensor& c0_, const OptT& lengths_, const OptT& peep_, const OptT& gih_,
+               const OptT& ghh_, const OptT& gc_, const OptT& bc_, const OptT& rd_, const OptT& zcm_,
+               const OptT& zhm_, double zc_p, double zh_p, bool reverse, bool coupled, bool hard) {
+  Inputs in = prepare(x_, w_ih_, w_hh_, bias_, w_hr_, h0_, c0_, lengths_, peep_, gih_, ghh_, gc_, bc_, rd_, zcm_,
+                      zhm_, zc_p, zh_p);
+  const int64_t T = in.T, B = in.B, F = in.F, H = in.H, P = in.P, G = 4 * H;
+  auto opts = in.x.options();
+  Tensor gates, xhx, rsx, xhh, rsh, chat, rsc;
+  Tensor x2 = in.x.view({T * B, F});
+  if (in.ln) {
+    gates = at::mm(x2, in.w_ih.t()).view({T, B, G});  // raw W_ih x, normalised per step in fwd_rows
+    xhx = at::empty({T, B, G}, opts); rsx = at::empty({T, B}, opts);
+    xhh = at::empty({T, B, G}, opts); rsh = at::empty({T, B}, opts);
+    chat = at::empty({T, B, H}, opts); rsc = at::empty({T, B}, opts);
+  } else {
+    gates = (in.bias.defined() ? at::addmm(in.bias, x2, in.w_ih.t()) : at::mm(x2, in.w_ih.t())).view({T, B, G});
+    xhx = none(opts); rsx = none(opts); xhh = none(opts); rsh = none(opts); chat = none(opts); rsc = none(opts);
+  }
+  Tensor cout = at::empty({T, B, H}, opts);
+  Tensor y = at::empty({T, B, P}, opts);
+  Tensor hout = in.has_len ? at::empty({T, B, P}, opts) : none(opts);
+  Tensor cnew = in.zc_on ? at::empty({T, B, H}, opts) : none(opts);
+  Tensor tc = at::empty({T, B, H}, opts);
+  Tensor hh = in.proj ? at::empty({T, B, H}, opts) : none(opts);
+  Tensor hs = in.has_len ? hout : y;
+  const bool need_fin = in.proj || in.zh_on || in.has_len;
+  Tensor wt_hh = in.w_hh.t().contiguous();                       // (P, 4H)
+  Tensor wt_hr = in.proj ? in.w_hr.t().contiguous() : Tensor();  // (H, P)
+
+  AT_DISPATCH_FLOATING_TYPES(in.x.scalar_type(), "lstmkit_lstm_fwd", [&] {
+    using T_ = scalar_t;
+    Cfg<T_> c = make_cfg<T_>(in, coupled, hard, zc_p, zh_p);
+    Tensor hin_buf = in.rd.defined() ? at::empty({B, P}, opts) : Tensor();
+    Tensor gh_buf = in.ln ? at::empty({B, G}, opts) : Tensor();
+    Tensor hp_buf = in.proj ? at::empty({B, P}, opts) : Tensor();
+    Tensor hh_buf = (!in.proj && need_fin) ? at::empty({B, H}, opts) : Tensor();
+    T_* gp = gates.data_ptr<T_>();
+    T_* cop = cout.data_ptr<T_>();
+    T_* hsp = hs.data_ptr<T_>();
+    T_* yp = y.data_ptr<T_>();
+    T_* tcp = tc.data_ptr<T_>();
+    T_* cnp = ptr_or_null<T_>(cnew);
+    T_* hhp = ptr_or_null<T_>(hh);
+    const T_* rdp = ptr_or_null<T_>(in.rd);
+    const T_* zcp = ptr_or_null<T_>(in.zcm);
+    const T_* zhp = ptr_or_null<T_>(in.zhm);
+    const T_* h0p = in.h0.data_ptr<T_>();
+    const T_* c0p = in.c0.data_ptr<T_>();
+    const int64_t grain = grain_for(G);
+    for (int64_t k = 0; k < T; ++k) {
+      const int64_t t = reverse ? T - 1 - k : k;
+      const int64_t tp = reverse ? t + 1 : t - 1;
+      const T_* cp = k == 0 ? c0p : cop + tp * B * H;
+      const T_* hp = k == 0 ? h0p : hsp + tp * B * P;
+      const T_* hin = hp;
+      if (rdp) {
+        T_* hb = hin_buf.data_ptr<T_>();
+        for (int64_t q = 0; q < B * P; ++q) hb[q] = hp[q] * rdp[q];
+        hin = hb;
+      }
+      if (in.ln)
+        gemm<T_>(B, G, P, hin, wt_hh, gh_buf.data_ptr<T_>(), false);
+      else
+        gemm<T_>(B, G, P, hin, wt_hh, gp + t * B * G, true);
+      StepPtrs<T_> s;
+      s.t = t;
+      s.gate = gp + t * B * G;
+      s.xhx = in.ln ? xhx.data_ptr<T_>() + t * B * G : nullptr;
+      s.rsx = in.ln ? rsx.data_ptr<T_>() + t * B : nullptr;
+      s.gh = in.ln ? gh_buf.data_ptr<T_>() : nullptr;
+      s.xhh = in.ln ? xhh.data_ptr<T_>() + t * B * G : nullptr;
+      s.rsh = in.ln ? rsh.data_ptr<T_>() + t * B : nullptr;
+      s.cp = cp;
+      s.cout = cop + t * B * H;
+      s.cnew = cnp ? cnp + t * B * H : nullptr;
+      s.chat = in.ln ? chat.data_ptr<T_>() + t * B * H : nullptr;
+      s.rsc = in.ln ? rsc.data_ptr<T_>() + t * B : nullptr;
+      s.tc = tcp + t * B * H;
+      s.hh = in.proj ? hhp + t * B * H : (need_fin ? hh_buf.data_ptr<T_>() : hsp + t * B * P);
+      s.zcm = zcp ? zcp + t * B * H : nullptr;
+      at::parallel_for(0, B, grain, [&](int64_t b0, int64_t b1) { fwd_rows(c, s, b0, b1); });
+      if (need_fin) {
+        const T_* src = s.hh;
+        if (in.proj) {
+          gemm<T_>(B, P, H, s.hh, wt_hr, hp_buf.data_ptr<T_>(), false);
+          src = hp_buf.data_ptr<T_>();
+        }
+        fin_rows<T_>(c, t, src, hp, zhp ? zhp + t * B * P : nullptr, hsp + t * B * P,
+                     in.has_len ? yp + t * B * P : hsp + t * B * P, 0, B);
+      }
+    }
+  });
+  const int64_t tl = reverse ? 0 : T - 1;
+  Tensor hn = hs.select(0, tl).clone();
+  Tensor cn = cout.select(0, tl).clone();
+  return Fwd15(y, hn, cn, gates, cout, hout, cnew, tc, hh, xhx, rsx, xhh, rsh, chat, rsc);
+}
+
+using Bwd12 = std::tuple<Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor>;
+
+// Returns (dx, dw_ih, dw_hh, dbias, dw_hr, dh0, dc0, dpeephole, dln_gain_ih, dln_gain_hh, dln_gain_c, dln_bias_c).
+Bwd12 lstm_bwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const OptT& bias_, const OptT& w_hr_,
+               const Tensor& h0_, const Tensor& c0_, const OptT& lengths_, const OptT& peep_, const OptT& gih_,
+               const OptT& ghh_, const OptT& gc_, const OptT& bc_, const OptT& rd_, const OptT& zcm_,
+               const OptT& zhm_, double zc_p, double zh_p, bool reverse, bool coupled, bool hard,
+               const Tensor& y, const Tensor& gates_, const Tensor& cout_, const Tensor& hout_,
+               const Tensor& cnew_, const Tensor& tc_, const Tensor& hh_, const Tensor& xhx_, const Tensor& rsx_,
+               const Tensor& xhh_, const Tensor& rsh_, const Tensor& chat_, const Tensor& rsc_,
+               const Tensor& dy_, const Tensor& dhn_, const Tensor& dcn_, bool need_dx) {
+  Inputs in = prepare(x_, w_ih_, w_hh_, bias_, w_hr_, h0_, c0_, lengths_, peep_, gih_, ghh_, gc_, bc_, rd_, zcm_,
+                      zhm_, zc_p, zh_p);
+  const int64_t T = in.T, B = in.B, F = in.F, H = in.H, P = in.P, G = 4 * H;
+  auto opts = in.x.options();
+  Tensor gates = gates_.contiguous(), cout = cout_.contiguous(), tc = tc_.contiguous();
+  Tensor hs = (in.has_len ? hout_ : y).contiguous();
+  Tensor cnew = in.zc_on ? cnew_.contiguous() : cout;
+  Tensor dy = dy_.contiguous();
+  Tensor dh = dhn_.reshape({B, P}).clone();
+  Tensor dc = dcn_.reshape({B, H}).clone();
+  // With layer norm, dL/da is consumed within its step (gain/bias sums are accumulated there) unless
+  // the peephole gradients need it in bulk: then a one-step scratch is enough (less memory traffic).
+  // The weight-gradient GEMMs (and peephole sums) run per chunk of Kc steps (>= ~512 rows each) on
+  // reused buffers, rather than on (T, B, 4H) gradients of all steps: less memory traffic and no
+  // large fresh allocations (whose page faults cost ~15 % of a step).
+  const int64_t Kc = std::min<int64_t>(T, std::max<int64_t>(8, (512 + B - 1) / B));
+  const bool dG_scratch = in.ln && !in.peephole;  // then dL/da is consumed within its step
+  Tensor dG = at::empty({dG_scratch ? 1 : Kc, B, G}, opts);
+  // With layer norm, dL/d(W_hh r) and dL/d(W_ih x) differ from dL/da (chunk buffers of their own).
+  Tensor dGH = in.ln ? at::empty({Kc, B, G}, opts) : dG;
+  Tensor dTN = in.ln ? at::empty({B, H}, opts) : Tensor();  // dL/dLN(c'): one step
+  Tensor dGXb = in.ln ? at::empty({Kc, B, G}, opts) : dG;
+  Tensor dw_ih = at::zeros({G, F}, opts);
+  Tensor dw_hh = at::zeros({G, P}, opts);
+  Tensor dx = need_dx ? at::empty({T, B, F}, opts) : none(opts);
+  Tensor dpeep = in.peephole ? at::zeros({3, H}, opts) : none(opts);
+  // Weight/input gradients of the steps [t0, t1) held in chunk slots 0 .. t1-t0-1 (layer norm).
+  auto flush = [&](int64_t t0, int64_t t1) {
+    const int64_t n = t1 - t0;
+    Tensor gx = dGXb.narrow(0, 0, n).reshape({n * B, G});
+    Tensor gh = dGH.narrow(0, 0, n).reshape({n * B, G});
+    dw_ih.addmm_(gx.t(), in.x.narrow(0, t0, n).reshape({n * B, F}));
+    if (need_dx) {
+      Tensor dxv = dx.narrow(0, t0, n).view({n * B, F});
+      at::mm_out(dxv, gx, in.w_ih);
+    }
+    const Tensor& hsv = hs;
+    Tensor h0v = in.h0.reshape({1, B, P});
+    Tensor hp;  // h_{t-1} of each step in processing order, (n, B, P)
+    if (!reverse) {
+      hp = t0 > 0 ? hsv.narrow(0, t0 - 1, n) : (n == 1 ? h0v : at::cat({h0v, hsv.narrow(0, 0, n - 1)}, 0));
+    } else {
+      hp = t1 < T ? hsv.narrow(0, t0 + 1, n) : (n == 1 ? h0v : at::cat({hsv.narrow(0, t0 + 1, n - 1), h0v}, 0));
+    }
+    if (in.rd.defined()) hp = hp * in.rd.view({1, B, P});
+    dw_hh.addmm_(gh.t(), hp.reshape({n * B, P}));
+    if (in.peephole) {  // sums of dL/da_{i,f} * c_{t-1} and dL/da_o * c'_t over the chunk
+      Tensor c0v = in.c0.reshape({1, B, H});
+      Tensor cp;
+      if (!reverse) {
+        cp = t0 > 0 ? cout.narrow(0, t0 - 1, n) : (n == 1 ? c0v : at::cat({c0v, cout.narrow(0, 0, n - 1)}, 0));
+      } else {
+        cp = t1 < T ? cout.narrow(0, t0 + 1, n) : (n == 1 ? c0v : at::cat({cout.narrow(0, t0 + 1, n - 1), c0v}, 0));
+      }
+      Tensor g = dG.narrow(0, 0, n);
+      dpeep[0].add_((g.narrow(2, 0, H) * cp).sum({0, 1}));
+      dpeep[1].add_((g.narrow(2, H, H) * cp).sum({0, 1}));
+      dpeep[2].add_((g.narrow(2, 3 * H, H) * cnew.narrow(0, t0, n)).sum({0, 1}));
+    }
+  };
+  Tensor db = in.bias.defined() ? at::zeros({G}, opts) : none(opts);
+  Tensor dgih = in.ln ? at::zeros({G}, opts) : none(opts);
+  Tensor dghh = in.ln ? at::zeros({G}, opts) : none(opts);
+  Tensor dgc = in.ln ? at::zeros({H}, opts) : none(opts);
+  Tensor dbc = in.ln ? at::zeros({H}, opts) : none(opts);
+  Tensor dHP = in.proj ? at::empty({T, B, P}, opts) : Tensor();
+  Tensor w_hh = in.w_hh;             // (4H, P): dh_{t-1} = dgh @ W_hh
+  Tensor w_hr = in.proj ? in.w_hr : Tensor();  // (P, H): dh' = dh'' @ W_hr
+
+  AT_DISPATCH_FLOATING_TYPES(in.x.scalar_type(), "lstmkit_lstm_bwd", [&] {
+    using T_ = scalar_t;
+    Cfg<T_> c = make_cfg<T_>(in, coupled, hard, zc_p, zh_p);
+    Tensor dhtot = at::empty({B, P}, opts);
+    Tensor dhh_buf = at::empty({B, H}, opts);
+    Tensor dhin = at::empty({B, P}, opts);
+    Tensor dtn_scratch = in.ln ? Tensor() : at::empty({B, H}, opts);
+    Tensor dcn_buf = at::empty({B, H}, opts);
+    Tensor zeros3 = at::zeros({3 * H}, opts);
+    if (!in.peephole) {
+      const T_* z = zeros3.data_ptr<T_>();
+      c.wci0 = z; c.wcf0 = z + H; c.wco0 = z + 2 * H;
+    }
+    T_* dhp_ = dh.data_ptr<T_>();
+    T_* dcp_ = dc.data_ptr<T_>();
+    T_* dtot = dhtot.data_ptr<T_>();
+    const T_* dyp = dy.data_ptr<T_>();
+    const T_* gp = gates.data_ptr<T_>();
+    const T_* cop = cout.data_ptr<T_>();
+    const T_* cnp = cnew.data_ptr<T_>();
+    const T_* tcp = tc.data_ptr<T_>();
+    const T_* c0p = in.c0.data_ptr<T_>();
+    const T_* rdp = ptr_or_null<T_>(in.rd);
+    const T_* zcp = ptr_or_null<T_>(in.zcm);
+    const T_* zhp = ptr_or_null<T_>(in.zhm);
+    const int64_t* lp = c.len;
+    T_* dGp = dG.data_ptr<T_>();
+    T_* dGHp = dGH.data_ptr<T_>();
+    const int64_t grain = grain_for(G);
+    for (int64_t k = 0; k < T; ++k) {
+      const int64_t t = reverse ? k : T - 1 - k;
+      const int64_t tp = reverse ? t + 1 : t - 1;
+      const bool first = reverse ? (t == T - 1) : (t == 0);
+      const T_* cp = first ? c0p : cop + tp * B * H;
+      // (a) dL/dh_t (valid rows), then through zoneout on h and the projection
+      const T_* dys = dyp + t * B * P;
+      T_* dhpre = in.proj ? dHP.data_ptr<T_>() + t * B * P : dhh_buf.data_ptr<T_>();
+      const T_ zp = in.zh_on ? T_(zh_p) : T_(0);
+      const T_* zh_t = zhp ? zhp + t * B * P : nullptr;
+      bwd_pre(B, P, t, lp, dhp_, dys, zh_t, zp, dtot, dhpre);
+      if (in.proj) gemm<T_>(B, H, P, dhpre, w_hr, dhh_buf.data_ptr<T_>(), false);
+      // (b) pointwise
+      BwdPtrs<T_> s;
+      s.t = t;
+      s.gate = gp + t * B * G;
+      s.cp = cp;
+      s.cnew = cnp + t * B * H;
+      s.tc = tcp + t * B * H;
+      s.chat = in.ln ? chat_.data_ptr<T_>() + t * B * H : nullptr;
+      s.rsc = in.ln ? rsc_.data_ptr<T_>() + t * B : nullptr;
+      s.xhh = in.ln ? xhh_.data_ptr<T_>() + t * B * G : nullptr;
+      s.xhx = in.ln ? xhx_.data_ptr<T_>() + t * B * G : nullptr;
+      s.rsx = in.ln ? rsx_.data_ptr<T_>() + t * B : nullptr;
+      s.dgx = in.ln ? dGXb.data_ptr<T_>() + (t % Kc) * B * G : nullptr;
+      s.rsh = in.ln ? rsh_.data_ptr<T_>() + t * B : nullptr;
+      s.zcm = zcp ? zcp + t * B * H : nullptr;
+      s.dhh = dhh_buf.data_ptr<T_>();
+      s.dc = dcp_;
+      s.dG = dGp + (dG_scratch ? 0 : (t % Kc) * B * G);
+      s.dgh = dGHp + (t % Kc) * B * G;
+      s.dtn = in.ln ? dTN.data_ptr<T_>() : dtn_scratch.data_ptr<T_>();
+      s.dcn = dcn_buf.data_ptr<T_>();
+      at::parallel_for(0, B, grain, [&](int64_t b0, int64_t b1) { bwd_rows(c, s, b0, b1); });
+      accum(c, s, ptr_or_null<T_>(db), ptr_or_null<T_>(dgih), ptr_or_null<T_>(dghh), ptr_or_null<T_>(dgc),
+            ptr_or_null<T_>(dbc));
+      // (c) dL/dh_{t-1} = (dgh W_hh) * m_rd + z_h * dL/dh_t ; rows past the end carry dh unchanged
+      T_* dhi = dhin.data_ptr<T_>();
+      gemm<T_>(B, P, G, s.dgh, w_hh, dhi, false);
+      bwd_post(B, P, t, lp, dhi, rdp, zh_t, zp, dtot, dhp_);
+      // a chunk is complete in processing order
+      if (!reverse && t % Kc == 0) flush(t, std::min(T, t + Kc));
+      if (reverse && ((t + 1) % Kc == 0 || t == T - 1)) flush(t - t % Kc, t + 1);
+    }
+  });
+
+  Tensor dw_hr = in.proj ? at::mm(dHP.view({T * B, P}).t(), hh_.contiguous().view({T * B, H})) : none(opts);
+  return Bwd12(dx, dw_ih, dw_hh, db, dw_hr, dh.view(h0_.sizes()), dc.view(c0_.sizes()), dpeep, dgih, dghh, dgc, dbc);
+}
+
+}  // namespace
+
+TORCH_LIBRARY(lstmkit_fused, m) {
+  m.def(
+      "lstm_fwd(Tensor x, Tensor w_ih, Tensor w_hh, Tensor? bias, Tensor? w_hr, Tensor h0, Tensor c0, "
+      "Tensor? lengths, Tensor? peephole, Tensor? ln_gain_ih, Tensor? ln_gain_hh, Tensor? ln_gain_c, "
+      "Tensor? ln_bias_c, Tensor? rd_mask, Tensor? zc_mask, Tensor? zh_mask, float zc_p, float zh_p, "
+      "bool reverse, bool coupled, bool hard) -> (Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, "
+      "Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)");
+  m.def(
+      "lstm_bwd(Tensor x, Tensor w_ih, Tensor w_hh, Tensor? bias, Tensor? w_hr, Tensor h0, Tensor c0, "
+      "Tensor? lengths, Tensor? peephole, Tensor? ln_gain_ih, Tensor? ln_gain_hh, Tensor? ln_gain_c, "
+      "Tensor? ln_bias_c, Tensor? rd_mask, Tensor? zc_mask, Tensor? zh_mask, float zc_p, float zh_p, "
+      "bool reverse, bool coupled, bool hard, Tensor y, Tensor gates, Tensor c_seq, Tensor h_seq, "
+      "Tensor c_new, Tensor tanh_c, Tensor h_pre, Tensor xhat_ih, Tensor rstd_ih, Tensor xhat_hh, "
+      "Tensor rstd_hh, Tensor xhat_c, Tensor rstd_c, Tensor dy, Tensor dh_n, Tensor dc_n, bool need_dx) "
+      "-> (Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)");
+}
+
+TORCH_LIBRARY_IMPL(lstmkit_fused, CPU, m) {
+  m.impl("lstm_fwd", &lstm_fwd);
+  m.impl("lstm_bwd", &lstm_bwd);
+}

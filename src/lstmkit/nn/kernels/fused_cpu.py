@@ -1,0 +1,409 @@
+"""lstmkit's fused CPU LSTM kernel (C++, ``csrc/lstm_fused.cpp``), every variant included.
+
+One call runs one layer and one direction over a whole sequence as ONE autograd node:
+one GEMM for the input projection of all steps, per step one recurrent GEMM plus one
+fused pointwise pass, and a hand-written backward whose weight gradients are large GEMMs
+over all steps (see the equations at the top of the C++ file).
+
+Build: compiled on first use with :func:`torch.utils.cpp_extension.load` into
+``$LSTMKIT_CACHE_DIR`` (default ``~/.cache/lstmkit``), in a folder keyed by the source
+hash, the torch version and the Python ABI, so a clean machine compiles once (about
+10-30 s) and every later process just loads the library. Portable flags only (``-O3``;
+the hot loops carry GCC ``target_clones`` for AVX-512 / AVX2 / baseline, picked at run
+time); threading goes through ATen, so torch's OpenMP runtime is the only one. If the
+build fails (no compiler, no ninja, ...) :func:`available` is False, lstmkit warns ONCE
+naming the cause, and the layers use the pure-PyTorch paths. ``LSTMKIT_NO_EXT=1``
+disables the kernel on purpose.
+
+torch.compile: the kernel is the custom op ``torch.ops.lstmkit_fused.lstm_fwd`` (backward:
+``lstm_bwd``) with fake (meta) implementations and a registered autograd formula, so
+dynamo traces a model containing it without a graph break.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sys
+import threading
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+from lstmkit.nn.kernels.common import is_lstm_mode
+
+__all__ = [
+    "available",
+    "build_error",
+    "load",
+    "lstm_sequence",
+    "FusedVariant",
+    "run_layer",
+    "run_stack",
+    "supports",
+    "prefer_fused",
+]
+
+_SOURCE = Path(__file__).resolve().parent / "csrc" / "lstm_fused.cpp"
+_CFLAGS = ["-O3", "-fno-trapping-math", "-fopenmp-simd"]  # portable (no -march); see the C++ header
+_LOCK = threading.Lock()
+_STATE: dict[str, object] = {"loaded": None, "error": None, "warned": False}
+
+
+def _cache_dir() -> Path:
+    root = os.environ.get("LSTMKIT_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "lstmkit"
+    )
+    src = _SOURCE.read_bytes()
+    key = hashlib.sha256(
+        src + torch.__version__.encode() + sys.version.encode() + " ".join(_CFLAGS).encode()
+    ).hexdigest()[:16]
+    return Path(root) / f"lstm_fused-{key}"
+
+
+def _ninja_on_path() -> None:
+    """The pip ``ninja`` lives in the environment's scripts folder (or ninja.BIN_DIR), which is
+    not on PATH when the venv is not activated; cpp_extension looks for ``ninja`` on PATH."""
+    import sysconfig
+
+    dirs = [sysconfig.get_path("scripts")]
+    try:
+        import ninja  # type: ignore[import-not-found]
+
+        dirs.insert(0, ninja.BIN_DIR)
+    except (ImportError, AttributeError):
+        pass
+    path = os.environ.get("PATH", "")
+    for d in dirs:
+        if d and os.path.isdir(d) and d not in path.split(os.pathsep):
+            path = d + os.pathsep + path
+    os.environ["PATH"] = path
+
+
+def _build() -> None:
+    from torch.utils import cpp_extension
+
+    _ninja_on_path()
+    if not shutil.which(os.environ.get("CXX", "c++")):
+        raise RuntimeError(f"no C++ compiler found (looked for {os.environ.get('CXX', 'c++')!r} on PATH)")
+    if not cpp_extension.is_ninja_available():
+        raise RuntimeError("ninja is not installed (pip install ninja)")
+    build_dir = _cache_dir()
+    build_dir.mkdir(parents=True, exist_ok=True)
+    cpp_extension.load(
+        name="lstmkit_fused_" + build_dir.name.split("-")[-1],
+        sources=[str(_SOURCE)],
+        extra_cflags=_CFLAGS,
+        build_directory=str(build_dir),
+        is_python_module=False,
+        verbose=False,
+    )
+    _register_python_side()
+
+
+def load() -> bool:
+    """Build (first time) or load the kernel; True when it is usable. Never raises."""
+    if _STATE["loaded"] is not None:
+        return bool(_STATE["loaded"])
+    with _LOCK:
+        if _STATE["loaded"] is not None:
+            return bool(_STATE["loaded"])
+        if os.environ.get("LSTMKIT_NO_EXT", "") not in ("", "0"):
+            _STATE["error"] = "disabled by LSTMKIT_NO_EXT"
+            _STATE["loaded"] = False
+            return False
+        try:
+            _build()
+            _STATE["loaded"] = True
+        except Exception as exc:  # any build/load failure -> pure-PyTorch paths, one warning
+            first = str(exc).strip().splitlines()
+            _STATE["error"] = f"{type(exc).__name__}: {first[0] if first else ''}"[:300]
+            _STATE["loaded"] = False
+            if not _STATE["warned"]:
+                _STATE["warned"] = True
+                warnings.warn(
+                    f"lstmkit: the fused CPU LSTM kernel could not be built ({_STATE['error']}); "
+                    "using the pure-PyTorch paths (same results, slower for the LSTM variants)",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+    return bool(_STATE["loaded"])
+
+
+def available() -> bool:
+    """Whether the fused kernel can run here (builds it on first call)."""
+    return load()
+
+
+def build_error() -> str | None:
+    """Why the kernel is unavailable (None when it is available or not yet tried)."""
+    return _STATE["error"]  # type: ignore[return-value]
+
+
+# ------------------------------------------------------------------ custom-op registration
+_N_FWD = 15  # y, h_n, c_n, gates, c_seq, h_seq, c_new, tanh_c, h_pre, xhat_ih, rstd_ih, xhat_hh, rstd_hh, xhat_c, rstd_c
+
+
+def _fwd_fake(x, w_ih, w_hh, bias, w_hr, h0, c0, lengths, peephole, gih, ghh, gc, bc, rd, zcm, zhm,
+              zc_p, zh_p, reverse, coupled, hard):
+    T, B, _ = x.shape
+    H = w_ih.shape[0] // 4
+    P = w_hh.shape[1]
+    ln = gih is not None
+    e = lambda *s: x.new_empty(s)  # noqa: E731
+    none = lambda: x.new_empty((0,))  # noqa: E731
+    zc_on = zcm is not None or zc_p != 0.0
+    return (
+        e(T, B, P), e(B, P), e(B, H), e(T, B, 4 * H), e(T, B, H),
+        e(T, B, P) if lengths is not None else none(),
+        e(T, B, H) if zc_on else none(),
+        e(T, B, H),
+        e(T, B, H) if w_hr is not None else none(),
+        e(T, B, 4 * H) if ln else none(), e(T, B) if ln else none(),
+        e(T, B, 4 * H) if ln else none(), e(T, B) if ln else none(),
+        e(T, B, H) if ln else none(), e(T, B) if ln else none(),
+    )
+
+
+def _bwd_fake(x, w_ih, w_hh, bias, w_hr, h0, c0, lengths, peephole, gih, ghh, gc, bc, rd, zcm, zhm,
+              zc_p, zh_p, reverse, coupled, hard, *rest):
+    need_dx = rest[-1]
+    none = lambda: x.new_empty((0,))  # noqa: E731
+    H = w_ih.shape[0] // 4
+    ln = gih is not None
+    return (
+        x.new_empty(x.shape) if need_dx else none(),
+        w_ih.new_empty(w_ih.shape), w_hh.new_empty(w_hh.shape),
+        bias.new_empty(bias.shape) if bias is not None else none(),
+        w_hr.new_empty(w_hr.shape) if w_hr is not None else none(),
+        h0.new_empty(h0.shape), c0.new_empty(c0.shape),
+        x.new_empty((3, H)) if peephole is not None else none(),
+        x.new_empty((4 * H,)) if ln else none(), x.new_empty((4 * H,)) if ln else none(),
+        x.new_empty((H,)) if ln else none(), x.new_empty((H,)) if ln else none(),
+    )
+
+
+def _setup_context(ctx, inputs, output):
+    (x, w_ih, w_hh, bias, w_hr, h0, c0, lengths, peephole, gih, ghh, gc, bc, rd, zcm, zhm,
+     zc_p, zh_p, reverse, coupled, hard) = inputs
+    ctx.scalars = (zc_p, zh_p, reverse, coupled, hard)
+    ctx.flags = tuple(t is not None for t in (bias, w_hr, lengths, peephole, gih, rd, zcm, zhm))
+    ctx.save_for_backward(
+        x, w_ih, w_hh, bias, w_hr, h0, c0, lengths, peephole, gih, ghh, gc, bc, rd, zcm, zhm, *output[:1], *output[3:]
+    )
+    ctx.need_dx = x.requires_grad
+    ctx.set_materialize_grads(False)  # the 12 by-product outputs never get (zero-filled) gradients
+
+
+def _backward(ctx, *grads):
+    saved = ctx.saved_tensors
+    ins, y, rest = saved[:16], saved[16], saved[17:]
+    x, h0, c0 = ins[0], ins[5], ins[6]
+    dy, dhn, dcn = grads[0], grads[1], grads[2]
+    dy = torch.zeros_like(y) if dy is None else dy
+    dhn = torch.zeros_like(h0) if dhn is None else dhn
+    dcn = torch.zeros_like(c0) if dcn is None else dcn
+    zc_p, zh_p, reverse, coupled, hard = ctx.scalars
+    g = torch.ops.lstmkit_fused.lstm_bwd(
+        *ins, zc_p, zh_p, reverse, coupled, hard, y, *rest, dy, dhn.reshape(h0.shape), dcn.reshape(c0.shape),
+        ctx.need_dx,
+    )
+    dx, dw_ih, dw_hh, db, dw_hr, dh0, dc0, dpeep, dgih, dghh, dgc, dbc = g
+    has = lambda t: t is not None  # noqa: E731
+    bias, w_hr, lengths, peephole, gih = ins[3], ins[4], ins[7], ins[8], ins[9]
+    return (
+        dx if ctx.need_dx else None, dw_ih, dw_hh, db if has(bias) else None, dw_hr if has(w_hr) else None,
+        dh0, dc0, None, dpeep if has(peephole) else None,
+        dgih if has(gih) else None, dghh if has(gih) else None, dgc if has(gih) else None, dbc if has(gih) else None,
+        None, None, None, None, None, None, None, None,
+    )
+
+
+def _register_python_side() -> None:
+    torch.library.register_fake("lstmkit_fused::lstm_fwd")(_fwd_fake)
+    torch.library.register_fake("lstmkit_fused::lstm_bwd")(_bwd_fake)
+    torch.library.register_autograd("lstmkit_fused::lstm_fwd", _backward, setup_context=_setup_context)
+
+
+# ------------------------------------------------------------------ the per-layer function
+@dataclass(frozen=True)
+class FusedVariant:
+    """Variant options and parameters of one layer-direction, as the kernel takes them.
+
+    peephole: (3, H) rows (w_ci, w_cf, w_co) or None; ln: (gain_ih (4H), gain_hh (4H),
+    gain_c (H), bias_c (H)) or None; rd_mask (B, R) already scaled by 1/(1-p) or None;
+    zoneout on c / h: a mask (T, B, H) / (T, B, R) of the weight on the previous state
+    (1 = zone out), or None with a constant probability zc_p / zh_p (eval: expectation).
+    Weight drop is not here: the layer passes the already-dropped w_hh.
+    """
+
+    peephole: Tensor | None = None
+    ln: tuple[Tensor, Tensor, Tensor, Tensor] | None = None
+    coupled: bool = False
+    hard_sigmoid: bool = False
+    rd_mask: Tensor | None = None
+    zc_mask: Tensor | None = None
+    zh_mask: Tensor | None = None
+    zc_p: float = 0.0
+    zh_p: float = 0.0
+
+
+_PLAIN = FusedVariant()
+
+
+def lstm_sequence(
+    x: Tensor,
+    w_ih: Tensor,
+    w_hh: Tensor,
+    bias: Tensor | None,
+    h0: Tensor,
+    c0: Tensor,
+    *,
+    w_hr: Tensor | None = None,
+    lengths: Tensor | None = None,
+    reverse: bool = False,
+    variant: FusedVariant = _PLAIN,
+) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+    """One layer, one direction: x (T, B, F) -> (y (T, B, R), h_n (B, R), c_n (B, H),
+    gates (T, B, 4H) activations i f g o, cells (T, B, H)). ``bias`` = b_ih + b_hh (4H,).
+
+    y, gates and cells are indexed by real time for both directions and zero past each
+    sequence's end (gates/cells), y zero there too. Gates and cells are by-products of the
+    forward pass (no extra work) and carry no gradient.
+    """
+    ln = variant.ln or (None, None, None, None)
+    out = torch.ops.lstmkit_fused.lstm_fwd(
+        x, w_ih, w_hh, bias, w_hr, h0, c0, lengths, variant.peephole, *ln, variant.rd_mask, variant.zc_mask,
+        variant.zh_mask, float(variant.zc_p), float(variant.zh_p), bool(reverse), bool(variant.coupled),
+        bool(variant.hard_sigmoid),
+    )
+    return out[0], out[1], out[2], out[3].detach(), out[4].detach()
+
+
+def supports(request) -> bool:
+    """CPU, float32/float64, LSTM and its variants; needs the compiled kernel. Its gates carry
+    no gradient, so ``return_gates`` while autograd records goes to another path."""
+    return (
+        is_lstm_mode(request.mode)
+        and request.device.type == "cpu"
+        and request.dtype in (torch.float32, torch.float64)
+        and not (request.return_gates and request.needs_grad)
+        and available()
+    )
+
+
+def run_layer(
+    x: Tensor,
+    weights,
+    h0: Tensor,
+    c0: Tensor | None,
+    *,
+    mode: str,
+    lengths: Tensor | None,
+    reverse: bool,
+    return_gates: bool,
+    variant=None,
+):
+    """The kernel-path contract of :mod:`lstmkit.nn.kernels.common`, plus ``variant``
+    (a :class:`lstmkit.nn.variants.LayerVariant`; masks are sampled here, before the loop)."""
+    from lstmkit.nn.kernels.common import LayerOutput
+    from lstmkit.nn.variants import sample_masks
+
+    w_ih, w_hh, b_ih, b_hh, w_hr = weights
+    bias = None if b_ih is None else b_ih + b_hh
+    if lengths is not None and lengths.device.type != "cpu":
+        lengths = lengths.cpu()
+    fv = _PLAIN
+    if variant is not None:
+        m = sample_masks(variant, w_hh, x.shape[0], x.shape[1], x)
+        w_hh = m.w_hh
+        o = variant.options
+        fv = FusedVariant(variant.peephole, variant.ln, o.coupled_gates, o.hard_sigmoid, m.rd, m.zc, m.zh,
+                          m.zc_p, m.zh_p)
+    y, h_n, c_n, g, cells = lstm_sequence(
+        x, w_ih, w_hh, bias, h0, c0, w_hr=w_hr, lengths=lengths, reverse=reverse, variant=fv
+    )
+    gates = None
+    if return_gates:
+        i, f, gg, o_ = g.chunk(4, dim=-1)  # each (T, B, H)
+        if lengths is not None:  # contract: zero past each end
+            mask = torch.arange(x.shape[0]).unsqueeze(1) < lengths.unsqueeze(0)  # (T, B)
+            cells = cells * mask.unsqueeze(-1).to(cells.dtype)
+        gates = (i, f, o_, gg, cells)
+    return LayerOutput(y, h_n, c_n, gates)
+
+
+# ------------------------------------------------------------------ dispatch rules (standard LSTM)
+# Measured by benchmarks/bench_kernels.py (figures and conditions in benchmarks/RESULTS.md). The
+# variants always use the kernel (the alternative is the per-step autograd loop, 1.1-100x slower
+# than torch's plain LSTM). For the standard LSTM the peer is torch's oneDNN kernel:
+#   * training (autograd records): ours 0.4-0.6 at B = 1, 0.7-1.0 at B = 64..256; at B = 32 (H = 64)
+#     0.8-1.0 with one thread but 1.1-1.2 with two (torch's GEMMs scale better there). Used up to
+#     the largest measured batch, 256;
+#   * inference: oneDNN's forward is 1.2-1.8x faster than ours except at B = 1 (ours 0.2-0.6).
+# Re-tune these two constants from a quiet-machine run of the benchmark.
+TRAIN_MAX_BATCH = 256
+INFER_MAX_BATCH = 1
+
+
+def prefer_fused(batch: int, needs_grad: bool) -> bool:
+    """Whether the fused kernel beats torch.nn.LSTM's kernel for a standard LSTM at this batch."""
+    return batch <= (TRAIN_MAX_BATCH if needs_grad else INFER_MAX_BATCH)
+
+
+def run_stack(
+    x: Tensor,
+    flat_weights: list[Tensor],
+    h0: Tensor,
+    c0: Tensor,
+    *,
+    mode: str,
+    lengths: Tensor | None,
+    num_layers: int,
+    bidirectional: bool,
+    dropout: float,
+    training: bool,
+    has_biases: bool,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """All layers and directions (torch's calling convention, see ``torch_fused.run_stack``).
+
+    Standard LSTM only. Where :func:`prefer_fused` says torch's kernel is faster for this
+    shape, delegates to it (unless the fused path is forced), so the choice is by measurement.
+    """
+    from lstmkit.nn.kernels import forced_path, torch_fused
+
+    needs_grad = torch.is_grad_enabled() and (
+        x.requires_grad or h0.requires_grad or c0.requires_grad or any(w.requires_grad for w in flat_weights)
+    )
+    if forced_path() != "fused" and not prefer_fused(x.shape[1], needs_grad):
+        return torch_fused.run_stack(
+            x, flat_weights, h0, c0, mode=mode, lengths=lengths, num_layers=num_layers,
+            bidirectional=bidirectional, dropout=dropout, training=training, has_biases=has_biases,
+        )
+    D = 2 if bidirectional else 1
+    per = len(flat_weights) // (num_layers * D)  # tensors per layer-direction: w_ih w_hh [b_ih b_hh] [w_hr]
+    if lengths is not None and lengths.device.type != "cpu":
+        lengths = lengths.cpu()
+    h_n, c_n = [], []
+    layer_input = x  # (T, B, F)
+    for layer in range(num_layers):
+        outs = []
+        for d in range(D):
+            k = layer * D + d
+            ws = flat_weights[k * per : (k + 1) * per]
+            w_ih, w_hh = ws[0], ws[1]
+            bias = ws[2] + ws[3] if has_biases else None
+            w_hr = ws[-1] if per in (3, 5) else None
+            y, hn, cn, _, _ = lstm_sequence(layer_input, w_ih, w_hh, bias, h0[k], c0[k], w_hr=w_hr,
+                                            lengths=lengths, reverse=d == 1)
+            outs.append(y)  # (T, B, R)
+            h_n.append(hn)
+            c_n.append(cn)
+        layer_input = torch.cat(outs, dim=-1) if D == 2 else outs[0]  # (T, B, D*R)
+        if dropout and layer < num_layers - 1:
+            layer_input = torch.nn.functional.dropout(layer_input, dropout, training=True)
+    return layer_input, torch.stack(h_n, 0), torch.stack(c_n, 0)

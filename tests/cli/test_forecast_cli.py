@@ -1,0 +1,95 @@
+"""`lstmkit forecast` and `lstmkit datasets`: round trip on a CSV; one-line errors, exit 2."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from lstmkit.cli.main import main
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def write_csv(path, n=48, ids=None, **edits):
+    t = pd.date_range("2010-01-01", periods=n, freq="MS").strftime("%Y-%m-%d")
+    v = 10 + np.sin(np.arange(n) * np.pi / 6)
+    if ids:
+        df = pd.concat([pd.DataFrame({"store": i, "date": t, "sales": v * (k + 1)}) for k, i in enumerate(ids)])
+    else:
+        df = pd.DataFrame({"date": t, "sales": v})
+    df = df.reset_index(drop=True).astype({"sales": object})
+    for (row, col), val in edits.get("cells", {}).items():
+        df.loc[row, col] = val
+    if "drop" in edits:
+        df = df.drop(index=edits["drop"])
+    df.to_csv(path, index=False)
+    return path
+
+
+def run_error(capsys, argv):
+    code = main(argv)
+    err = capsys.readouterr().err.strip()
+    assert code == 2, err
+    assert len(err.splitlines()) == 1 and err.startswith("error: "), err
+    return err
+
+
+TRAIN = ["forecast", "train", "--time-col", "date", "--target", "sales", "--horizon", "6", "--epochs", "2",
+         "-p", "lookback=12", "-p", "hidden_size=8"]
+
+
+def test_train_predict_round_trip(tmp_path, capsys):
+    data = write_csv(tmp_path / "d.csv", ids=["a", "b"])
+    assert main([*TRAIN, "--data", str(data), "--id-col", "store", "--out", str(tmp_path / "m")]) == 0
+    assert "trained on 2 series" in capsys.readouterr().out
+    out = tmp_path / "f.csv"
+    assert main(["forecast", "predict", "--model", str(tmp_path / "m"), "--out", str(out)]) == 0
+    pred = pd.read_csv(out)
+    assert list(pred.columns) == ["store", "date", "mean", "q0.1", "q0.5", "q0.9"] and len(pred) == 12
+    assert pred["date"].iloc[0] == "2014-01-01"
+    # forecasting from new data given as a file
+    assert main(["forecast", "predict", "--model", str(tmp_path / "m"), "--data", str(data), "--out", str(out)]) == 0
+
+
+@pytest.mark.parametrize(
+    "edits,message",
+    [
+        ({"cells": {(5, "date"): "yesterday"}}, r"column 'date' \(time\): cannot parse 'yesterday' at row 5"),
+        ({"cells": {(5, "date"): "2010-05-01"}}, r"duplicate timestamp 2010-05-01.*rows 4 and 5"),
+        ({"drop": 9}, r"irregular frequency at row 9"),
+        ({"cells": {(3, "sales"): np.nan}}, r"column 'sales' has NaN at row 3"),
+        ({"cells": {(3, "sales"): "n/a?"}}, r"column 'sales' is not numeric: row 3 holds 'n/a\?'"),
+    ],
+)
+def test_bad_input_one_line_exit_2(tmp_path, capsys, edits, message):
+    data = write_csv(tmp_path / "d.csv", **edits)
+    err = run_error(capsys, [*TRAIN, "--data", str(data), "--out", str(tmp_path / "m")])
+    assert pytest.importorskip("re").search(message, err), err
+
+
+def test_other_cli_errors(tmp_path, capsys):
+    data = write_csv(tmp_path / "d.csv", n=15)
+    err = run_error(capsys, [*TRAIN, "--data", str(data), "--out", str(tmp_path / "m")])
+    assert "series too short: need at least 24 points" in err
+    err = run_error(capsys, [*TRAIN, "--data", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "m")])
+    assert "does not exist" in err
+    err = run_error(capsys, [*TRAIN, "--data", str(data), "-p", "lookbak=3", "--out", str(tmp_path / "m")])
+    assert "did you mean 'lookback'" in err
+    err = run_error(capsys, ["forecast", "train", "--data", str(data), "--target", "sale", "--out", str(tmp_path / "m")])
+    assert "did you mean 'sales'" in err
+    err = run_error(capsys, ["forecast", "predict", "--model", str(tmp_path / "none"), "--out", "x.csv"])
+    assert "not a directory" in err
+    err = run_error(capsys, ["forecast", "backtest", "--baselines", "naive,arima"])
+    assert "did you mean 'ar'" in err or "unknown 'arima'" in err
+
+
+def test_datasets_list(capsys):
+    assert main(["datasets", "list", "--task", "forecasting"]) == 0
+    out = capsys.readouterr().out
+    assert "airline" in out and "sunspots" in out and "co2" in out

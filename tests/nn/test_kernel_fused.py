@@ -1,0 +1,269 @@
+"""The fused CPU LSTM kernel (issue 3) against a straightforward reference of the same
+equations, written here independently of lstmkit.nn.variants; gradcheck in float64;
+the standard configuration against torch.nn.LSTM.
+
+The kernel is compiled once per machine (cached in ~/.cache/lstmkit); the session fixture
+builds it before the first test, and the tests skip cleanly where no compiler exists
+(the fallback itself is tested in test_variants.py).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import torch
+
+from lstmkit.nn.kernels import fused_cpu as fc
+
+
+@pytest.fixture(scope="module", autouse=True)
+def kernel():
+    if not fc.available():
+        pytest.skip(f"fused kernel unavailable: {fc.build_error()}")
+
+
+# ------------------------------------------------------------------ reference (the equations, one step at a time)
+def reference_layer(x, w_ih, w_hh, b, h0, c0, *, w_hr=None, lengths=None, reverse=False, peephole=None, ln=None,
+                    coupled=False, hard=False, rd=None, zc=None, zh=None, zc_p=0.0, zh_p=0.0):
+    """Returns y (T,B,R), h_n, c_n, gates i f g o (T,B,4H), cells (T,B,H); past the end: state kept, y 0."""
+    T, B, _ = x.shape
+
+    def act(v):
+        return torch.clamp(0.2 * v + 0.5, 0.0, 1.0) if hard else torch.sigmoid(v)
+
+    def norm(v, gain, beta=None):
+        mu = v.mean(-1, keepdim=True)
+        var = ((v - mu) ** 2).mean(-1, keepdim=True)
+        out = (v - mu) / torch.sqrt(var + 1e-5) * gain
+        return out if beta is None else out + beta
+
+    h, c = h0, c0
+    ys, gates, cells = [None] * T, [None] * T, [None] * T
+    for t in (reversed(range(T)) if reverse else range(T)):
+        r = h * rd if rd is not None else h
+        wx, rh = x[t] @ w_ih.T, r @ w_hh.T
+        a = norm(wx, ln[0]) + norm(rh, ln[1]) if ln is not None else wx + rh
+        if b is not None:
+            a = a + b
+        ai, af, ag, ao = a.chunk(4, -1)
+        if peephole is not None:
+            ai = ai + peephole[0] * c
+            af = af + peephole[1] * c
+        f = act(af)
+        i = 1 - f if coupled else act(ai)
+        g = torch.tanh(ag)
+        cn = f * c + i * g
+        if peephole is not None:
+            ao = ao + peephole[2] * cn
+        o = act(ao)
+        hn = o * torch.tanh(norm(cn, ln[2], ln[3]) if ln is not None else cn)
+        if w_hr is not None:
+            hn = hn @ w_hr.T
+        zcv = zc[t] if zc is not None else zc_p
+        zhv = zh[t] if zh is not None else zh_p
+        c_next = zcv * c + (1 - zcv) * cn
+        h_next = zhv * h + (1 - zhv) * hn
+        gt = torch.cat([i, f, g, o], -1)
+        if lengths is not None:
+            valid = (t < lengths).view(B, 1)
+            c = torch.where(valid, c_next, c)
+            h = torch.where(valid, h_next, h)
+            ys[t] = torch.where(valid, h, torch.zeros_like(h))
+            gates[t] = torch.where(valid, gt, torch.zeros_like(gt))
+        else:
+            c, h = c_next, h_next
+            ys[t], gates[t] = h, gt
+        cells[t] = c
+    return torch.stack(ys), h, c, torch.stack(gates), torch.stack(cells)
+
+
+# ------------------------------------------------------------------ random problems
+T, B, F, H, P = 5, 3, 4, 6, 3
+LENGTHS = torch.tensor([5, 2, 4])
+
+
+def make(dtype, *, proj=False, peephole=False, ln=False, rd=False, zmask=False, seed=0, requires_grad=True):
+    g = torch.Generator().manual_seed(seed)
+    R = P if proj else H
+
+    def rnd(*s, scale=0.5):
+        return (torch.randn(*s, generator=g, dtype=dtype) * scale).requires_grad_(requires_grad)
+
+    p = dict(x=rnd(T, B, F, scale=1.0), w_ih=rnd(4 * H, F), w_hh=rnd(4 * H, R), b=rnd(4 * H), h0=rnd(B, R),
+             c0=rnd(B, H), w_hr=rnd(R, H) if proj else None)
+    v = {}
+    if peephole:
+        v["peephole"] = rnd(3, H)
+    if ln:
+        v["ln"] = (1 + rnd(4 * H, scale=0.1), 1 + rnd(4 * H, scale=0.1), 1 + rnd(H, scale=0.1), rnd(H, scale=0.1))
+        v["ln"] = tuple(t.detach().requires_grad_(requires_grad) for t in v["ln"])
+    if rd:
+        v["rd"] = (torch.rand(B, R, generator=g, dtype=dtype) > 0.3).to(dtype) / 0.7
+    if zmask:
+        v["zc"] = (torch.rand(T, B, H, generator=g, dtype=dtype) < 0.3).to(dtype)
+        v["zh"] = (torch.rand(T, B, R, generator=g, dtype=dtype) < 0.3).to(dtype)
+    return p, v
+
+
+def run_fused(p, v, *, lengths=None, reverse=False, coupled=False, hard=False, zc_p=0.0, zh_p=0.0):
+    fv = fc.FusedVariant(peephole=v.get("peephole"), ln=v.get("ln"), coupled=coupled, hard_sigmoid=hard,
+                         rd_mask=v.get("rd"), zc_mask=v.get("zc"), zh_mask=v.get("zh"), zc_p=zc_p, zh_p=zh_p)
+    return fc.lstm_sequence(p["x"], p["w_ih"], p["w_hh"], p["b"], p["h0"], p["c0"], w_hr=p["w_hr"],
+                            lengths=lengths, reverse=reverse, variant=fv)
+
+
+def run_ref(p, v, *, lengths=None, reverse=False, coupled=False, hard=False, zc_p=0.0, zh_p=0.0):
+    return reference_layer(p["x"], p["w_ih"], p["w_hh"], p["b"], p["h0"], p["c0"], w_hr=p["w_hr"], lengths=lengths,
+                           reverse=reverse, peephole=v.get("peephole"), ln=v.get("ln"), coupled=coupled, hard=hard,
+                           rd=v.get("rd"), zc=v.get("zc"), zh=v.get("zh"), zc_p=zc_p, zh_p=zh_p)
+
+
+def leaves(p, v):
+    out = [t for t in p.values() if t is not None and t.requires_grad]
+    if "peephole" in v:
+        out.append(v["peephole"])
+    out += list(v.get("ln", ()))
+    return out
+
+
+# Each variant alone, pairs that interact, and everything at once.
+CASES = {
+    "plain": dict(),
+    "proj": dict(make=dict(proj=True)),
+    "peephole": dict(make=dict(peephole=True)),
+    "layer_norm": dict(make=dict(ln=True)),
+    "coupled": dict(run=dict(coupled=True)),
+    "hard_sigmoid": dict(run=dict(hard=True)),
+    "recurrent_dropout": dict(make=dict(rd=True)),
+    "zoneout_masks": dict(make=dict(zmask=True)),
+    "zoneout_eval": dict(run=dict(zc_p=0.3, zh_p=0.2)),
+    "peephole+coupled+layer_norm": dict(make=dict(peephole=True, ln=True), run=dict(coupled=True)),
+    "layer_norm+proj+zoneout": dict(make=dict(ln=True, proj=True, zmask=True)),
+    "everything": dict(make=dict(proj=True, peephole=True, ln=True, rd=True, zmask=True), run=dict(hard=True)),
+    "everything_coupled_eval": dict(make=dict(proj=True, peephole=True, ln=True, rd=True),
+                                    run=dict(coupled=True, zc_p=0.5, zh_p=0.1)),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_matches_reference_float32(case):
+    """Outputs, states, gates and every gradient match the reference (1e-5 / 1e-4), for both
+    directions, with and without lengths."""
+    spec = CASES[case]
+    for reverse, lengths in itertools.product((False, True), (None, LENGTHS)):
+        p, v = make(torch.float32, **spec.get("make", {}), seed=list(CASES).index(case))
+        kw = dict(lengths=lengths, reverse=reverse, **spec.get("run", {}))
+        y, hn, cn, gates, cells = run_fused(p, v, **kw)
+        y_r, hn_r, cn_r, gates_r, cells_r = run_ref(p, v, **kw)
+        for got, want in ((y, y_r), (hn, hn_r), (cn, cn_r), (gates, gates_r), (cells, cells_r)):
+            torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+        gy = torch.randn_like(y)
+        ws = leaves(p, v)
+        got = torch.autograd.grad((y * gy).sum() + (hn * 0.7).sum() + (cn * 1.3).sum(), ws)
+        want = torch.autograd.grad((y_r * gy).sum() + (hn_r * 0.7).sum() + (cn_r * 1.3).sum(), ws)
+        for a, b_ in zip(got, want):
+            torch.testing.assert_close(a, b_, atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        dict(make=dict(proj=True)),
+        dict(make=dict(proj=True, peephole=True, ln=True, rd=True, zmask=True)),
+        dict(make=dict(peephole=True), run=dict(coupled=True, hard=True, zc_p=0.3, zh_p=0.2)),
+    ],
+    ids=["plain+proj", "all_variants", "coupled+hard+zoneout_eval"],
+)
+def test_gradcheck_float64(spec):
+    p, v = make(torch.float64, **spec.get("make", {}), seed=3)
+    names = [k for k, t in p.items() if t is not None]
+    n_p = len(names)
+    inputs = [p[k] for k in names] + leaves({}, v)
+
+    def f(*args):
+        q = dict(p, **dict(zip(names, args[:n_p])))
+        w = dict(v)
+        rest = list(args[n_p:])
+        if "peephole" in v:
+            w["peephole"] = rest.pop(0)
+        if "ln" in v:
+            w["ln"] = tuple(rest)
+        for reverse in (False, True):
+            out = run_fused(q, w, lengths=LENGTHS, reverse=reverse, **spec.get("run", {}))
+            yield from out[:3]
+
+    assert torch.autograd.gradcheck(lambda *a: tuple(f(*a)), inputs, eps=1e-6, atol=1e-5)
+
+
+def test_bias_none_and_unbatched_sizes():
+    """bias=None, B=1, T=1 (edge sizes of the loops)."""
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(1, 1, 2, generator=g, requires_grad=True)
+    w_ih, w_hh = torch.randn(8, 2, generator=g), torch.randn(8, 2, generator=g)
+    h0, c0 = torch.zeros(1, 2), torch.zeros(1, 2)
+    y, hn, cn, _, _ = fc.lstm_sequence(x, w_ih, w_hh, None, h0, c0)
+    y_r, hn_r, cn_r, _, _ = reference_layer(x, w_ih, w_hh, None, h0, c0)
+    torch.testing.assert_close(y, y_r)
+    torch.testing.assert_close(torch.autograd.grad(y.sum(), x)[0], torch.autograd.grad(y_r.sum(), x)[0])
+
+
+def test_larger_shapes_hit_the_blas_path():
+    """Shapes above the small-GEMM threshold go through ATen's GEMM (and threads)."""
+    g = torch.Generator().manual_seed(2)
+    m = torch.nn.LSTM(16, 64)
+    x = torch.randn(6, 40, 16, generator=g, requires_grad=True)
+    h0, c0 = torch.zeros(1, 40, 64), torch.zeros(1, 40, 64)
+    y_t, (hn_t, _) = m(x, (h0, c0))
+    y, hn, _, _, _ = fc.lstm_sequence(x, m.weight_ih_l0, m.weight_hh_l0, m.bias_ih_l0 + m.bias_hh_l0, h0[0], c0[0])
+    torch.testing.assert_close(y, y_t, atol=1e-5, rtol=1e-5)
+    gy = torch.randn_like(y)
+    got = torch.autograd.grad((y * gy).sum(), [x, m.weight_hh_l0])
+    want = torch.autograd.grad((y_t * gy).sum(), [x, m.weight_hh_l0])
+    for a, b_ in zip(got, want):
+        torch.testing.assert_close(a, b_, atol=1e-4, rtol=1e-4)
+
+
+def test_standard_layer_matches_torch_lstm_on_fused_path():
+    """lstmkit.nn.LSTM forced onto the fused kernel == torch.nn.LSTM (1e-5), 2 layers,
+    bidirectional, projection, lengths; outputs, states and gradients."""
+    import lstmkit.nn as lnn
+    from lstmkit.nn.kernels import force_path
+
+    torch.manual_seed(0)
+    ref = torch.nn.LSTM(4, 6, num_layers=2, bidirectional=True, proj_size=3, batch_first=True)
+    ours = lnn.LSTM.from_torch(ref)
+    x = torch.randn(3, 7, 4, requires_grad=True)
+    lengths = torch.tensor([7, 3, 5])
+    packed = torch.nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+    y_p, (h_t, c_t) = ref(packed)
+    y_t, _ = torch.nn.utils.rnn.pad_packed_sequence(y_p, batch_first=True, total_length=7)
+    with force_path("fused"):
+        y, (h, c) = ours(x, lengths=lengths)
+    for a, b_ in ((y, y_t), (h, h_t), (c, c_t)):
+        torch.testing.assert_close(a, b_, atol=1e-5, rtol=1e-5)
+    gy = torch.randn_like(y)
+    got = torch.autograd.grad((y * gy).sum() + h.sum(), [x, *ours.parameters()])
+    want = torch.autograd.grad((y_t * gy).sum() + h_t.sum(), [x, *ref.parameters()])
+    for a, b_ in zip(got, want):
+        torch.testing.assert_close(a, b_, atol=1e-5, rtol=1e-5)
+
+
+def test_return_gates_at_no_extra_pass_match_reference_path():
+    """Without autograd the fused path returns the gates it computed anyway; they equal
+    the reference path's."""
+    import lstmkit.nn as lnn
+    from lstmkit.nn.kernels import force_path
+
+    torch.manual_seed(0)
+    m = lnn.LSTM(3, 5, num_layers=2, bidirectional=True)
+    x = torch.randn(6, 2, 3)
+    lengths = torch.tensor([6, 4])
+    with torch.no_grad():
+        with force_path("fused"):
+            y, _, g = m(x, lengths=lengths, return_gates=True)
+        with force_path("reference"):
+            y_r, _, g_r = m(x, lengths=lengths, return_gates=True)
+    torch.testing.assert_close(y, y_r, atol=1e-6, rtol=1e-5)
+    for a, b_ in zip(g, g_r):
+        torch.testing.assert_close(a, b_, atol=1e-6, rtol=1e-5)
