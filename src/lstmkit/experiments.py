@@ -176,8 +176,9 @@ def format_table(results: list[ExperimentResult]) -> Any:
     from rich.table import Table
 
     metric = results[0].metric if results else "mae"
-    table = Table(title=f"{results[0].problem if results else ''} problem (held-out {metric.upper()})")
-    for col in ("cell", "length", "steps", "wall time", f"held-out {metric}", "solved"):
+    label = {"mae": "MAE", "error": "error rate"}[metric]
+    table = Table(title=f"{results[0].problem if results else ''} problem (held-out {label})")
+    for col in ("cell", "length", "steps", "wall time", f"held-out {label}", "solved"):
         table.add_column(col, justify="right" if col not in ("cell", "solved") else "left")
     for r in results:
         table.add_row(r.cell, str(r.length), str(r.steps), f"{r.wall_s:.1f} s", f"{r.heldout:.4f}", "yes" if r.solved else "no")

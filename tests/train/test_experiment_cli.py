@@ -8,7 +8,7 @@ def test_adding_cli_prints_table(capsys):
     code = main(["experiment", "adding", "--cell", "lstm", "--cell", "rnn", "--length", "12", "--max-steps", "6", "--hidden-size", "8", "--batch-size", "16"])
     out = capsys.readouterr().out
     assert code == 0, out
-    for word in ("cell", "length", "steps", "wall time", "held-out mae", "solved", "lstm", "rnn"):
+    for word in ("cell", "length", "steps", "wall time", "held-out MAE", "solved", "lstm", "rnn"):
         assert word in out
     assert out.count(" 12 ") >= 2 and " 6 " in out  # length column and 6 training steps
 

@@ -122,3 +122,30 @@ def test_tbptt_truncates_gradients_at_chunk_borders():
     Trainer(cfg).fit(model, StreamLoader(streams, batch_size=2, chunk_length=4))
     for p, q in zip(model.parameters(), ref.parameters()):
         torch.testing.assert_close(p, q, rtol=1e-12, atol=1e-12)
+
+
+def test_resume_mid_stream_restores_the_carried_state(tmp_path):
+    """A crash between chunks: resume continues from the checkpointed (h, c), same weights."""
+    from lstmkit.train import Callback
+
+    streams = [(x.double(), y.double()) for x, y in _streams([12, 12, 8, 12])]
+    cfg = TrainerConfig(max_epochs=2, optimizer="sgd", lr=0.05, run_dir=str(tmp_path / "run"), checkpoint_every=1)
+
+    def loader():
+        return StreamLoader(streams, batch_size=2, chunk_length=4)
+
+    ref = _model()
+    Trainer(cfg).fit(ref, loader())
+
+    class Crash(Callback):
+        def on_step_end(self, trainer, model, loss):
+            if trainer.global_step == 3:  # mid-stream: rows carry state from chunk 2 into chunk 3
+                raise KeyboardInterrupt
+
+    model = _model()
+    with pytest.raises(KeyboardInterrupt):
+        Trainer(cfg, callbacks=[Crash()]).fit(model, loader())
+    model = _model()
+    Trainer(cfg).fit(model, loader(), resume=True)
+    for p, q in zip(model.parameters(), ref.parameters()):
+        torch.testing.assert_close(p, q, rtol=1e-12, atol=1e-12)

@@ -159,3 +159,12 @@ def test_quiet_is_silent(capsys):
     Trainer(TrainerConfig(max_epochs=1, quiet=True)).fit(_model(), regression_data(16))
     out = capsys.readouterr()
     assert out.out == "" and out.err == ""
+
+
+def test_bf16_autocast_and_deterministic_mode_train():
+    model = _model()
+    before = torch.are_deterministic_algorithms_enabled()
+    h = Trainer(TrainerConfig(max_epochs=6, batch_size=16, lr=1e-2, use_bf16=True, deterministic=True)).fit(model, regression_data(64))
+    assert h[-1]["train_loss"] < h[0]["train_loss"]
+    assert torch.are_deterministic_algorithms_enabled() == before  # the global flag is restored
+    assert model.net[0].weight.dtype == torch.float32  # autocast: weights stay float32

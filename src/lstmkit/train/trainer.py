@@ -198,6 +198,7 @@ class Trainer:
         self._es = {"best": math.inf, "bad_epochs": 0, "best_epoch": None}
         self._best_state: dict[str, torch.Tensor] | None = None
         self._finished = False
+        self._carry: Any = None  # TBPTT state carried between chunks
         pending_rng = None
         if resume:
             pending_rng = self._restore()
@@ -347,7 +348,6 @@ class Trainer:
         deadline = None if cfg.max_minutes is None else time.perf_counter() + cfg.max_minutes * 60
         t_start = time.perf_counter()
         self.progress.start(self.total_steps)
-        samples_seen = 0
         model.train()
         stop = False
         while self.epoch < cfg.max_epochs and not stop:
@@ -370,7 +370,7 @@ class Trainer:
                 ckpt.set_rng_states(*pending_rng)
                 pending_rng = None
             n_batches = self._n_batches
-            carry = None  # TBPTT state
+            carry, self._carry = self._carry, None  # TBPTT state (restored mid-epoch on resume)
             t_epoch = time.perf_counter()
             epoch_samples = 0
             for batch in it:
@@ -388,6 +388,7 @@ class Trainer:
                             else:
                                 loss, carry = model.stream_loss(batch, carry)
                             carry = detach_state(carry)
+                            self._carry = carry
                         elif loss_fn is not None:
                             loss = loss_fn(batch)
                         else:
@@ -414,7 +415,6 @@ class Trainer:
                 if self._step_scheduler:
                     self.scheduler.step()
                 self.global_step += 1
-                samples_seen += epoch_samples
                 rate = epoch_samples * self.world_size / max(1e-9, time.perf_counter() - t_epoch)
                 self.progress.step(epoch=self.epoch + 1, step=self.global_step, loss=value, rate=rate)
                 for cb in self.callbacks:
@@ -430,6 +430,7 @@ class Trainer:
                 if cfg.checkpoint_every and self.global_step % cfg.checkpoint_every == 0:
                     if n_batches is None or self._batches_done < n_batches:
                         self._save_checkpoint()
+            self._carry = None
             self._end_epoch(time.perf_counter() - t_epoch, epoch_samples)
             if self.stop_reason is not None:
                 stop = True
@@ -574,6 +575,10 @@ class Trainer:
             tensors.update({f"best.{k}": v for k, v in self._best_state.items()})
         rng_t, rng_meta = ckpt.get_rng_states()
         tensors.update(rng_t)
+        carry = self._carry
+        carry_kind = None if carry is None else ("tensor" if torch.is_tensor(carry) else len(carry))
+        if carry is not None:
+            tensors.update({f"carry.{i}": t for i, t in enumerate([carry] if torch.is_tensor(carry) else carry)})
         state = {
             "epoch": self.epoch,
             "batches_done": self._batches_done,
@@ -591,6 +596,7 @@ class Trainer:
             "rng": rng_meta,
             "trainer_config": cfg.to_dict(),
             "world_size": self.world_size,
+            "carry": carry_kind,
         }
         name = f"step-{self.global_step:08d}" + ("-final" if self._finished else "")
         ckpt.save_checkpoint(self.checkpoint_dir, name, tensors, state, model=self.model, keep=cfg.keep_checkpoints)
@@ -629,6 +635,11 @@ class Trainer:
         self.stop_reason = state["stop_reason"]
         self._finished = state["finished"]
         self._sampler_seed = state["sampler_seed"]
+        kind = state.get("carry")
+        if kind == "tensor":
+            self._carry = tensors["carry.0"].to(self.device)
+        elif kind is not None:
+            self._carry = tuple(tensors[f"carry.{i}"].to(self.device) for i in range(kind))
         sampler = getattr(self.train_loader, "sampler", None)
         if isinstance(sampler, _ResumableSampler):
             sampler.base.seed = self._sampler_seed
