@@ -114,3 +114,15 @@ def test_not_json_and_missing_dir(tmp_path):
 def test_unknown_config_key_from_config():
     with pytest.raises(ConfigError, match="did you mean 'out_features'"):
         TinyModel.from_config({"in_features": 2, "out_feature": 3})
+
+
+def test_saved_files_get_the_usual_permissions(tmp_path):
+    import os
+    import stat
+
+    _, path = _saved(tmp_path)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o777 & ~mask
+    for f in ("model.safetensors", "config.json"):
+        assert stat.S_IMODE((path / f).stat().st_mode) == 0o666 & ~mask

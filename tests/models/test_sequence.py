@@ -8,14 +8,6 @@ from lstmkit.errors import ConfigError
 from lstmkit.models.sequence import LSTMSequenceModel, LSTMSequenceModelConfig
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny models: threads only add spin-wait on a busy box
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
 def test_shapes_round_trips_and_overfit(tmp_path, cell):
     torch.manual_seed(0)

@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 from lstmkit.errors import ConfigError, ModelFileError, suggest
-from lstmkit.utils.io import atomic_write_bytes, atomic_write_json
+from lstmkit.utils.io import atomic_write_bytes, atomic_write_json, fix_dir_mode
 
 __all__ = ["TaskModel", "register", "save_model", "load_model", "read_model_dir", "config_from_dict"]
 
@@ -152,6 +152,7 @@ def save_model(obj: Any, path: str | os.PathLike) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    fix_dir_mode(tmp)
     try:
         atomic_write_bytes(tmp / WEIGHTS, blob)
         atomic_write_json(tmp / CONFIG, meta)

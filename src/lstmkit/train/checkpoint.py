@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from lstmkit.errors import ModelFileError
-from lstmkit.utils.io import atomic_write_bytes, atomic_write_json
+from lstmkit.utils.io import atomic_write_bytes, atomic_write_json, fix_dir_mode
 
 __all__ = [
     "save_checkpoint",
@@ -148,6 +148,7 @@ def save_checkpoint(
     meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "tensors_sha256": hashlib.sha256(blob).hexdigest()}
     meta.update(state)
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".tmp", dir=root))
+    fix_dir_mode(tmp)
     final = root / name
     try:
         atomic_write_bytes(tmp / TENSORS, blob)
