@@ -13,7 +13,9 @@ the hot loops carry GCC ``target_clones`` for AVX-512 / AVX2 / baseline, picked 
 time); threading goes through ATen, so torch's OpenMP runtime is the only one. If the
 build fails (no compiler, no ninja, ...) :func:`available` is False, lstmkit warns ONCE
 naming the cause, and the layers use the pure-PyTorch paths. ``LSTMKIT_NO_EXT=1``
-disables the kernel on purpose.
+disables the kernel on purpose. The kernel keeps freed large buffers (gates, cells, ...) in a
+process-wide pool for the next call (no page faults per call): at most ``LSTMKIT_POOL_MB``
+MiB (default 512; 0 = off).
 
 torch.compile: the kernel is the custom op ``torch.ops.lstmkit_fused.lstm_fwd`` (backward:
 ``lstm_bwd``) with fake (meta) implementations and a registered autograd formula, so
