@@ -13,7 +13,9 @@ the hot loops carry GCC ``target_clones`` for AVX-512 / AVX2 / baseline, picked 
 time); threading goes through ATen, so torch's OpenMP runtime is the only one. If the
 build fails (no compiler, no ninja, ...) :func:`available` is False, lstmkit warns ONCE
 naming the cause, and the layers use the pure-PyTorch paths. ``LSTMKIT_NO_EXT=1``
-disables the kernel on purpose.
+disables the kernel on purpose. The kernel keeps freed large buffers (gates, cells, ...) in a
+process-wide pool for the next call (no page faults per call): at most ``LSTMKIT_POOL_MB``
+MiB (default 512; 0 = off).
 
 torch.compile: the kernel is the custom op ``torch.ops.lstmkit_fused.lstm_fwd`` (backward:
 ``lstm_bwd``) with fake (meta) implementations and a registered autograd formula, so
@@ -341,18 +343,34 @@ def run_layer(
 # Measured by benchmarks/bench_kernels.py (figures and conditions in benchmarks/RESULTS.md). The
 # variants always use the kernel (the alternative is the per-step autograd loop, 1.1-100x slower
 # than torch's plain LSTM). For the standard LSTM the peer is torch's oneDNN kernel:
-#   * training (autograd records): ours 0.4-0.6 at B = 1, 0.7-1.0 at B = 64..256; at B = 32 (H = 64)
-#     0.8-1.0 with one thread but 1.1-1.2 with two (torch's GEMMs scale better there). Used up to
-#     the largest measured batch, 256;
+#   * training (autograd records), one thread: ours 0.4-0.6 at B = 1, 0.7-1.0 at B = 32..256. Used up
+#     to the largest measured batch, 256;
+#   * training with two or more threads: torch's GEMMs scale better on mid-size problems. Measured
+#     on the 2-core Xeon (fused / torch, training step): B <= 8: 0.8-0.98; T*B*H = 100K..410K with
+#     B >= 16 (e.g. 32,100,32,64; 128,50,16,64; 16,100,128,256; 32,100,64,128): 1.04-1.38; T*B*H >=
+#     800K (64,200,64,128; 128,100,32,64; 256,50,16,64; 32,100,128,256): 0.74-0.91. So with several
+#     threads the fused kernel is used for B <= TRAIN_MT_SMALL_BATCH or T*B*H >= TRAIN_MT_MIN_WORK;
 #   * inference: oneDNN's forward is 1.2-1.8x faster than ours except at B = 1 (ours 0.2-0.6).
-# Re-tune these two constants from a quiet-machine run of the benchmark.
+# Re-tune these constants from a quiet-machine run of the benchmark.
 TRAIN_MAX_BATCH = 256
+TRAIN_MT_SMALL_BATCH = 8
+TRAIN_MT_MIN_WORK = 1 << 19
 INFER_MAX_BATCH = 1
 
 
-def prefer_fused(batch: int, needs_grad: bool) -> bool:
-    """Whether the fused kernel beats torch.nn.LSTM's kernel for a standard LSTM at this batch."""
-    return batch <= (TRAIN_MAX_BATCH if needs_grad else INFER_MAX_BATCH)
+def prefer_fused(batch: int, needs_grad: bool, steps: int | None = None, hidden: int | None = None,
+                 threads: int | None = None) -> bool:
+    """Whether the fused kernel beats torch.nn.LSTM's kernel for a standard LSTM at this batch
+    (and, when given, sequence length ``steps`` and hidden size; ``threads`` defaults to torch's)."""
+    if not needs_grad:
+        return batch <= INFER_MAX_BATCH
+    if batch > TRAIN_MAX_BATCH:
+        return False
+    if steps is None or hidden is None or torch.compiler.is_compiling():
+        return True  # under torch.compile: the fused op (torch's LSTM is a graph break)
+    if (torch.get_num_threads() if threads is None else threads) < 2 or batch <= TRAIN_MT_SMALL_BATCH:
+        return True
+    return steps * batch * hidden >= TRAIN_MT_MIN_WORK
 
 
 def run_stack(
@@ -379,7 +397,8 @@ def run_stack(
     needs_grad = torch.is_grad_enabled() and (
         x.requires_grad or h0.requires_grad or c0.requires_grad or any(w.requires_grad for w in flat_weights)
     )
-    if forced_path() != "fused" and not prefer_fused(x.shape[1], needs_grad):
+    hidden = flat_weights[0].shape[0] // 4
+    if forced_path() != "fused" and not prefer_fused(x.shape[1], needs_grad, x.shape[0], hidden):
         return torch_fused.run_stack(
             x, flat_weights, h0, c0, mode=mode, lengths=lengths, num_layers=num_layers,
             bidirectional=bidirectional, dropout=dropout, training=training, has_biases=has_biases,

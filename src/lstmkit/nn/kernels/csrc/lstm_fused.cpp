@@ -32,6 +32,8 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <tuple>
 
@@ -60,6 +62,64 @@ int64_t small_gemm_limit() {
     return e ? std::atoll(e) : int64_t(1) << 16;
   }();
   return v;
+}
+
+// ---------------------------------------------------------------- buffer pool
+// The big per-sequence buffers (gates, cells, layer-norm statistics: (T, B, 4H) each) are allocated
+// on every call; from the system allocator that means fresh pages, i.e. page faults and zeroing on
+// first touch: 15-30 % of a forward pass at these sizes. Blocks of at least kPoolMin bytes come
+// from a process-wide free list instead, and go back to it when their tensor is freed (whichever
+// thread frees it); at most LSTMKIT_POOL_MB (default 512, 0 = off) MiB of free blocks are kept.
+constexpr size_t kPoolMin = size_t(1) << 20;
+constexpr size_t kPoolRound = size_t(1) << 16;
+struct Pool {
+  std::mutex mu;
+  std::multimap<size_t, void*> free;  // size -> block
+  size_t cached = 0;
+  size_t cap = [] {
+    const char* e = std::getenv("LSTMKIT_POOL_MB");
+    return e ? size_t(std::atoll(e)) << 20 : size_t(512) << 20;
+  }();
+};
+Pool& pool() {
+  static Pool* p = new Pool();  // never destroyed: tensors may be freed during interpreter exit
+  return *p;
+}
+void pool_release(void* ptr, size_t n) {
+  Pool& p = pool();
+  {
+    std::lock_guard<std::mutex> g(p.mu);
+    if (p.cached + n <= p.cap) {
+      p.free.emplace(n, ptr);
+      p.cached += n;
+      return;
+    }
+  }
+  std::free(ptr);
+}
+// An uninitialised tensor like at::empty(sizes, opts), from the pool when large.
+Tensor pooled_empty(at::IntArrayRef sizes, const at::TensorOptions& opts) {
+  int64_t numel = 1;
+  for (int64_t s : sizes) numel *= s;
+  const size_t bytes = size_t(numel) * opts.dtype().itemsize();
+  Pool& p = pool();
+  if (bytes < kPoolMin || p.cap == 0) return at::empty(sizes, opts);
+  const size_t n = (bytes + kPoolRound - 1) / kPoolRound * kPoolRound;
+  void* ptr = nullptr;
+  {
+    std::lock_guard<std::mutex> g(p.mu);
+    auto it = p.free.find(n);
+    if (it != p.free.end()) {
+      ptr = it->second;
+      p.free.erase(it);
+      p.cached -= n;
+    }
+  }
+  if (!ptr) {
+    ptr = std::aligned_alloc(64, n);
+    if (!ptr) return at::empty(sizes, opts);
+  }
+  return at::from_blob(ptr, sizes, [n](void* q) { pool_release(q, n); }, opts);
 }
 
 // ---------------------------------------------------------------- scalar math (vectorisable)
@@ -260,20 +320,7 @@ LK_INLINE void fwd_rows_impl(const Cfg<T>& c, const StepPtrs<T>& s, int64_t b0, 
       continue;
     }
     if (c.ln) {
-      T* __restrict xx = s.xhx + b * G;
-      {  // LN of the input projection (g holds W_ih x_t, no bias)
-        T m = 0;
-        LK_SIMD_REDUCE(m)
-        for (int64_t j = 0; j < G; ++j) m += g[j];
-        m /= T(G);
-        T v = 0;
-        LK_SIMD_REDUCE(v)
-        for (int64_t j = 0; j < G; ++j) { T d = g[j] - m; v += d * d; }
-        v /= T(G);
-        const T rs = T(1) / std::sqrt(v + T(kEps));
-        s.rsx[b] = rs;
-        for (int64_t j = 0; j < G; ++j) xx[j] = (g[j] - m) * rs;
-      }
+      // g holds gih * LN(W_ih x_t) + b already (ln_in_rows, before the time loop)
       const T* __restrict r = s.gh + b * G;
       T* __restrict xh = s.xhh + b * G;
       T mean = 0;
@@ -286,16 +333,11 @@ LK_INLINE void fwd_rows_impl(const Cfg<T>& c, const StepPtrs<T>& s, int64_t b0, 
       var /= T(G);
       const T rs = T(1) / std::sqrt(var + T(kEps));
       s.rsh[b] = rs;
-      const T* __restrict gih = c.gih;
       const T* __restrict ghh = c.ghh;
       for (int64_t j = 0; j < G; ++j) {
         T v = (r[j] - mean) * rs;
         xh[j] = v;
-        g[j] = gih[j] * xx[j] + ghh[j] * v;
-      }
-      if (c.bias) {
-        const T* __restrict bb = c.bias;
-        for (int64_t j = 0; j < G; ++j) g[j] += bb[j];
+        g[j] += ghh[j] * v;
       }
     }
     if (c.peep) {
@@ -345,6 +387,40 @@ LK_INLINE void fwd_rows_impl(const Cfg<T>& c, const StepPtrs<T>& s, int64_t b0, 
       }
     }
   }
+}
+// Layer norm of the input projection, for all steps at once (it does not depend on the recurrence):
+// rows [r0, r1) of the (T*B, 4H) gates hold W_ih x; out: xhat (saved), 1/std, gates = g_ih * xhat + b.
+// Rows past a sequence's end are overwritten in their step by fwd_rows.
+template <typename T>
+LK_INLINE void ln_in_rows_impl(const Cfg<T>& c, T* gates, T* xhx, T* rsx, int64_t r0, int64_t r1) {
+  const int64_t G = 4 * c.H;
+  const T* __restrict gih = c.gih;
+  const T* __restrict bb = c.bias;
+  for (int64_t r = r0; r < r1; ++r) {
+    T* __restrict g = gates + r * G;
+    T* __restrict xx = xhx + r * G;
+    T m = 0;
+    LK_SIMD_REDUCE(m)
+    for (int64_t j = 0; j < G; ++j) m += g[j];
+    m /= T(G);
+    T v = 0;
+    LK_SIMD_REDUCE(v)
+    for (int64_t j = 0; j < G; ++j) { T d = g[j] - m; v += d * d; }
+    v /= T(G);
+    const T rs = T(1) / std::sqrt(v + T(kEps));
+    rsx[r] = rs;
+    if (bb) {
+      for (int64_t j = 0; j < G; ++j) { T u = (g[j] - m) * rs; xx[j] = u; g[j] = gih[j] * u + bb[j]; }
+    } else {
+      for (int64_t j = 0; j < G; ++j) { T u = (g[j] - m) * rs; xx[j] = u; g[j] = gih[j] * u; }
+    }
+  }
+}
+LK_CLONES void ln_in_rows(const Cfg<float>& c, float* g, float* xx, float* rs, int64_t r0, int64_t r1) {
+  ln_in_rows_impl<float>(c, g, xx, rs, r0, r1);
+}
+void ln_in_rows(const Cfg<double>& c, double* g, double* xx, double* rs, int64_t r0, int64_t r1) {
+  ln_in_rows_impl<double>(c, g, xx, rs, r0, r1);
 }
 LK_CLONES void fwd_rows(const Cfg<float>& c, const StepPtrs<float>& s, int64_t b0, int64_t b1) {
   fwd_rows_impl<float>(c, s, b0, b1);
@@ -483,15 +559,19 @@ void bwd_rows(const Cfg<double>& c, const BwdPtrs<double>& s, int64_t b0, int64_
   bwd_rows_impl<double>(c, s, b0, b1);
 }
 
-// Per-step accumulation of the bias and layer-norm gain gradients (rows past the end are zero).
+// Per-step accumulation of the bias and layer-norm gain gradients (rows past the end are zero), for
+// the columns [j0, j1) of the 4H-wide sums (and the same columns, below H, of the H-wide ones). Run on
+// one thread: splitting the columns across two threads measured no faster (an extra sync per step).
 template <typename T>
-LK_INLINE void accum_impl(const Cfg<T>& c, const BwdPtrs<T>& s, T* db, T* dgih, T* dghh, T* dgc, T* dbc) {
+LK_INLINE void accum_impl(const Cfg<T>& c, const BwdPtrs<T>& s, T* db, T* dgih, T* dghh, T* dgc, T* dbc,
+                          int64_t j0, int64_t j1) {
   const int64_t H = c.H, G = 4 * H;
+  const int64_t h1 = std::min(j1, H);
   for (int64_t b = 0; b < c.B; ++b) {
     const T* __restrict dG = s.dG + b * G;
     if (db) {
       T* __restrict o = db;
-      for (int64_t j = 0; j < G; ++j) o[j] += dG[j];
+      for (int64_t j = j0; j < j1; ++j) o[j] += dG[j];
     }
     if (c.ln) {
       const T* __restrict xx = s.xhx + b * G;
@@ -502,16 +582,18 @@ LK_INLINE void accum_impl(const Cfg<T>& c, const BwdPtrs<T>& s, T* db, T* dgih, 
       T* __restrict o2 = dghh;
       T* __restrict o3 = dgc;
       T* __restrict o4 = dbc;
-      for (int64_t j = 0; j < G; ++j) { o1[j] += dG[j] * xx[j]; o2[j] += dG[j] * xh[j]; }
-      for (int64_t j = 0; j < H; ++j) { o3[j] += dt[j] * ch[j]; o4[j] += dt[j]; }
+      for (int64_t j = j0; j < j1; ++j) { o1[j] += dG[j] * xx[j]; o2[j] += dG[j] * xh[j]; }
+      for (int64_t j = j0; j < h1; ++j) { o3[j] += dt[j] * ch[j]; o4[j] += dt[j]; }
     }
   }
 }
-LK_CLONES void accum(const Cfg<float>& c, const BwdPtrs<float>& s, float* db, float* a, float* b, float* d, float* e) {
-  accum_impl<float>(c, s, db, a, b, d, e);
+LK_CLONES void accum(const Cfg<float>& c, const BwdPtrs<float>& s, float* db, float* a, float* b, float* d, float* e,
+                     int64_t j0, int64_t j1) {
+  accum_impl<float>(c, s, db, a, b, d, e, j0, j1);
 }
-void accum(const Cfg<double>& c, const BwdPtrs<double>& s, double* db, double* a, double* b, double* d, double* e) {
-  accum_impl<double>(c, s, db, a, b, d, e);
+void accum(const Cfg<double>& c, const BwdPtrs<double>& s, double* db, double* a, double* b, double* d, double* e,
+           int64_t j0, int64_t j1) {
+  accum_impl<double>(c, s, db, a, b, d, e, j0, j1);
 }
 
 // Backward, before the pointwise pass: dtot = dL/dh_t (valid rows), dpre = (1 - z_h) dtot.
@@ -674,21 +756,26 @@ Fwd15 lstm_fwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
   auto opts = in.x.options();
   Tensor gates, xhx, rsx, xhh, rsh, chat, rsc;
   Tensor x2 = in.x.view({T * B, F});
+  gates = pooled_empty({T, B, G}, opts);
+  Tensor gates2 = gates.view({T * B, G});
   if (in.ln) {
-    gates = at::mm(x2, in.w_ih.t()).view({T, B, G});  // raw W_ih x, normalised per step in fwd_rows
-    xhx = at::empty({T, B, G}, opts); rsx = at::empty({T, B}, opts);
-    xhh = at::empty({T, B, G}, opts); rsh = at::empty({T, B}, opts);
-    chat = at::empty({T, B, H}, opts); rsc = at::empty({T, B}, opts);
+    at::mm_out(gates2, x2, in.w_ih.t());  // raw W_ih x, normalised in ln_in_rows
+    xhx = pooled_empty({T, B, G}, opts); rsx = at::empty({T, B}, opts);
+    xhh = pooled_empty({T, B, G}, opts); rsh = at::empty({T, B}, opts);
+    chat = pooled_empty({T, B, H}, opts); rsc = at::empty({T, B}, opts);
   } else {
-    gates = (in.bias.defined() ? at::addmm(in.bias, x2, in.w_ih.t()) : at::mm(x2, in.w_ih.t())).view({T, B, G});
+    if (in.bias.defined())
+      at::addmm_out(gates2, in.bias, x2, in.w_ih.t());
+    else
+      at::mm_out(gates2, x2, in.w_ih.t());
     xhx = none(opts); rsx = none(opts); xhh = none(opts); rsh = none(opts); chat = none(opts); rsc = none(opts);
   }
-  Tensor cout = at::empty({T, B, H}, opts);
-  Tensor y = at::empty({T, B, P}, opts);
-  Tensor hout = in.has_len ? at::empty({T, B, P}, opts) : none(opts);
-  Tensor cnew = in.zc_on ? at::empty({T, B, H}, opts) : none(opts);
-  Tensor tc = at::empty({T, B, H}, opts);
-  Tensor hh = in.proj ? at::empty({T, B, H}, opts) : none(opts);
+  Tensor cout = pooled_empty({T, B, H}, opts);
+  Tensor y = pooled_empty({T, B, P}, opts);
+  Tensor hout = in.has_len ? pooled_empty({T, B, P}, opts) : none(opts);
+  Tensor cnew = in.zc_on ? pooled_empty({T, B, H}, opts) : none(opts);
+  Tensor tc = pooled_empty({T, B, H}, opts);
+  Tensor hh = in.proj ? pooled_empty({T, B, H}, opts) : none(opts);
   Tensor hs = in.has_len ? hout : y;
   const bool need_fin = in.proj || in.zh_on || in.has_len;
   Tensor wt_hh = in.w_hh.t().contiguous();                       // (P, 4H)
@@ -714,6 +801,11 @@ Fwd15 lstm_fwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
     const T_* h0p = in.h0.data_ptr<T_>();
     const T_* c0p = in.c0.data_ptr<T_>();
     const int64_t grain = grain_for(G);
+    if (in.ln) {
+      T_* xxp = xhx.data_ptr<T_>();
+      T_* rxp = rsx.data_ptr<T_>();
+      at::parallel_for(0, T * B, grain, [&](int64_t r0, int64_t r1) { ln_in_rows(c, gp, xxp, rxp, r0, r1); });
+    }
     for (int64_t k = 0; k < T; ++k) {
       const int64_t t = reverse ? T - 1 - k : k;
       const int64_t tp = reverse ? t + 1 : t - 1;
@@ -791,14 +883,14 @@ Bwd12 lstm_bwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
   // large fresh allocations (whose page faults cost ~15 % of a step).
   const int64_t Kc = std::min<int64_t>(T, std::max<int64_t>(8, (512 + B - 1) / B));
   const bool dG_scratch = in.ln && !in.peephole;  // then dL/da is consumed within its step
-  Tensor dG = at::empty({dG_scratch ? 1 : Kc, B, G}, opts);
+  Tensor dG = pooled_empty({dG_scratch ? 1 : Kc, B, G}, opts);
   // With layer norm, dL/d(W_hh r) and dL/d(W_ih x) differ from dL/da (chunk buffers of their own).
-  Tensor dGH = in.ln ? at::empty({Kc, B, G}, opts) : dG;
+  Tensor dGH = in.ln ? pooled_empty({Kc, B, G}, opts) : dG;
   Tensor dTN = in.ln ? at::empty({B, H}, opts) : Tensor();  // dL/dLN(c'): one step
-  Tensor dGXb = in.ln ? at::empty({Kc, B, G}, opts) : dG;
+  Tensor dGXb = in.ln ? pooled_empty({Kc, B, G}, opts) : dG;
   Tensor dw_ih = at::zeros({G, F}, opts);
   Tensor dw_hh = at::zeros({G, P}, opts);
-  Tensor dx = need_dx ? at::empty({T, B, F}, opts) : none(opts);
+  Tensor dx = need_dx ? pooled_empty({T, B, F}, opts) : none(opts);
   Tensor dpeep = in.peephole ? at::zeros({3, H}, opts) : none(opts);
   // Weight/input gradients of the steps [t0, t1) held in chunk slots 0 .. t1-t0-1 (layer norm).
   auto flush = [&](int64_t t0, int64_t t1) {
@@ -839,7 +931,7 @@ Bwd12 lstm_bwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
   Tensor dghh = in.ln ? at::zeros({G}, opts) : none(opts);
   Tensor dgc = in.ln ? at::zeros({H}, opts) : none(opts);
   Tensor dbc = in.ln ? at::zeros({H}, opts) : none(opts);
-  Tensor dHP = in.proj ? at::empty({T, B, P}, opts) : Tensor();
+  Tensor dHP = in.proj ? pooled_empty({T, B, P}, opts) : Tensor();
   Tensor w_hh = in.w_hh;             // (4H, P): dh_{t-1} = dgh @ W_hh
   Tensor w_hr = in.proj ? in.w_hr : Tensor();  // (P, H): dh' = dh'' @ W_hr
 
@@ -872,6 +964,11 @@ Bwd12 lstm_bwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
     T_* dGp = dG.data_ptr<T_>();
     T_* dGHp = dGH.data_ptr<T_>();
     const int64_t grain = grain_for(G);
+    T_* dbp = ptr_or_null<T_>(db);
+    T_* dgihp = ptr_or_null<T_>(dgih);
+    T_* dghhp = ptr_or_null<T_>(dghh);
+    T_* dgcp = ptr_or_null<T_>(dgc);
+    T_* dbcp = ptr_or_null<T_>(dbc);
     for (int64_t k = 0; k < T; ++k) {
       const int64_t t = reverse ? k : T - 1 - k;
       const int64_t tp = reverse ? t + 1 : t - 1;
@@ -906,8 +1003,7 @@ Bwd12 lstm_bwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
       s.dtn = in.ln ? dTN.data_ptr<T_>() : dtn_scratch.data_ptr<T_>();
       s.dcn = dcn_buf.data_ptr<T_>();
       at::parallel_for(0, B, grain, [&](int64_t b0, int64_t b1) { bwd_rows(c, s, b0, b1); });
-      accum(c, s, ptr_or_null<T_>(db), ptr_or_null<T_>(dgih), ptr_or_null<T_>(dghh), ptr_or_null<T_>(dgc),
-            ptr_or_null<T_>(dbc));
+      if (dbp || in.ln) accum(c, s, dbp, dgihp, dghhp, dgcp, dbcp, 0, G);
       // (c) dL/dh_{t-1} = (dgh W_hh) * m_rd + z_h * dL/dh_t ; rows past the end carry dh unchanged
       T_* dhi = dhin.data_ptr<T_>();
       gemm<T_>(B, P, G, s.dgh, w_hh, dhi, false);
