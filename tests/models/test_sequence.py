@@ -8,13 +8,15 @@ from lstmkit.errors import ConfigError
 from lstmkit.models.sequence import LSTMSequenceModel, LSTMSequenceModelConfig
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+@pytest.mark.parametrize("cell", ["lstm", "lstm-ln", "gru", "rnn"])
 def test_shapes_round_trips_and_overfit(tmp_path, cell):
     torch.manual_seed(0)
     cfg = LSTMSequenceModelConfig(input_size=3, output_size=4, hidden_size=16, cell=cell, task="classification")
     model = LSTMSequenceModel(cfg)
     x, y = torch.randn(8, 5, 3), torch.randint(0, 4, (8,))
     assert model(x).shape == (8, 4)
+    has_ln = any("ln" in name or "norm" in name for name, _ in model.named_parameters())
+    assert has_ln == (cell == "lstm-ln")
     assert LSTMSequenceModel.from_config(model.get_config()).config == cfg
     loaded = lstmkit.load(model.save(tmp_path / "m"))
     assert torch.equal(loaded(x), model(x))
@@ -38,7 +40,7 @@ def test_forget_bias_and_regression_metrics():
 
 
 def test_config_errors():
-    with pytest.raises(ConfigError, match=r"cell must be one of \['lstm', 'gru', 'rnn'\], got 'lstn' \(did you mean 'lstm'\?\)"):
+    with pytest.raises(ConfigError, match=r"cell must be one of \['lstm', 'lstm-ln', 'gru', 'rnn'\], got 'lstn' \(did you mean 'lstm'\?\)"):
         LSTMSequenceModelConfig(cell="lstn")
     with pytest.raises(ConfigError, match="hidden_size must be a positive int, got 0"):
         LSTMSequenceModelConfig(hidden_size=0)

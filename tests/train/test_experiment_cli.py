@@ -21,4 +21,4 @@ def test_temporal_order_runs_and_reports_error_rate():
 def test_bad_cell_is_one_clear_line(capsys):
     code = main(["experiment", "adding", "--cell", "lstn", "--length", "12"])
     err = capsys.readouterr().err
-    assert code == 2 and "cell must be one of ['lstm', 'gru', 'rnn'], got ['lstn'] (did you mean 'lstm'?)" in err
+    assert code == 2 and "cell must be one of ['lstm', 'lstm-ln', 'gru', 'rnn'], got ['lstn'] (did you mean 'lstm'?)" in err

@@ -9,7 +9,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-_CELL = typer.Option(["lstm"], "--cell", help="Recurrent cell: lstm, gru or rnn (repeat to compare).")
+_CELL = typer.Option(["lstm"], "--cell", help="Recurrent cell: lstm, lstm-ln (layer-norm LSTM), gru or rnn (repeat to compare).")
 _LENGTH = typer.Option(100, "--length", help="Minimal sequence length T (sequences have T..T+T/10 steps).")
 _MINUTES = typer.Option(10.0, "--max-minutes", help="Training-time budget per cell, in minutes.")
 _STEPS = typer.Option(20000, "--max-steps", help="Optimizer-step budget per cell.")

@@ -218,11 +218,18 @@ class Trainer:
                 if self.stop_reason is None:
                     self._loop(pending_rng)
                 self._finish()
+            if self._owns_pg:
+                import torch.distributed as dist
+
+                dist.barrier()  # no rank tears the group down while another still uses it
         finally:
             self.progress.close()
             if self.tb is not None:
                 self.tb.close()
             torch.use_deterministic_algorithms(self._prev_deterministic)
+            # The DDP wrapper (its C++ reducer) must go before its process group; left alive it
+            # was destroyed at interpreter exit against a dead group and aborted a rank now and then.
+            self._ddp = None
             if self._owns_pg:
                 import torch.distributed as dist
 
