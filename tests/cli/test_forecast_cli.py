@@ -85,3 +85,16 @@ def test_datasets_list(capsys):
     assert main(["datasets", "list", "--task", "forecasting"]) == 0
     out = capsys.readouterr().out
     assert "airline" in out and "sunspots" in out and "co2" in out
+
+
+def test_train_without_time_col_uses_first_column(tmp_path, capsys):
+    # --time-col defaults to the first column ('date'), as its help says
+    data = write_csv(tmp_path / "d.csv")
+    argv = ["forecast", "train", "--data", str(data), "--target", "sales", "--horizon", "6", "--epochs", "1",
+            "-p", "lookback=12", "-p", "hidden_size=4", "--out", str(tmp_path / "m")]
+    assert main(argv) == 0, capsys.readouterr().err
+    out = tmp_path / "f.csv"
+    assert main(["forecast", "predict", "--model", str(tmp_path / "m"), "--out", str(out)]) == 0
+    pred = pd.read_csv(out)
+    assert list(pred.columns) == ["date", "mean", "q0.1", "q0.5", "q0.9"]
+    assert pred["date"].iloc[0] == "2014-01-01" and len(pred) == 6

@@ -143,3 +143,23 @@ def test_series_and_arrays():
         read_series(np.array(["a", "b"]))
     with pytest.raises(DataError, match="has NaN at row 1"):
         read_series(np.array([1.0, np.nan, 3.0]))
+
+
+def test_first_column_is_time_by_default_when_target_given(tmp_path):
+    # documented default: time_col is the first column when the index holds no time
+    df = frame()
+    df.to_csv(tmp_path / "d.csv", index=False)
+    for source in (df, tmp_path / "d.csv"):
+        ss = read_series(source, target="y")
+        (s,) = ss.series
+        assert ss.time_name == "date" and ss.freq == "D" and ss.covariate_names == ["x"]
+        assert s.index[0] == pd.Timestamp("2020-01-01")
+    # the first column is the target (or a named covariate): time is the row position
+    ss = read_series(df[["y", "x"]], target="y")
+    assert ss.time_name is None and ss.freq == 1 and ss.covariate_names == ["x"]
+    ss = read_series(df[["x", "y"]], target="y", covariates=["x"])
+    assert ss.time_name is None and list(ss.series[0].index[:3]) == [0, 1, 2]
+    # a defaulted first column that is not a time says so and names the fix
+    bad = df.assign(date="soon")
+    with pytest.raises(DataError, match=r"column 'date' \(time\): cannot parse 'soon' at row 0.*pass time_col="):
+        read_series(bad, target="y")

@@ -112,8 +112,9 @@ def read_series(
 ) -> SeriesSet:
     """Read a file path, DataFrame, Series or array into a validated :class:`SeriesSet`.
 
-    For a table: ``time_col`` (default: the DatetimeIndex, else the first column),
-    ``target`` (default: the only remaining numeric column), ``id_col`` for many series in
+    For a table: ``time_col`` (default: the DatetimeIndex, else the first column other than
+    ``id_col``; when that column is the ``target`` or a listed covariate, time is the row
+    position), ``target`` (default: the only remaining column), ``id_col`` for many series in
     long format, ``covariates`` (default: every other column). A 1-D array is one series, a
     2-D array is (n_series, T).
     """
@@ -189,17 +190,22 @@ def from_pandas(
     if dup_cols:
         raise DataError(f"duplicate column names {dup_cols}")
 
-    # the time column: explicit, the index, or the first column
+    # the time column: explicit, the index, or the first column (other than id_col)
+    time_defaulted = False
     if time_col is None:
         if isinstance(df.index, pd.DatetimeIndex) or (
             isinstance(df.index, pd.RangeIndex) is False and df.index.dtype.kind in "iu"
         ):
             time_col = str(df.index.name or "time")
             df = df.reset_index(names=time_col) if time_col not in df.columns else df.reset_index(drop=True)
-        elif isinstance(df.index, pd.RangeIndex) and (target is not None or df.shape[1] == 1) and id_col is None:
-            time_col = None  # positional integer time
         else:
-            time_col = str(df.columns[0])
+            first = next((c for c in df.columns if c != id_col), str(df.columns[0]))
+            taken = {str(target)} if target is not None else set()
+            taken |= {str(c) for c in covariates or []}
+            if isinstance(df.index, pd.RangeIndex) and id_col is None and (df.shape[1] == 1 or first in taken):
+                time_col = None  # positional integer time: the first column is the target or a covariate
+            else:
+                time_col, time_defaulted = first, True
     else:
         df = df.reset_index(drop=True)
     for role, col in (("time_col", time_col), ("id_col", id_col), ("target", target)):
@@ -241,6 +247,9 @@ def from_pandas(
         times = pd.Series(np.arange(len(df)), index=df.index)
     else:
         times = _time_column(df[time_col], time_col, problems)
+        if problems and time_defaulted:
+            problems.append(f"no time_col was given, so the first column {time_col!r} is the time column; "
+                            "pass time_col=<column> (CLI: --time-col)")
     _raise(problems)
     df["__time__"] = times.values
 
