@@ -184,3 +184,14 @@ def test_validation_split_feeds_early_stopping():
     assert {"val_loss", "val_accuracy"} <= set(clf.history_[-1])
     with pytest.raises(ConfigError, match=r"validation_fraction must be in \[0, 1\)"):
         quick(validation_fraction=1.5).fit(X, y)
+
+
+def test_mixed_label_list_keeps_label_types():
+    X, y = toy()
+    labels = [1 if v == "pos" else "one" for v in y]  # a plain list: np.asarray would make '1' of 1
+    clf = quick().fit(X, labels)
+    assert sorted(map(repr, clf.classes_.tolist())) == ["'one'", "1"]
+    assert 0.0 <= clf.score(X, labels) <= 1.0
+    assert set(clf.predict(X).tolist()) <= {1, "one"}
+    with pytest.raises(DataError, match=r"never seen at fit time: '1'"):
+        clf.score(X, ["1" if v == 1 else v for v in labels])

@@ -10,7 +10,7 @@ import torch
 
 from lstmkit.errors import ConfigError, DataError
 
-__all__ = ["encode_labels", "check_known_labels", "labels_to_json", "labels_from_json", "make_trainer_config",
+__all__ = ["label_array", "encode_labels", "check_known_labels", "labels_to_json", "labels_from_json", "make_trainer_config",
            "trainer_config_to_dict", "run_trainer", "to_python"]
 
 
@@ -18,12 +18,25 @@ def to_python(v: Any) -> Any:
     return v.item() if isinstance(v, np.generic) else v
 
 
+def label_array(y: Any) -> np.ndarray:
+    """``y`` as an array without changing any label: an object array where NumPy would coerce."""
+    arr = np.asarray(y)
+    if isinstance(y, np.ndarray):
+        return arr
+    if arr.ndim > 1:  # e.g. tuple labels: keep each as one object
+        items = list(y)
+    elif arr.dtype.kind in "US" and not all(isinstance(v, (str, bytes)) for v in y):
+        items = list(y)  # mixed labels such as [1, 'one']: NumPy would turn 1 into '1'
+    else:
+        return arr
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out
+
+
 def encode_labels(y: Any, name: str = "y") -> tuple[np.ndarray, np.ndarray]:
     """Return (classes (C,), codes (n,)) for labels of any hashable type."""
-    arr = np.asarray(y)
-    if arr.ndim > 1 and not isinstance(y, np.ndarray):  # e.g. tuple labels: keep each as one object
-        arr = np.empty(len(y), dtype=object)
-        arr[:] = list(y)
+    arr = label_array(y)
     if arr.ndim != 1:
         raise DataError(f"{name} must be 1-D (one label per sample), got shape {arr.shape}")
     if arr.dtype.kind in "fc" and np.isnan(arr).any():
