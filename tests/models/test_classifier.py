@@ -195,3 +195,17 @@ def test_mixed_label_list_keeps_label_types():
     assert set(clf.predict(X).tolist()) <= {1, "one"}
     with pytest.raises(DataError, match=r"never seen at fit time: '1'"):
         clf.score(X, ["1" if v == 1 else v for v in labels])
+
+
+@pytest.mark.parametrize("weights", [{"pos": 3.0}, {7: 3.0, -3: 0.5}, {1: 2.0, "one": 0.5}])
+def test_dict_class_weight_survives_save_load(tmp_path, weights):
+    X, y = toy()
+    keys = list(weights)
+    labels = [keys[0] if v == "pos" else (keys[1] if len(keys) > 1 else v) for v in y]
+    clf = quick(class_weight=weights).fit(X, labels)
+    clf.save(tmp_path / "m")
+    back = lstmkit.load(tmp_path / "m")
+    got = back.get_params()["class_weight"]
+    assert got == weights and [type(k) for k in got] == [type(k) for k in weights]
+    refit = clone(back).fit(X, labels)
+    assert refit.model_.config.class_weight == clf.model_.config.class_weight

@@ -33,10 +33,12 @@ from lstmkit.errors import ConfigError, DataError, NotFittedError, ShapeError, s
 from lstmkit.models._fitting import (
     check_known_labels,
     encode_labels,
+    label_array,
     labels_from_json,
     labels_to_json,
     make_trainer_config,
     run_trainer,
+    to_python,
     trainer_config_to_dict,
 )
 from lstmkit.models.base import TaskModel, _load_tensors, register, save_model
@@ -304,8 +306,10 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
     def _saved_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor], dict[str, Any]]:
         params = self.get_params(deep=False)
         params["trainer"] = trainer_config_to_dict(self.trainer)
-        if isinstance(params["class_weight"], dict):
-            params["class_weight"] = None  # already resolved into the model config
+        if isinstance(params["class_weight"], dict):  # JSON keys are strings: keep labels typed like classes_
+            cw = params["class_weight"]
+            params["class_weight"] = {"labels": labels_to_json(label_array(list(cw))),
+                                      "weights": [to_python(w) for w in cw.values()]}
         config = {"params": params, "model": self.model_.get_config()}
         state = {
             "classes": labels_to_json(self.classes_),
@@ -320,6 +324,9 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         params = dict(config["params"])
         if params.get("trainer") is not None:
             params["trainer"] = make_trainer_config(params["trainer"])
+        if isinstance(params.get("class_weight"), dict):  # written by _saved_state as labels + weights
+            cw = params["class_weight"]
+            params["class_weight"] = dict(zip(labels_from_json(cw["labels"]).tolist(), cw["weights"]))
         est = cls(**params)
         est.model_ = LSTMClassifierModel.from_config(config["model"])
         _load_tensors(est.model_, tensors)
