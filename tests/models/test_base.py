@@ -102,6 +102,35 @@ def test_bad_config(tmp_path, edit, message):
         lstmkit.load(path)
 
 
+def test_missing_config_keys_named_together_with_the_file(tmp_path):
+    """A key missing from a saved config is an error (not the dataclass default), all keys at once."""
+    _, path = _saved(tmp_path)
+    meta = json.loads((path / "config.json").read_text())
+    meta["config"] = {}
+    (path / "config.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelFileError) as info:
+        lstmkit.load(path)
+    msg = str(info.value)
+    assert repr(str(path / "config.json")) in msg
+    assert "missing key(s) TinyConfig: ['in_features', 'out_features']" in msg
+    meta["config"] = {"in_features": 4}
+    (path / "config.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelFileError, match=r"missing key\(s\) TinyConfig: \['out_features'\]"):
+        lstmkit.load(path)
+    # building from a dict in code still takes the defaults; a failed load leaves no strict mode behind
+    assert TinyModel.from_config({"in_features": 4}).config == TinyConfig(4, 2)
+
+
+def test_missing_key_with_a_fitting_default_is_still_an_error(tmp_path):
+    torch.manual_seed(0)
+    path = TinyModel(TinyConfig(3, 2)).save(tmp_path / "m")  # the defaults: weights would fit
+    meta = json.loads((path / "config.json").read_text())
+    del meta["config"]["out_features"]
+    (path / "config.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelFileError, match=r"missing key\(s\) TinyConfig: \['out_features'\]"):
+        lstmkit.load(path)
+
+
 def test_not_json_and_missing_dir(tmp_path):
     _, path = _saved(tmp_path)
     (path / "config.json").write_text("{oops")

@@ -176,3 +176,17 @@ def test_long_format_with_known_future_covariates():
         assert np.mean(np.abs(got - want)) / scale < 0.5  # the promo weeks (+2) come from X_future
     with pytest.raises(DataError, match="X_future must cover the 6 steps"):
         f.predict(X_future=future.iloc[:3])
+
+
+def test_saved_forecaster_with_missing_keys_is_a_model_file_error(tmp_path):
+    import json
+
+    f = LSTMForecaster(horizon=3, lookback=6, hidden_size=4, trainer=dataclasses.replace(FAST, max_epochs=1)).fit(seasonal(30))
+    path = f.save(tmp_path / "model")
+    meta = json.loads((path / "config.json").read_text())
+    del meta["config"]["quantiles"], meta["state"]["core_config"]["num_layers"]
+    (path / "config.json").write_text(json.dumps(meta))
+    with pytest.raises(lstmkit.ModelFileError) as info:
+        lstmkit.load(path)
+    msg = str(info.value)
+    assert "LSTMForecaster parameters: ['quantiles']" in msg and "ForecasterCoreConfig: ['num_layers']" in msg

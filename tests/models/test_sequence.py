@@ -49,7 +49,8 @@ def test_config_errors():
 @pytest.mark.parametrize(
     "edit, message",
     [
-        (lambda m: m["config"].pop("hidden_size"), r"tensor 'rnn.weight_ih_l0' has shape \(32, 2\), expected \(256, 2\)"),
+        (lambda m: m["config"].update(hidden_size=64), r"tensor 'rnn.weight_ih_l0' has shape \(32, 2\), expected \(256, 2\)"),
+        (lambda m: m["config"].pop("hidden_size"), r"config.json' does not describe a valid LSTMSequenceModel: missing key\(s\) LSTMSequenceModelConfig: \['hidden_size'\]"),
         (lambda m: m["config"].update(cell="lstn"), r"does not describe a valid LSTMSequenceModel: .*did you mean 'lstm'"),
         (lambda m: m["config"].update(hidden_sise=8), r"unknown key 'hidden_sise' \(did you mean 'hidden_size'\?\)"),
         (lambda m: m.update(config=[1, 2]), r"does not describe a valid LSTMSequenceModel: config must be a mapping, got list"),
@@ -78,3 +79,23 @@ def test_truncated_weights_file(tmp_path):
     w.write_bytes(w.read_bytes()[: len(w.read_bytes()) // 2])
     with pytest.raises(ModelFileError, match="truncated, tampered"):
         lstmkit.load(path)
+
+
+def test_missing_config_keys_are_an_error_not_defaults(tmp_path):
+    """A classification model whose saved config lost `task` must not load as a regression model."""
+    import json
+
+    from lstmkit.errors import ModelFileError
+
+    cfg = LSTMSequenceModelConfig(input_size=3, output_size=4, hidden_size=8, task="classification", cell="gru")
+    path = LSTMSequenceModel(cfg).save(tmp_path / "m")
+    meta = json.loads((path / "config.json").read_text())
+    del meta["config"]["task"], meta["config"]["cell"]
+    (path / "config.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelFileError) as info:
+        lstmkit.load(path)
+    msg = str(info.value)
+    assert str(path / "config.json") in msg
+    assert "missing key(s) LSTMSequenceModelConfig: ['cell', 'task']" in msg  # both at once, in field order
+    # from_config (user code, not a file) still fills defaults
+    assert LSTMSequenceModel.from_config({"input_size": 3}).config.task == "regression"

@@ -109,3 +109,23 @@ def test_tagger_task_model_config_round_trip():
     assert LSTMTaggerModel.from_config(cfg).get_config() == cfg
     with pytest.raises(lstmkit.ConfigError, match="exactly one of vocab_size"):
         LSTMTaggerConfig(num_tags=3)
+
+
+def test_saved_tagger_missing_keys_are_reported_together(tmp_path):
+    """Keys missing from an estimator's saved params, its network config and its trainer config
+    are one ModelFileError naming them all (not silently today's defaults)."""
+    import json
+
+    X = [np.zeros((3, 2), np.float32), np.ones((4, 2), np.float32)]
+    y = [["O", "B-X", "O"], ["B-X", "I-X", "O", "O"]]
+    tagger = LSTMTagger(hidden_size=4, trainer=make_trainer_config(None, max_epochs=1, batch_size=2)).fit(X, y)
+    path = tagger.save(tmp_path / "t")
+    meta = json.loads((path / "config.json").read_text())
+    del meta["config"]["params"]["use_crf"], meta["config"]["model"]["hidden_size"], meta["config"]["params"]["trainer"]["lr"]
+    (path / "config.json").write_text(json.dumps(meta))
+    with pytest.raises(lstmkit.ModelFileError) as info:
+        lstmkit.load(path)
+    msg = str(info.value)
+    assert str(path / "config.json") in msg
+    for part in ("LSTMTagger parameters: ['use_crf']", "TrainerConfig: ['lr']", "LSTMTaggerConfig: ['hidden_size']"):
+        assert part in msg

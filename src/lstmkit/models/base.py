@@ -17,6 +17,7 @@ state (scalers, vocabularies, class labels); both are plain JSON.
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import hashlib
 import json
@@ -42,6 +43,11 @@ _REQUIRED_KEYS = ("format", "format_version", "type", "config", "state", "weight
 
 _REGISTRY: dict[str, type] = {}
 
+# While load_model rebuilds a model, config_from_dict records here every field a saved config
+# lacks (as "<ConfigClass>: [keys]"): a saved config holds every field, so a missing one means an
+# edited or damaged file, never "use today's default". None outside load_model.
+_MISSING_IN_FILE: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("_MISSING_IN_FILE", default=None)
+
 
 def register(cls: type) -> type:
     """Class decorator: make ``cls`` loadable by :func:`load_model` under its class name."""
@@ -50,11 +56,20 @@ def register(cls: type) -> type:
 
 
 def config_from_dict(config_class: type, values: dict[str, Any], *, where: str = "config") -> Any:
-    """Build a config dataclass from a dict, rejecting unknown keys with a suggestion."""
+    """Build a config dataclass from a dict, rejecting unknown keys with a suggestion.
+
+    Keys left out take the dataclass defaults, except while :func:`load_model` reads a model
+    file: there every missing field is recorded and load_model reports them all together.
+    """
     if not isinstance(values, dict):
         raise ConfigError(f"{where} must be a mapping, got {type(values).__name__}")
     names = {f.name for f in dataclasses.fields(config_class)}
     problems = [f"unknown key {k!r}{suggest(k, names)}" for k in values if k not in names]
+    sink = _MISSING_IN_FILE.get()
+    if sink is not None:
+        absent = [f.name for f in dataclasses.fields(config_class) if f.init and f.name not in values]
+        if absent:
+            sink.append(f"{config_class.__name__}: {absent}")
     if problems:
         raise ConfigError(f"{where} for {config_class.__name__}: " + "; ".join(problems))
     try:
@@ -221,9 +236,53 @@ def load_model(path: str | os.PathLike) -> Any:
             f"unknown model type {type_name!r} in {str(Path(path) / CONFIG)!r}; "
             f"known types: {sorted(_REGISTRY)}{suggest(str(type_name), _REGISTRY)}"
         )
+    cfg_file = str(Path(path) / CONFIG)
+    missing: list[str] = []
+    params, names = _saved_params(cls, meta["config"])
+    if params is not None:
+        absent = [n for n in names if n not in params]
+        if absent:
+            missing.append(f"{type_name} parameters: {absent}")
+    token = _MISSING_IN_FILE.set(missing)
     try:
-        return cls._from_saved(meta["config"], tensors, meta["state"])
-    except (ConfigError, TypeError, KeyError, ValueError) as exc:
+        obj = cls._from_saved(meta["config"], tensors, meta["state"])
+    except Exception as exc:
+        if missing:  # the likely root cause of whatever failed next: report it
+            raise _missing_keys_error(cfg_file, type_name, missing) from None
         if isinstance(exc, ModelFileError):
             raise
-        raise ModelFileError(f"{str(Path(path) / CONFIG)!r} does not describe a valid {type_name}: {exc}") from None
+        if isinstance(exc, KeyError):
+            raise ModelFileError(f"{cfg_file!r} does not describe a valid {type_name}: missing key {exc.args[0]!r}") from None
+        if isinstance(exc, (ConfigError, TypeError, ValueError)):
+            raise ModelFileError(f"{cfg_file!r} does not describe a valid {type_name}: {exc}") from None
+        raise
+    finally:
+        _MISSING_IN_FILE.reset(token)
+    if missing:
+        raise _missing_keys_error(cfg_file, type_name, missing)
+    return obj
+
+
+def _saved_params(cls: type, config: Any) -> tuple[dict[str, Any] | None, list[str]]:
+    """A scikit-learn-style estimator's saved ``get_params()`` and its parameter names.
+
+    Estimators save their parameters either as the whole ``config`` (LSTMForecaster) or as
+    ``config["params"]`` next to the network's config (LSTMClassifier, LSTMTagger).
+    (None, []) for task models, whose config is checked by :func:`config_from_dict`.
+    """
+    get_names = getattr(cls, "_get_param_names", None)
+    if get_names is None or not isinstance(config, dict):
+        return None, []
+    names = list(get_names())
+    if "params" not in names and isinstance(config.get("params"), dict):
+        return config["params"], names
+    return config, names
+
+
+def _missing_keys_error(cfg_file: str, type_name: str, missing: list[str]) -> ModelFileError:
+    return ModelFileError(
+        f"{cfg_file!r} does not describe a valid {type_name}: missing key(s) "
+        + "; ".join(missing)
+        + ". A saved model records every setting, so the file was edited or damaged: put the keys back "
+        "with the values the model was trained with (or save the model again)"
+    )
