@@ -98,3 +98,25 @@ def test_train_without_time_col_uses_first_column(tmp_path, capsys):
     pred = pd.read_csv(out)
     assert list(pred.columns) == ["date", "mean", "q0.1", "q0.5", "q0.9"]
     assert pred["date"].iloc[0] == "2014-01-01" and len(pred) == 6
+
+
+def test_backtest_prints_table_and_writes_plot_and_csv(tmp_path, capsys, monkeypatch):
+    import re
+
+    from lstmkit.datasets import load
+
+    monkeypatch.setenv("COLUMNS", "160")  # rich would shorten model names at 80 columns
+    data = tmp_path / "airline.csv"
+    load("airline").reset_index().to_csv(data, index=False)  # columns: month, passengers
+    plot, csv = tmp_path / "bt.png", tmp_path / "bt.csv"
+    argv = ["forecast", "backtest", "--data", str(data), "--target", "passengers", "--horizon", "6",
+            "--origins", "2", "--epochs", "1", "-p", "lookback=12", "-p", "hidden_size=4",
+            "--baselines", "naive,seasonal_naive", "--plot", str(plot), "--csv", str(csv)]
+    assert main(argv) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    rows = re.findall(r"^\W+(\w+)\s+│\s+[\d.]+\s+│", out, flags=re.M)
+    assert rows == ["lstmkit", "naive", "seasonal_naive"], out
+    assert "last 12 points held out, 2 origin(s), horizon 6" in out
+    assert plot.is_file() and plot.stat().st_size > 0
+    fc = pd.read_csv(csv)
+    assert fc.groupby("model").size().to_dict() == {"lstmkit": 12, "naive": 12, "seasonal_naive": 12}

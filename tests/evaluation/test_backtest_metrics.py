@@ -10,7 +10,7 @@ import torch
 from lstmkit.datasets import load
 from lstmkit.errors import ConfigError, DataError
 from lstmkit.evaluation import backtest, coverage, holdout_origins, mae, mape, mase, rmse, smape
-from lstmkit.evaluation.baselines import Naive, SeasonalNaive, make_baseline
+from lstmkit.evaluation.baselines import AR, SARIMA, HoltWinters, Naive, SeasonalNaive, make_baseline
 from lstmkit.models.forecaster import LSTMForecaster
 from lstmkit.train import TrainerConfig
 
@@ -59,3 +59,50 @@ def test_backtest_rolling_origin_without_refit():
     assert r.table() is not None
     with pytest.raises(DataError, match="one series"):
         backtest(f, pd.DataFrame({"a": [1.0]}))
+
+
+def test_holt_winters_and_sarima_beat_seasonal_naive_on_airline():
+    y = load("airline")
+    train, test = y.iloc[:-12], y.iloc[-12:]
+    naive_mape = mape(test, SeasonalNaive(12).fit(train).predict(12)["mean"])
+    assert round(naive_mape, 2) == 9.99
+    hw = HoltWinters(12).fit(train).predict(12)
+    sarima = SARIMA().fit(train).predict(12)  # the airline model: log, (0,1,1)(0,1,1)12
+    assert hw.index.equals(test.index) and sarima.index.equals(test.index)
+    hw_mape, sarima_mape = mape(test, hw["mean"]), mape(test, sarima["mean"])
+    assert hw_mape < naive_mape / 2 and sarima_mape < naive_mape / 2, (hw_mape, sarima_mape)  # about 2.2% and 2.9%
+    assert (sarima["lower"] < sarima["mean"]).all() and (sarima["mean"] < sarima["upper"]).all()
+
+
+def test_ar9_on_yearly_sunspots_matches_the_published_rmse():
+    y = load("sunspots")
+    train, test = y[y.index.year < 1989], y[y.index.year >= 1989]
+    assert len(test) == 20
+    p = AR(9).fit(train).predict(len(test))
+    assert p.index.equals(test.index)
+    assert rmse(test, p["mean"]) == pytest.approx(14.2, abs=0.5)  # the code gives 14.17
+
+
+def test_backtest_refit_fits_once_per_origin():
+    fits = []
+
+    class CountingForecaster(LSTMForecaster):
+        def fit(self, y, X=None):
+            fits.append(len(y))
+            return super().fit(y, X)
+
+    y = load("airline")
+    tc = TrainerConfig(max_epochs=2, batch_size=32, lr=1e-2, seed=0, quiet=True, device="cpu")
+    f = CountingForecaster(horizon=6, lookback=12, hidden_size=4, transform="log", trainer=tc)
+    runs = {}
+    for refit in (True, False, 2):
+        fits.clear()
+        r = backtest(f, y, horizon=6, n_origins=3, stride=6, refit=refit, baselines=("naive",))
+        runs[refit] = (list(fits), r.forecasts[r.forecasts["model"] == "lstmkit"])
+    assert runs[True][0] == [126, 132, 138]  # one fit per origin, on all data before it
+    assert runs[False][0] == [126]
+    assert runs[2][0] == [126, 138]
+    t, nf = runs[True][1], runs[False][1]
+    first = t["origin"] == t["origin"].iloc[0]
+    np.testing.assert_array_equal(t.loc[first, "mean"], nf.loc[first, "mean"])  # same fit at the first origin
+    assert not np.allclose(t.loc[~first, "mean"], nf.loc[~first, "mean"])  # refitted models differ later

@@ -190,3 +190,19 @@ def test_saved_forecaster_with_missing_keys_is_a_model_file_error(tmp_path):
         lstmkit.load(path)
     msg = str(info.value)
     assert "LSTMForecaster parameters: ['quantiles']" in msg and "ForecasterCoreConfig: ['num_layers']" in msg
+
+
+@pytest.mark.parametrize("kind", ["standard", "minmax"])
+def test_scaler_is_fitted_on_the_training_part_only(kind):
+    y = seasonal(48)
+    y.iloc[-6:] = 1000.0  # the validation tail (val_size=6) is far outside the training range
+    f = LSTMForecaster(horizon=6, lookback=12, hidden_size=4, scaler=kind, val_size=6,
+                       trainer=dataclasses.replace(FAST, max_epochs=1)).fit(y)
+    sc = f.scalers_["y"]
+    train = y.to_numpy()[:-6]
+    if kind == "standard":
+        np.testing.assert_allclose(sc["center"], [train.mean()])
+        np.testing.assert_allclose(sc["scale"], [train.std()])
+    else:
+        np.testing.assert_allclose(sc["center"], [train.min()])
+        np.testing.assert_allclose(sc["scale"], [train.max() - train.min()])
