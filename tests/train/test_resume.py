@@ -131,3 +131,66 @@ def test_fresh_fit_replaces_old_checkpoints(finished_run):
     Trainer(cfg).fit(train_helpers.TinyLSTMRegressor(train_helpers.TinyLSTMConfig()), train_helpers.sequence_data(128))
     names = sorted(p.name for p in (finished_run / "checkpoints").iterdir())
     assert names == ["latest.json", "step-00000008", "step-00000008-final"]
+
+
+def _flags():
+    return (
+        torch.are_deterministic_algorithms_enabled(),
+        torch.is_deterministic_algorithms_warn_only_enabled(),
+        torch.backends.cudnn.deterministic,
+        torch.backends.cudnn.benchmark,
+    )
+
+
+@pytest.mark.parametrize("before", [(False, False, False, False), (True, False, False, True)])
+def test_failed_resume_restores_global_flags(finished_run, before):
+    """A deterministic run whose resume fails (other batch size, damaged checkpoint) puts the
+    process-wide deterministic/warn_only/cuDNN settings back exactly as they were."""
+    import dataclasses
+
+    from lstmkit.errors import ConfigError
+    from lstmkit.train import Trainer
+
+    saved = _flags()
+    torch.use_deterministic_algorithms(before[0], warn_only=before[1])
+    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = before[2], before[3]
+    try:
+        model = train_helpers.TinyLSTMRegressor(train_helpers.TinyLSTMConfig())
+        cfg = dataclasses.replace(train_helpers.resume_config(finished_run), batch_size=8, deterministic=True)
+        with pytest.raises(ConfigError, match="settings that fix the data order differ"):
+            Trainer(cfg).fit(model, train_helpers.sequence_data(128), resume=True)
+        assert _flags() == before
+        f = latest_checkpoint(finished_run / "checkpoints") / "state.safetensors"
+        f.write_bytes(f.read_bytes()[:-7])
+        cfg = dataclasses.replace(cfg, batch_size=16)
+        with pytest.raises(ModelFileError, match="truncated or tampered"):
+            Trainer(cfg).fit(model, train_helpers.sequence_data(128), resume=True)
+        assert _flags() == before
+    finally:
+        torch.use_deterministic_algorithms(saved[0], warn_only=saved[1])
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = saved[2], saved[3]
+
+
+def test_failed_resume_destroys_the_process_group_it_created(finished_run, monkeypatch):
+    """Under torchrun the Trainer creates the process group; a failed resume must not leak it.
+    (A one-rank gloo group on an in-memory store stands in for torchrun's rendezvous.)"""
+    import dataclasses
+
+    import torch.distributed as dist
+
+    from lstmkit.errors import ConfigError
+    from lstmkit.train import Trainer
+
+    if not dist.is_available() or dist.is_initialized():
+        pytest.skip("needs torch.distributed and no process group already in this process")
+    real_init = dist.init_process_group
+    monkeypatch.setattr(dist, "init_process_group", lambda backend: real_init(backend, store=dist.HashStore(), rank=0, world_size=1))
+    monkeypatch.setenv("WORLD_SIZE", "2")  # what makes the Trainer set up torch.distributed itself
+    cfg = dataclasses.replace(train_helpers.resume_config(finished_run), batch_size=8)
+    try:
+        with pytest.raises(ConfigError, match="settings that fix the data order differ"):
+            Trainer(cfg).fit(train_helpers.TinyLSTMRegressor(train_helpers.TinyLSTMConfig()), train_helpers.sequence_data(128), resume=True)
+        assert not dist.is_initialized()
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()

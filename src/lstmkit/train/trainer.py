@@ -112,6 +112,23 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def _global_flags() -> tuple[bool, bool, bool, bool]:
+    """The process-wide settings ``deterministic=True`` changes, to put back after fit."""
+    return (
+        torch.are_deterministic_algorithms_enabled(),
+        torch.is_deterministic_algorithms_warn_only_enabled(),
+        torch.backends.cudnn.deterministic,
+        torch.backends.cudnn.benchmark,
+    )
+
+
+def _set_global_flags(flags: tuple[bool, bool, bool, bool]) -> None:
+    enabled, warn_only, cudnn_deterministic, cudnn_benchmark = flags
+    torch.use_deterministic_algorithms(enabled, warn_only=warn_only)
+    torch.backends.cudnn.deterministic = cudnn_deterministic
+    torch.backends.cudnn.benchmark = cudnn_benchmark
+
+
 class Trainer:
     """Fit any :class:`~lstmkit.models.base.TaskModel` (anything with ``loss(batch)``).
 
@@ -162,17 +179,62 @@ class Trainer:
         return self.fit(model, train, val, resume=True)
 
     def fit(self, model: nn.Module, train: Any, val: Any = None, *, resume: bool = False) -> list[dict[str, Any]]:
-        """Train ``model`` in place; return the history (one metrics dict per epoch)."""
+        """Train ``model`` in place; return the history (one metrics dict per epoch).
+
+        Whatever happens (a failed resume, a non-finite loss, an interrupt), fit leaves the
+        process as it found it: deterministic-algorithm and cuDNN flags restored, progress
+        and TensorBoard writers closed, a process group it created destroyed.
+        """
         cfg = self.config
         if not callable(getattr(model, "loss", None)):
             raise ConfigError(f"model must define loss(batch) (a TaskModel), got {type(model).__name__}")
         if resume and cfg.run_dir is None:
             raise ConfigError("resume=True needs TrainerConfig.run_dir (where the checkpoints are)")
         self._owns_pg = False
+        self._ddp = None
+        self.progress: Progress | None = None
+        self.tb: TensorBoard | None = None
+        flags = _global_flags()
+        try:
+            pending_rng = self._setup(model, train, val, resume)
+            for cb in self.callbacks:
+                cb.on_fit_start(self, model)
+            if not self._finished:
+                if self.stop_reason is None:
+                    self._loop(pending_rng)
+                self._finish()
+            if self._owns_pg:
+                import torch.distributed as dist
+
+                dist.barrier()  # no rank tears the group down while another still uses it
+        finally:
+            _set_global_flags(flags)
+            try:
+                if self.progress is not None:
+                    self.progress.close()
+                if self.tb is not None:
+                    self.tb.close()
+            finally:
+                # The DDP wrapper (its C++ reducer) must go before its process group; left alive it
+                # was destroyed at interpreter exit against a dead group and aborted a rank now and then.
+                self._ddp = None
+                if self._owns_pg:
+                    import torch.distributed as dist
+
+                    if dist.is_initialized():
+                        dist.destroy_process_group()
+                    self._owns_pg = False
+        for cb in self.callbacks:
+            cb.on_fit_end(self, model)
+        return self.history
+
+    # ------------------------------------------------------------------ set-up
+    def _setup(self, model: nn.Module, train: Any, val: Any, resume: bool) -> Any:
+        """Device, seeds, flags, loaders, optimizer, loop state, resume, outputs; the RNG state to restore."""
+        cfg = self.config
         self.device = self._setup_device()
         if cfg.seed is not None:
             seed_everything(cfg.seed)
-        self._prev_deterministic = torch.are_deterministic_algorithms_enabled()
         if cfg.deterministic:
             torch.use_deterministic_algorithms(True, warn_only=True)
             torch.backends.cudnn.deterministic = True
@@ -180,7 +242,6 @@ class Trainer:
         self._sampler_seed = cfg.seed if cfg.seed is not None else random.SystemRandom().randrange(2**31)
         model.to(self.device)
         self.model = model
-        self._ddp = None
         if self.world_size > 1:
             from torch.nn.parallel import DistributedDataParallel as DDP
 
@@ -205,40 +266,13 @@ class Trainer:
         elif self.checkpoint_dir is not None and self.is_main and self.checkpoint_dir.exists():
             ckpt.clear_checkpoints(self.checkpoint_dir)  # a fresh fit starts the run over
         self.progress = Progress(quiet=cfg.quiet or not self.is_main, log_every=cfg.log_every)
-        self.tb = None
         if cfg.run_dir is not None and self.is_main:
             Path(cfg.run_dir).mkdir(parents=True, exist_ok=True)
             atomic_write_json(Path(cfg.run_dir) / "trainer_config.json", cfg.to_dict())
             if cfg.tensorboard:
                 self.tb = TensorBoard(Path(cfg.run_dir) / "tb")
-        for cb in self.callbacks:
-            cb.on_fit_start(self, model)
-        try:
-            if not self._finished:
-                if self.stop_reason is None:
-                    self._loop(pending_rng)
-                self._finish()
-            if self._owns_pg:
-                import torch.distributed as dist
+        return pending_rng
 
-                dist.barrier()  # no rank tears the group down while another still uses it
-        finally:
-            self.progress.close()
-            if self.tb is not None:
-                self.tb.close()
-            torch.use_deterministic_algorithms(self._prev_deterministic)
-            # The DDP wrapper (its C++ reducer) must go before its process group; left alive it
-            # was destroyed at interpreter exit against a dead group and aborted a rank now and then.
-            self._ddp = None
-            if self._owns_pg:
-                import torch.distributed as dist
-
-                dist.destroy_process_group()
-        for cb in self.callbacks:
-            cb.on_fit_end(self, model)
-        return self.history
-
-    # ------------------------------------------------------------------ set-up
     def _setup_device(self) -> torch.device:
         cfg = self.config
         want = cfg.device
