@@ -161,10 +161,65 @@ def test_quiet_is_silent(capsys):
     assert out.out == "" and out.err == ""
 
 
-def test_bf16_autocast_and_deterministic_mode_train():
-    model = _model()
-    before = torch.are_deterministic_algorithms_enabled()
-    h = Trainer(TrainerConfig(max_epochs=6, batch_size=16, lr=1e-2, use_bf16=True, deterministic=True)).fit(model, regression_data(64))
+class _Spy(TinyRegressor):
+    """Records, at every forward, the process-wide modes the trainer promises to set."""
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.seen = []
+
+    def forward(self, x):
+        out = super().forward(x)
+        self.seen.append(
+            {
+                "training": self.training,  # True: a training step; False: validation
+                "deterministic": torch.are_deterministic_algorithms_enabled(),
+                "autocast": torch.is_autocast_enabled("cpu"),
+                "out_dtype": out.dtype,
+            }
+        )
+        return out
+
+
+def _spy(seed=0):
+    torch.manual_seed(seed)
+    return _Spy(TinyRegConfig())
+
+
+def test_deterministic_mode_is_on_while_training_and_runs_repeat_exactly():
+    assert not torch.are_deterministic_algorithms_enabled(), "an earlier test left deterministic mode on"
+    train, val = regression_data(64), regression_data(16, 1)
+
+    def run(deterministic):
+        model = _spy()
+        Trainer(TrainerConfig(max_epochs=2, batch_size=16, seed=3, deterministic=deterministic, device="cpu")).fit(model, train, val)
+        return model
+
+    a, b = run(True), run(True)
+    assert {s["training"] for s in a.seen} == {True, False}  # training steps and validation both seen
+    assert all(s["deterministic"] for s in a.seen)
+    assert not torch.are_deterministic_algorithms_enabled()  # put back after fit
+    for p, q in zip(a.parameters(), b.parameters()):
+        assert torch.equal(p, q)
+    c = run(False)
+    assert c.seen and not any(s["deterministic"] for s in c.seen)
+
+
+def test_bf16_autocast_covers_training_and_validation_forward():
+    """use_bf16: forward runs under CPU bf16 autocast in training steps and in validation
+    (Trainer._evaluate uses the same autocast); weights and gradients stay float32."""
+    train, val = regression_data(64), regression_data(16, 1)
+    model = _spy()
+    h = Trainer(TrainerConfig(max_epochs=4, batch_size=16, lr=1e-2, use_bf16=True, device="cpu")).fit(model, train, val)
+    steps = [s for s in model.seen if s["training"]]
+    checks = [s for s in model.seen if not s["training"]]
+    assert len(steps) == 4 * 4 and len(checks) == 4 * 1
+    assert all(s["autocast"] and s["out_dtype"] == torch.bfloat16 for s in steps + checks)
+    assert not torch.is_autocast_enabled("cpu")  # nothing left on after fit
+    assert all(p.dtype == torch.float32 for p in model.parameters())
     assert h[-1]["train_loss"] < h[0]["train_loss"]
-    assert torch.are_deterministic_algorithms_enabled() == before  # the global flag is restored
-    assert model.net[0].weight.dtype == torch.float32  # autocast: weights stay float32
+
+    plain = _spy()
+    Trainer(TrainerConfig(max_epochs=1, batch_size=16, device="cpu")).fit(plain, train, val)
+    assert plain.seen and not any(s["autocast"] for s in plain.seen)
+    assert all(s["out_dtype"] == torch.float32 for s in plain.seen)
