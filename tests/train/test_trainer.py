@@ -223,3 +223,26 @@ def test_bf16_autocast_covers_training_and_validation_forward():
     Trainer(TrainerConfig(max_epochs=1, batch_size=16, device="cpu")).fit(plain, train, val)
     assert plain.seen and not any(s["autocast"] for s in plain.seen)
     assert all(s["out_dtype"] == torch.float32 for s in plain.seen)
+
+
+def test_tensorboard_events_hold_the_per_epoch_scalars(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    run = tmp_path / "run"
+    cfg = TrainerConfig(max_epochs=2, batch_size=16, lr=1e-2, run_dir=str(run), save_model=False, device="cpu")
+    history = Trainer(cfg).fit(_model(), regression_data(64), regression_data(16, 1))
+    events = EventAccumulator(str(run / "tb"))
+    events.Reload()
+    tags = set(events.Tags()["scalars"])
+    assert {"train_loss", "val_loss", "val_mae", "lr", "time_s", "samples_per_s"} <= tags
+    assert not {"epoch", "step"} & tags  # the step is the x axis, not a scalar
+    for tag in ("train_loss", "val_loss", "val_mae", "lr"):
+        points = events.Scalars(tag)
+        assert [p.step for p in points] == [r["step"] for r in history] == [4, 8]  # global step per epoch
+        assert [p.value for p in points] == pytest.approx([r[tag] for r in history], rel=1e-6)
+
+
+def test_tensorboard_off_writes_no_events(tmp_path):
+    run = tmp_path / "run"
+    Trainer(TrainerConfig(max_epochs=1, batch_size=16, run_dir=str(run), tensorboard=False, save_model=False)).fit(_model(), regression_data(32))
+    assert (run / "metrics.csv").exists() and not (run / "tb").exists()
