@@ -208,12 +208,14 @@ def test_bias_none_and_unbatched_sizes():
     torch.testing.assert_close(torch.autograd.grad(y.sum(), x)[0], torch.autograd.grad(y_r.sum(), x)[0])
 
 
-def test_larger_shapes_hit_the_blas_path():
-    """Shapes above the small-GEMM threshold go through ATen's GEMM (and threads)."""
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_larger_shapes_hit_the_blas_path(dtype):
+    """Shapes above the small-GEMM threshold call the BLAS gemm that torch links (sgemm_/dgemm_,
+    or ATen's GEMM where that lookup fails), forward and backward."""
     g = torch.Generator().manual_seed(2)
-    m = torch.nn.LSTM(16, 64)
-    x = torch.randn(6, 40, 16, generator=g, requires_grad=True)
-    h0, c0 = torch.zeros(1, 40, 64), torch.zeros(1, 40, 64)
+    m = torch.nn.LSTM(16, 64).to(dtype)
+    x = torch.randn(6, 40, 16, generator=g, requires_grad=True, dtype=dtype)
+    h0, c0 = torch.zeros(1, 40, 64, dtype=dtype), torch.zeros(1, 40, 64, dtype=dtype)
     y_t, (hn_t, _) = m(x, (h0, c0))
     y, hn, _, _, _ = fc.lstm_sequence(x, m.weight_ih_l0, m.weight_hh_l0, m.bias_ih_l0 + m.bias_hh_l0, h0[0], c0[0])
     torch.testing.assert_close(y, y_t, atol=1e-5, rtol=1e-5)

@@ -28,6 +28,8 @@
 #include <ATen/Parallel.h>
 #include <torch/library.h>
 
+#include <dlfcn.h>
+
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -36,6 +38,7 @@
 #include <mutex>
 #include <optional>
 #include <tuple>
+#include <type_traits>
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
 #define LK_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -246,12 +249,76 @@ void small_gemm(int64_t m0, int64_t m1, int64_t N, int64_t K, const double* A, i
   small_gemm_impl<double>(m0, m1, N, K, A, lda, Bm, C, acc);
 }
 
-// C = [C +] A @ Bm where Bm_t is the (K, N) tensor whose data is Bm.
+// ---------------------------------------------------------------- BLAS without ATen's per-call overhead
+// The per-step GEMMs are small ((B, P) x (P, 4H) and back): ATen's addmm_/mm_out on from_blob tensors
+// adds ~1.5-2 us per call to a 6-8 us GEMM (B = 32, H = 64; measured). So the Fortran BLAS gemm of the
+// library torch itself links (MKL in the x86 wheels, OpenBLAS elsewhere) is called directly: looked up
+// at run time in the shared object that holds ATen (never another BLAS that happens to be loaded),
+// checked once on a small product against a plain loop (an ILP64 build or a missing symbol fails the
+// check), and ATen's GEMM is used whenever the lookup or the check fails.
+using sgemm_fn = void (*)(const char*, const char*, const int*, const int*, const int*, const float*, const float*,
+                          const int*, const float*, const int*, const float*, float*, const int*);
+using dgemm_fn = void (*)(const char*, const char*, const int*, const int*, const int*, const double*,
+                          const double*, const int*, const double*, const int*, const double*, double*, const int*);
+struct Blas {
+  sgemm_fn s = nullptr;
+  dgemm_fn d = nullptr;
+};
+template <typename T, typename Fn>
+bool blas_self_check(Fn fn) {
+  // C (2, 3) = A (2, 4) @ B (4, 3), row-major, through the column-major call used below.
+  T a[8], b[12], c[6], ref[6];
+  for (int i = 0; i < 8; ++i) a[i] = T(i + 1) * T(0.5);
+  for (int i = 0; i < 12; ++i) b[i] = T(i % 5) - T(1.5);
+  for (int m = 0; m < 2; ++m)
+    for (int n = 0; n < 3; ++n) {
+      T acc = 0;
+      for (int k = 0; k < 4; ++k) acc += a[m * 4 + k] * b[k * 3 + n];
+      ref[m * 3 + n] = acc;
+      c[m * 3 + n] = T(0);
+    }
+  const int M = 3, N = 2, K = 4, lda = 3, ldb = 4, ldc = 3;
+  const T one = 1, zero = 0;
+  fn("N", "N", &M, &N, &K, &one, b, &lda, a, &ldb, &zero, c, &ldc);
+  for (int i = 0; i < 6; ++i)
+    if (std::abs(c[i] - ref[i]) > T(1e-4)) return false;
+  return true;
+}
+const Blas& blas() {
+  static const Blas b = [] {
+    Blas r;
+    if (const char* e = std::getenv("LSTMKIT_ATEN_GEMM"); e && *e && *e != '0') return r;
+    Dl_info info;  // the shared object that holds ATen's mm (libtorch_cpu)
+    if (!dladdr(reinterpret_cast<void*>(&at::_ops::mm::call), &info) || !info.dli_fname) return r;
+    void* lib = dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD);  // already loaded: a new reference
+    if (!lib) return r;
+    auto s = reinterpret_cast<sgemm_fn>(dlsym(lib, "sgemm_"));
+    auto d = reinterpret_cast<dgemm_fn>(dlsym(lib, "dgemm_"));
+    if (s && blas_self_check<float>(s)) r.s = s;
+    if (d && blas_self_check<double>(d)) r.d = d;
+    return r;  // the reference to lib is kept for the life of the process
+  }();
+  return b;
+}
+
+// C = [C +] A @ Bm where Bm_t is the (K, N) tensor whose data is Bm (row-major, A with row stride K).
 template <typename T>
 void gemm(int64_t M, int64_t N, int64_t K, const T* A, const Tensor& Bm_t, T* C, bool acc) {
   const T* Bm = Bm_t.data_ptr<T>();
   if (M * N * K <= small_gemm_limit()) {
     small_gemm(0, M, N, K, A, K, Bm, C, acc);
+    return;
+  }
+  const Blas& bl = blas();
+  const bool fits = M < (int64_t(1) << 31) && N < (int64_t(1) << 31) && K < (int64_t(1) << 31);
+  if (fits && ((std::is_same_v<T, float> && bl.s) || (std::is_same_v<T, double> && bl.d))) {
+    // row-major C (M, N) = A (M, K) B (K, N)  <=>  column-major C^T (N, M) = B^T (N, K) A^T (K, M)
+    const int m = int(N), n = int(M), k = int(K);
+    const T one = 1, beta = acc ? T(1) : T(0);
+    if constexpr (std::is_same_v<T, float>)
+      bl.s("N", "N", &m, &n, &k, &one, Bm, &m, A, &k, &beta, C, &m);
+    else
+      bl.d("N", "N", &m, &n, &k, &one, Bm, &m, A, &k, &beta, C, &m);
     return;
   }
   auto opts = Bm_t.options();
