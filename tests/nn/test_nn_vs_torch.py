@@ -21,7 +21,7 @@ from torch.nn.utils.rnn import pack_sequence
 import lstmkit.nn as lnn
 from lstmkit.nn.kernels import force_path
 
-CASES = [("lstm", s) for s in range(40)] + [("gru", s) for s in range(100, 110)] + [("rnn", s) for s in range(200, 210)]
+CASES = [("lstm", s) for s in range(40)] + [("gru", s) for s in range(100, 112)] + [("rnn", s) for s in range(200, 212)]
 
 
 def _check_against_torch(kind: str, seed: int, path: str) -> None:
@@ -56,6 +56,12 @@ def test_random_configs_cover_every_axis():
     assert {c["dtype"] for c in cfgs} == {torch.float32, torch.float64}
     assert any(c["proj_size"] for c in cfgs) and any(not c["proj_size"] for c in cfgs)
     assert any(c["use_lengths"] and c["bidirectional"] and c["num_layers"] > 1 for c in cfgs)
+    for kind in ("gru", "rnn"):  # the comparators too: every depth, both directions, both dtypes
+        cs = [random_config(s, k) for k, s in CASES if k == kind]
+        assert {c["num_layers"] for c in cs} == {1, 2, 3}, kind
+        assert {c["dtype"] for c in cs} == {torch.float32, torch.float64}, kind
+        for key in ("bidirectional", "use_lengths", "unbatched"):
+            assert {c[key] for c in cs} == {True, False}, (kind, key)
 
 
 @pytest.mark.parametrize("path", PATHS)
