@@ -10,7 +10,7 @@ and the inference forward (no_grad):
   peephole    lstmkit.nn.LSTM(peephole=True)     (always the fused kernel)
   eager cell  a plain hand-written LSTM cell in a Python loop, autograd per op
 
-Timings are interleaved round-robin and the median taken, so load on a shared machine
+Timings are interleaved round-robin (the order rotated every round) and the median taken, so load on a shared machine
 hits every implementation alike. Targets (issue 3): fused/auto <= 1.0 everywhere and
 <= 0.6 at (1,1000,8,32) for training; layer-norm and peephole <= 1.3.
 
@@ -70,10 +70,13 @@ def _medians(fns: dict, repeats: int, warmup: int = 1) -> dict:
         for f in fns.values():
             f()
     times = {k: [] for k in fns}
-    for _ in range(repeats):
-        for k, f in fns.items():
+    names = list(fns)
+    for r in range(repeats):
+        # rotate the order every round, so no implementation always runs right after the same one
+        # (and inherits its freed memory and cache state)
+        for k in names[r % len(names):] + names[: r % len(names)]:
             t0 = time.perf_counter()
-            f()
+            fns[k]()
             times[k].append(time.perf_counter() - t0)
     return {k: statistics.median(v) for k, v in times.items()}
 
