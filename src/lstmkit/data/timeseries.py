@@ -199,7 +199,7 @@ def from_pandas(
             time_col = str(df.index.name or "time")
             df = df.reset_index(names=time_col) if time_col not in df.columns else df.reset_index(drop=True)
         else:
-            first = next((c for c in df.columns if c != id_col), str(df.columns[0]))
+            first = str(next((c for c in df.columns if c != id_col), df.columns[0]))
             taken = {str(target)} if target is not None else set()
             taken |= {str(c) for c in covariates or []}
             if isinstance(df.index, pd.RangeIndex) and id_col is None and (df.shape[1] == 1 or first in taken):
