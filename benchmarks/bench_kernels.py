@@ -10,7 +10,7 @@ and the inference forward (no_grad):
   peephole    lstmkit.nn.LSTM(peephole=True)     (always the fused kernel)
   eager cell  a plain hand-written LSTM cell in a Python loop, autograd per op
 
-Timings are interleaved round-robin (the order rotated every round) and the median taken, so load on a shared machine
+Timings are interleaved round-robin (in a new seeded random order every round) and the median taken, so load on a shared machine
 hits every implementation alike. Targets (issue 3): fused/auto <= 1.0 everywhere and
 <= 0.6 at (1,1000,8,32) for training; layer-norm and peephole <= 1.3.
 
@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import random
 import statistics
 import subprocess
 import time
@@ -71,10 +72,12 @@ def _medians(fns: dict, repeats: int, warmup: int = 1) -> dict:
             f()
     times = {k: [] for k in fns}
     names = list(fns)
-    for r in range(repeats):
-        # rotate the order every round, so no implementation always runs right after the same one
-        # (and inherits its freed memory and cache state)
-        for k in names[r % len(names):] + names[: r % len(names)]:
+    rng = random.Random(0)
+    for _ in range(repeats):
+        # a new (seeded) order every round, so no implementation always runs right after the same
+        # one and inherits its state (a fixed rotation left "auto" after torch.nn.LSTM in most rounds)
+        rng.shuffle(names)
+        for k in names:
             t0 = time.perf_counter()
             fns[k]()
             times[k].append(time.perf_counter() - t0)

@@ -208,14 +208,16 @@ def test_bias_none_and_unbatched_sizes():
     torch.testing.assert_close(torch.autograd.grad(y.sum(), x)[0], torch.autograd.grad(y_r.sum(), x)[0])
 
 
+@pytest.mark.parametrize("batch", [40, 80])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_larger_shapes_hit_the_blas_path(dtype):
+def test_larger_shapes_hit_the_blas_path(dtype, batch):
     """Shapes above the small-GEMM threshold call the BLAS gemm that torch links (sgemm_/dgemm_,
-    or ATen's GEMM where that lookup fails), forward and backward."""
+    or ATen's GEMM where that lookup fails), forward and backward: batch 40 on one MKL thread
+    (40 x 64 x 256 multiply-adds, under the serial limit), batch 80 on torch's threads."""
     g = torch.Generator().manual_seed(2)
     m = torch.nn.LSTM(16, 64).to(dtype)
-    x = torch.randn(6, 40, 16, generator=g, requires_grad=True, dtype=dtype)
-    h0, c0 = torch.zeros(1, 40, 64, dtype=dtype), torch.zeros(1, 40, 64, dtype=dtype)
+    x = torch.randn(6, batch, 16, generator=g, requires_grad=True, dtype=dtype)
+    h0, c0 = torch.zeros(1, batch, 64, dtype=dtype), torch.zeros(1, batch, 64, dtype=dtype)
     y_t, (hn_t, _) = m(x, (h0, c0))
     y, hn, _, _, _ = fc.lstm_sequence(x, m.weight_ih_l0, m.weight_hh_l0, m.bias_ih_l0 + m.bias_hh_l0, h0[0], c0[0])
     torch.testing.assert_close(y, y_t, atol=1e-5, rtol=1e-5)
@@ -224,6 +226,27 @@ def test_larger_shapes_hit_the_blas_path(dtype):
     want = torch.autograd.grad((y_t * gy).sum(), [x, m.weight_hh_l0])
     for a, b_ in zip(got, want):
         torch.testing.assert_close(a, b_, atol=1e-4, rtol=1e-4)
+
+
+def test_serial_gemm_leaves_mkl_thread_count_as_it_was():
+    """The per-step GEMMs set MKL's thread-local thread count to 1 and must restore it: a later
+    MKL call from the same thread sees torch's thread count again."""
+    import ctypes
+    import os
+
+    try:
+        lib = ctypes.CDLL(os.path.join(os.path.dirname(torch.__file__), "lib", "libtorch_cpu.so"))
+        get_max = lib.mkl_get_max_threads
+    except (OSError, AttributeError):
+        pytest.skip("torch's BLAS is not MKL here")
+    get_max.restype = ctypes.c_int
+    before = get_max()
+    x = torch.randn(5, 40, 16, requires_grad=True)
+    w_ih, w_hh = torch.randn(256, 16, requires_grad=True), torch.randn(256, 64, requires_grad=True)
+    h0 = c0 = torch.zeros(40, 64)
+    y, *_ = fc.lstm_sequence(x, w_ih, w_hh, None, h0, c0)
+    y.sum().backward()
+    assert get_max() == before
 
 
 def test_standard_layer_matches_torch_lstm_on_fused_path():

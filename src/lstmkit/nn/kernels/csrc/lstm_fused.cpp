@@ -26,6 +26,7 @@
 // is in the process.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <torch/autograd.h>
 #include <torch/library.h>
 
 #include <dlfcn.h>
@@ -63,6 +64,16 @@ int64_t small_gemm_limit() {
   static const int64_t v = [] {
     const char* e = std::getenv("LSTMKIT_SMALL_GEMM");
     return e ? std::atoll(e) : int64_t(1) << 16;
+  }();
+  return v;
+}
+
+// Per-step GEMMs of at most this many multiply-adds run on one MKL thread (see Blas below); larger
+// ones are split across torch's threads. LSTMKIT_SERIAL_GEMM overrides it (for benchmarking).
+int64_t serial_gemm_limit() {
+  static const int64_t v = [] {
+    const char* e = std::getenv("LSTMKIT_SERIAL_GEMM");
+    return e ? std::atoll(e) : int64_t(1) << 20;
   }();
   return v;
 }
@@ -213,6 +224,51 @@ LK_INLINE void bwd_ifg(int64_t H, const T* __restrict g, const T* __restrict cp,
     dG[2 * H + j] = d * i * (T(1) - gg * gg);
   }
 }
+// ---------------------------------------------------------------- row reductions (layer norm)
+// A sum over a row is split into four interleaved quarter-row sums, each an `omp simd` reduction:
+// four independent vector accumulators. With one accumulator the loop is bound by the add latency
+// (~4 cycles per vector), which made the layer norms' statistics a large part of the pointwise pass.
+
+// mean and 1/sqrt(var + eps) of x[0, n) (biased variance, two passes).
+template <typename T>
+LK_INLINE void row_stats(const T* __restrict x, int64_t n, T& mean, T& rstd) {
+  const int64_t q = n / 4;
+  const T *__restrict x0 = x, *__restrict x1 = x + q, *__restrict x2 = x + 2 * q, *__restrict x3 = x + 3 * q;
+  T a = 0, b = 0, c = 0, d = 0;
+  LK_SIMD_REDUCE(a, b, c, d)
+  for (int64_t j = 0; j < q; ++j) { a += x0[j]; b += x1[j]; c += x2[j]; d += x3[j]; }
+  T s = (a + b) + (c + d);
+  for (int64_t j = 4 * q; j < n; ++j) s += x[j];
+  const T m = s / T(n);
+  a = b = c = d = 0;
+  LK_SIMD_REDUCE(a, b, c, d)
+  for (int64_t j = 0; j < q; ++j) {
+    const T u0 = x0[j] - m, u1 = x1[j] - m, u2 = x2[j] - m, u3 = x3[j] - m;
+    a += u0 * u0; b += u1 * u1; c += u2 * u2; d += u3 * u3;
+  }
+  T v = (a + b) + (c + d);
+  for (int64_t j = 4 * q; j < n; ++j) { const T u = x[j] - m; v += u * u; }
+  mean = m;
+  rstd = T(1) / std::sqrt(v / T(n) + T(kEps));
+}
+
+// s1 = mean of d[j] g[j], s2 = mean of d[j] g[j] xh[j] over [0, n) (layer-norm backward).
+template <typename T>
+LK_INLINE void row_dmeans(const T* __restrict d, const T* __restrict g, const T* __restrict xh, int64_t n, T& s1,
+                          T& s2) {
+  const int64_t h = n / 2;
+  T a1 = 0, a2 = 0, b1 = 0, b2 = 0;
+  LK_SIMD_REDUCE(a1, a2, b1, b2)
+  for (int64_t j = 0; j < h; ++j) {
+    const T u = d[j] * g[j], w = d[h + j] * g[h + j];
+    a1 += u; a2 += u * xh[j]; b1 += w; b2 += w * xh[h + j];
+  }
+  T r1 = a1 + b1, r2 = a2 + b2;
+  for (int64_t j = 2 * h; j < n; ++j) { const T u = d[j] * g[j]; r1 += u; r2 += u * xh[j]; }
+  s1 = r1 / T(n);
+  s2 = r2 / T(n);
+}
+
 // ---------------------------------------------------------------- small GEMM
 // C (M, N) = [C +] A (M, K, row stride lda) @ Bm (K, N), all row-major. Inner loop over N vectorises.
 // One column block of NB outputs kept in registers across the whole K loop.
@@ -260,9 +316,16 @@ using sgemm_fn = void (*)(const char*, const char*, const int*, const int*, cons
                           const int*, const float*, const int*, const float*, float*, const int*);
 using dgemm_fn = void (*)(const char*, const char*, const int*, const int*, const int*, const double*,
                           const double*, const int*, const double*, const int*, const double*, double*, const int*);
+// MKL's per-thread thread count (Fortran interface: the count by pointer; returns the previous
+// local setting, 0 = none). Torch's MKL splits even a (32, 64) x (64, 256) GEMM across threads; inside
+// the time loop that costs 3-5 us per step (the two halves of each step's output land in two cores'
+// caches and the pointwise pass then pulls them back), so small per-step GEMMs run on one thread.
+using mkl_local_fn = int (*)(const int*);
+using mkl_max_fn = int (*)();
 struct Blas {
   sgemm_fn s = nullptr;
   dgemm_fn d = nullptr;
+  mkl_local_fn set_local = nullptr;  // null unless torch's BLAS is MKL and the call checked out
 };
 template <typename T, typename Fn>
 bool blas_self_check(Fn fn) {
@@ -296,6 +359,15 @@ const Blas& blas() {
     auto d = reinterpret_cast<dgemm_fn>(dlsym(lib, "dgemm_"));
     if (s && blas_self_check<float>(s)) r.s = s;
     if (d && blas_self_check<double>(d)) r.d = d;
+    auto loc = reinterpret_cast<mkl_local_fn>(dlsym(lib, "mkl_set_num_threads_local_"));
+    auto mx = reinterpret_cast<mkl_max_fn>(dlsym(lib, "mkl_get_max_threads"));
+    if (loc && mx && (r.s || r.d)) {  // check: a local count of 1 is seen, then undone
+      const int one = 1;
+      const int prev = loc(&one);
+      const bool ok = mx() == 1;
+      loc(&prev);
+      if (ok) r.set_local = loc;
+    }
     return r;  // the reference to lib is kept for the life of the process
   }();
   return b;
@@ -315,10 +387,14 @@ void gemm(int64_t M, int64_t N, int64_t K, const T* A, const Tensor& Bm_t, T* C,
     // row-major C (M, N) = A (M, K) B (K, N)  <=>  column-major C^T (N, M) = B^T (N, K) A^T (K, M)
     const int m = int(N), n = int(M), k = int(K);
     const T one = 1, beta = acc ? T(1) : T(0);
+    const bool serial = bl.set_local && M * N * K <= serial_gemm_limit();
+    const int single = 1;
+    const int prev = serial ? bl.set_local(&single) : 0;
     if constexpr (std::is_same_v<T, float>)
       bl.s("N", "N", &m, &n, &k, &one, Bm, &m, A, &k, &beta, C, &m);
     else
       bl.d("N", "N", &m, &n, &k, &one, Bm, &m, A, &k, &beta, C, &m);
+    if (serial) bl.set_local(&prev);
     return;
   }
   auto opts = Bm_t.options();
@@ -390,15 +466,8 @@ LK_INLINE void fwd_rows_impl(const Cfg<T>& c, const StepPtrs<T>& s, int64_t b0, 
       // g holds gih * LN(W_ih x_t) + b already (ln_in_rows, before the time loop)
       const T* __restrict r = s.gh + b * G;
       T* __restrict xh = s.xhh + b * G;
-      T mean = 0;
-      LK_SIMD_REDUCE(mean)
-      for (int64_t j = 0; j < G; ++j) mean += r[j];
-      mean /= T(G);
-      T var = 0;
-      LK_SIMD_REDUCE(var)
-      for (int64_t j = 0; j < G; ++j) { T d = r[j] - mean; var += d * d; }
-      var /= T(G);
-      const T rs = T(1) / std::sqrt(var + T(kEps));
+      T mean, rs;
+      row_stats(r, G, mean, rs);
       s.rsh[b] = rs;
       const T* __restrict ghh = c.ghh;
       for (int64_t j = 0; j < G; ++j) {
@@ -419,15 +488,8 @@ LK_INLINE void fwd_rows_impl(const Cfg<T>& c, const StepPtrs<T>& s, int64_t b0, 
     }
     if (c.ln) {
       T* __restrict ch = s.chat + b * H;
-      T mean = 0;
-      LK_SIMD_REDUCE(mean)
-      for (int64_t j = 0; j < H; ++j) mean += cn[j];
-      mean /= T(H);
-      T var = 0;
-      LK_SIMD_REDUCE(var)
-      for (int64_t j = 0; j < H; ++j) { T d = cn[j] - mean; var += d * d; }
-      var /= T(H);
-      const T rs = T(1) / std::sqrt(var + T(kEps));
+      T mean, rs;
+      row_stats(cn, H, mean, rs);
       s.rsc[b] = rs;
       const T* __restrict gc = c.gc;
       const T* __restrict bc = c.bc;
@@ -466,15 +528,8 @@ LK_INLINE void ln_in_rows_impl(const Cfg<T>& c, T* gates, T* xhx, T* rsx, int64_
   for (int64_t r = r0; r < r1; ++r) {
     T* __restrict g = gates + r * G;
     T* __restrict xx = xhx + r * G;
-    T m = 0;
-    LK_SIMD_REDUCE(m)
-    for (int64_t j = 0; j < G; ++j) m += g[j];
-    m /= T(G);
-    T v = 0;
-    LK_SIMD_REDUCE(v)
-    for (int64_t j = 0; j < G; ++j) { T d = g[j] - m; v += d * d; }
-    v /= T(G);
-    const T rs = T(1) / std::sqrt(v + T(kEps));
+    T m, rs;
+    row_stats(g, G, m, rs);
     rsx[r] = rs;
     if (bb) {
       for (int64_t j = 0; j < G; ++j) { T u = (g[j] - m) * rs; xx[j] = u; g[j] = gih[j] * u + bb[j]; }
@@ -565,11 +620,8 @@ LK_INLINE void bwd_rows_impl(const Cfg<T>& c, const BwdPtrs<T>& s, int64_t b0, i
     if (c.ln) {  // back through LN(c'; g_c, b_c)
       const T* __restrict ch = s.chat + b * H;
       const T* __restrict gc = c.gc;
-      T m1 = 0, m2 = 0;
-      LK_SIMD_REDUCE(m1, m2)
-      for (int64_t j = 0; j < H; ++j) { T d = dtn[j] * gc[j]; m1 += d; m2 += d * ch[j]; }
-      m1 /= T(H);
-      m2 /= T(H);
+      T m1, m2;
+      row_dmeans(dtn, gc, ch, H, m1, m2);
       const T rs = s.rsc[b];
       for (int64_t j = 0; j < H; ++j) dcn[j] = rs * (dtn[j] * gc[j] - m1 - ch[j] * m2);
     } else {
@@ -598,22 +650,16 @@ LK_INLINE void bwd_rows_impl(const Cfg<T>& c, const BwdPtrs<T>& s, int64_t b0, i
       const T* __restrict xh = s.xhh + b * G;
       const T* __restrict ghh = c.ghh;
       T* __restrict dgh = s.dgh + b * G;
-      T a1 = 0, a2 = 0;
-      LK_SIMD_REDUCE(a1, a2)
-      for (int64_t j = 0; j < G; ++j) { T d = dG[j] * ghh[j]; a1 += d; a2 += d * xh[j]; }
-      a1 /= T(G);
-      a2 /= T(G);
+      T a1, a2;
+      row_dmeans(dG, ghh, xh, G, a1, a2);
       const T r = s.rsh[b];
       for (int64_t j = 0; j < G; ++j) dgh[j] = r * (dG[j] * ghh[j] - a1 - xh[j] * a2);
       // and back through LN(W_ih x; g_ih)
       const T* __restrict xx = s.xhx + b * G;
       const T* __restrict gih = c.gih;
       T* __restrict dgx = s.dgx + b * G;
-      T e1 = 0, e2 = 0;
-      LK_SIMD_REDUCE(e1, e2)
-      for (int64_t j = 0; j < G; ++j) { T d = dG[j] * gih[j]; e1 += d; e2 += d * xx[j]; }
-      e1 /= T(G);
-      e2 /= T(G);
+      T e1, e2;
+      row_dmeans(dG, gih, xx, G, e1, e2);
       const T rx = s.rsx[b];
       for (int64_t j = 0; j < G; ++j) dgx[j] = rx * (dG[j] * gih[j] - e1 - xx[j] * e2);
     }
@@ -1085,6 +1131,96 @@ Bwd12 lstm_bwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
   return Bwd12(dx, dw_ih, dw_hh, db, dw_hr, dh.view(h0_.sizes()), dc.view(c0_.sizes()), dpeep, dgih, dghh, dgc, dbc);
 }
 
+// ---------------------------------------------------------------- autograd (C++)
+// The autograd formula lives here rather than in Python (torch.library.register_autograd): the Python
+// route cost ~290 us per training step (context set-up, saving, the backward call), 6 % of a whole
+// step at B = 32, T = 100, H = 64. Both ops go through the dispatcher, so under torch.compile the
+// registered fake implementations run instead of the CPU kernels.
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+const c10::OperatorHandle& fwd_op() {
+  static const c10::OperatorHandle h = c10::Dispatcher::singleton().findSchemaOrThrow("lstmkit_fused::lstm_fwd", "");
+  return h;
+}
+const c10::OperatorHandle& bwd_op() {
+  static const c10::OperatorHandle h = c10::Dispatcher::singleton().findSchemaOrThrow("lstmkit_fused::lstm_bwd", "");
+  return h;
+}
+constexpr int kNumIn = 16;  // tensor arguments of lstm_fwd (optional ones saved as undefined)
+
+class LstmFn : public torch::autograd::Function<LstmFn> {
+ public:
+  static variable_list forward(AutogradContext* ctx, const Tensor& x, const Tensor& w_ih, const Tensor& w_hh,
+                               const OptT& bias, const OptT& w_hr, const Tensor& h0, const Tensor& c0,
+                               const OptT& lengths, const OptT& peep, const OptT& gih, const OptT& ghh,
+                               const OptT& gc, const OptT& bc, const OptT& rd, const OptT& zcm, const OptT& zhm,
+                               double zc_p, double zh_p, bool reverse, bool coupled, bool hard) {
+    at::AutoDispatchBelowADInplaceOrView guard;
+    Fwd15 o = fwd_op().typed<Fwd15(const Tensor&, const Tensor&, const Tensor&, const OptT&, const OptT&,
+                                   const Tensor&, const Tensor&, const OptT&, const OptT&, const OptT&,
+                                   const OptT&, const OptT&, const OptT&, const OptT&, const OptT&, const OptT&,
+                                   double, double, bool, bool, bool)>()
+                  .call(x, w_ih, w_hh, bias, w_hr, h0, c0, lengths, peep, gih, ghh, gc, bc, rd, zcm, zhm, zc_p,
+                        zh_p, reverse, coupled, hard);
+    variable_list out = {std::get<0>(o),  std::get<1>(o),  std::get<2>(o),  std::get<3>(o),  std::get<4>(o),
+                         std::get<5>(o),  std::get<6>(o),  std::get<7>(o),  std::get<8>(o),  std::get<9>(o),
+                         std::get<10>(o), std::get<11>(o), std::get<12>(o), std::get<13>(o), std::get<14>(o)};
+    auto val = [](const OptT& t) { return t.has_value() ? *t : Tensor(); };
+    variable_list saved = {x,        w_ih,     w_hh,     val(bias), val(w_hr), h0,       c0,       val(lengths),
+                           val(peep), val(gih), val(ghh), val(gc),  val(bc),   val(rd),  val(zcm), val(zhm)};
+    saved.push_back(out[0]);
+    for (size_t i = 3; i < out.size(); ++i) saved.push_back(out[i]);
+    ctx->save_for_backward(saved);
+    ctx->saved_data["zc_p"] = zc_p;
+    ctx->saved_data["zh_p"] = zh_p;
+    ctx->saved_data["flags"] = int64_t(reverse) | (int64_t(coupled) << 1) | (int64_t(hard) << 2);
+    ctx->mark_non_differentiable(variable_list(out.begin() + 3, out.end()));  // by-products: no gradient
+    ctx->set_materialize_grads(false);
+    return out;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    variable_list sv = ctx->get_saved_variables();
+    auto opt = [&](int i) { return sv[i].defined() ? OptT(sv[i]) : OptT(); };
+    const Tensor &x = sv[0], &h0 = sv[5], &c0 = sv[6], &y = sv[kNumIn];
+    const int64_t flags = ctx->saved_data["flags"].toInt();
+    const double zc_p = ctx->saved_data["zc_p"].toDouble(), zh_p = ctx->saved_data["zh_p"].toDouble();
+    Tensor dy = grads[0].defined() ? grads[0] : at::zeros_like(y);
+    Tensor dhn = grads[1].defined() ? grads[1].reshape(h0.sizes()) : at::zeros_like(h0);
+    Tensor dcn = grads[2].defined() ? grads[2].reshape(c0.sizes()) : at::zeros_like(c0);
+    const bool need_dx = ctx->needs_input_grad(0);
+    auto r = [&](int i) -> const Tensor& { return sv[kNumIn + i]; };  // r(1..12): gates .. rstd_c
+    Bwd12 g = bwd_op().typed<Bwd12(const Tensor&, const Tensor&, const Tensor&, const OptT&, const OptT&,
+                                   const Tensor&, const Tensor&, const OptT&, const OptT&, const OptT&,
+                                   const OptT&, const OptT&, const OptT&, const OptT&, const OptT&, const OptT&,
+                                   double, double, bool, bool, bool, const Tensor&, const Tensor&, const Tensor&,
+                                   const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                                   const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                                   const Tensor&, const Tensor&, const Tensor&, bool)>()
+                  .call(x, sv[1], sv[2], opt(3), opt(4), h0, c0, opt(7), opt(8), opt(9), opt(10), opt(11),
+                        opt(12), opt(13), opt(14), opt(15), zc_p, zh_p, flags & 1, (flags >> 1) & 1,
+                        (flags >> 2) & 1, y, r(1), r(2), r(3), r(4), r(5), r(6), r(7), r(8), r(9), r(10), r(11),
+                        r(12), dy, dhn, dcn, need_dx);
+    const bool b = sv[3].defined(), p = sv[4].defined(), pe = sv[8].defined(), ln = sv[9].defined();
+    Tensor u;
+    return {need_dx ? std::get<0>(g) : u, std::get<1>(g), std::get<2>(g), b ? std::get<3>(g) : u,
+            p ? std::get<4>(g) : u,        std::get<5>(g), std::get<6>(g), u,
+            pe ? std::get<7>(g) : u,       ln ? std::get<8>(g) : u,  ln ? std::get<9>(g) : u,
+            ln ? std::get<10>(g) : u,      ln ? std::get<11>(g) : u, u, u, u, u, u, u, u, u};
+  }
+};
+
+Fwd15 lstm_fwd_autograd(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const OptT& bias,
+                        const OptT& w_hr, const Tensor& h0, const Tensor& c0, const OptT& lengths, const OptT& peep,
+                        const OptT& gih, const OptT& ghh, const OptT& gc, const OptT& bc, const OptT& rd,
+                        const OptT& zcm, const OptT& zhm, double zc_p, double zh_p, bool reverse, bool coupled,
+                        bool hard) {
+  variable_list o = LstmFn::apply(x, w_ih, w_hh, bias, w_hr, h0, c0, lengths, peep, gih, ghh, gc, bc, rd, zcm, zhm,
+                                  zc_p, zh_p, reverse, coupled, hard);
+  return Fwd15(o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7], o[8], o[9], o[10], o[11], o[12], o[13], o[14]);
+}
+
 }  // namespace
 
 TORCH_LIBRARY(lstmkit_fused, m) {
@@ -1108,3 +1244,5 @@ TORCH_LIBRARY_IMPL(lstmkit_fused, CPU, m) {
   m.impl("lstm_fwd", &lstm_fwd);
   m.impl("lstm_bwd", &lstm_bwd);
 }
+
+TORCH_LIBRARY_IMPL(lstmkit_fused, Autograd, m) { m.impl("lstm_fwd", &lstm_fwd_autograd); }
