@@ -229,27 +229,27 @@ LK_INLINE void bwd_ifg(int64_t H, const T* __restrict g, const T* __restrict cp,
 // four independent vector accumulators. With one accumulator the loop is bound by the add latency
 // (~4 cycles per vector), which made the layer norms' statistics a large part of the pointwise pass.
 
-// mean and 1/sqrt(var + eps) of x[0, n) (biased variance, two passes).
+// mean and 1/sqrt(var + eps) of x[0, n) (biased variance). One pass over shifted values: with
+// d = x - x[0], var = mean(d^2) - mean(d)^2; the shift keeps the cancellation small (x[0] lies within
+// a few standard deviations of the mean), and the one pass halves the reads and the serial latency.
 template <typename T>
 LK_INLINE void row_stats(const T* __restrict x, int64_t n, T& mean, T& rstd) {
   const int64_t q = n / 4;
   const T *__restrict x0 = x, *__restrict x1 = x + q, *__restrict x2 = x + 2 * q, *__restrict x3 = x + 3 * q;
-  T a = 0, b = 0, c = 0, d = 0;
-  LK_SIMD_REDUCE(a, b, c, d)
-  for (int64_t j = 0; j < q; ++j) { a += x0[j]; b += x1[j]; c += x2[j]; d += x3[j]; }
-  T s = (a + b) + (c + d);
-  for (int64_t j = 4 * q; j < n; ++j) s += x[j];
-  const T m = s / T(n);
-  a = b = c = d = 0;
-  LK_SIMD_REDUCE(a, b, c, d)
+  const T k = x[0];
+  T a = 0, b = 0, c = 0, d = 0, a2 = 0, b2 = 0, c2 = 0, d2 = 0;
+  LK_SIMD_REDUCE(a, b, c, d, a2, b2, c2, d2)
   for (int64_t j = 0; j < q; ++j) {
-    const T u0 = x0[j] - m, u1 = x1[j] - m, u2 = x2[j] - m, u3 = x3[j] - m;
-    a += u0 * u0; b += u1 * u1; c += u2 * u2; d += u3 * u3;
+    const T u0 = x0[j] - k, u1 = x1[j] - k, u2 = x2[j] - k, u3 = x3[j] - k;
+    a += u0; b += u1; c += u2; d += u3;
+    a2 += u0 * u0; b2 += u1 * u1; c2 += u2 * u2; d2 += u3 * u3;
   }
-  T v = (a + b) + (c + d);
-  for (int64_t j = 4 * q; j < n; ++j) { const T u = x[j] - m; v += u * u; }
-  mean = m;
-  rstd = T(1) / std::sqrt(v / T(n) + T(kEps));
+  T s = (a + b) + (c + d), s2 = (a2 + b2) + (c2 + d2);
+  for (int64_t j = 4 * q; j < n; ++j) { const T u = x[j] - k; s += u; s2 += u * u; }
+  const T m = s / T(n);
+  const T var = std::max(s2 / T(n) - m * m, T(0));
+  mean = k + m;
+  rstd = T(1) / std::sqrt(var + T(kEps));
 }
 
 // s1 = mean of d[j] g[j], s2 = mean of d[j] g[j] xh[j] over [0, n) (layer-norm backward).
@@ -672,12 +672,12 @@ void bwd_rows(const Cfg<double>& c, const BwdPtrs<double>& s, int64_t b0, int64_
   bwd_rows_impl<double>(c, s, b0, b1);
 }
 
-// Per-step accumulation of the bias and layer-norm gain gradients (rows past the end are zero), for
+// Per-step accumulation of the bias, layer-norm gain and peephole gradients (rows past the end are zero), for
 // the columns [j0, j1) of the 4H-wide sums (and the same columns, below H, of the H-wide ones). Run on
 // one thread: splitting the columns across two threads measured no faster (an extra sync per step).
 template <typename T>
 LK_INLINE void accum_impl(const Cfg<T>& c, const BwdPtrs<T>& s, T* db, T* dgih, T* dghh, T* dgc, T* dbc,
-                          int64_t j0, int64_t j1) {
+                          T* dpeep, int64_t j0, int64_t j1) {
   const int64_t H = c.H, G = 4 * H;
   const int64_t h1 = std::min(j1, H);
   for (int64_t b = 0; b < c.B; ++b) {
@@ -685,6 +685,18 @@ LK_INLINE void accum_impl(const Cfg<T>& c, const BwdPtrs<T>& s, T* db, T* dgih, 
     if (db) {
       T* __restrict o = db;
       for (int64_t j = j0; j < j1; ++j) o[j] += dG[j];
+    }
+    if (dpeep) {  // w_ci, w_cf see c_{t-1}; w_co sees c'
+      const T* __restrict cp = s.cp + b * H;
+      const T* __restrict cn = s.cnew + b * H;
+      T* __restrict pi = dpeep;
+      T* __restrict pf = dpeep + H;
+      T* __restrict po = dpeep + 2 * H;
+      for (int64_t j = j0; j < h1; ++j) {
+        pi[j] += dG[j] * cp[j];
+        pf[j] += dG[H + j] * cp[j];
+        po[j] += dG[3 * H + j] * cn[j];
+      }
     }
     if (c.ln) {
       const T* __restrict xx = s.xhx + b * G;
@@ -701,12 +713,12 @@ LK_INLINE void accum_impl(const Cfg<T>& c, const BwdPtrs<T>& s, T* db, T* dgih, 
   }
 }
 LK_CLONES void accum(const Cfg<float>& c, const BwdPtrs<float>& s, float* db, float* a, float* b, float* d, float* e,
-                     int64_t j0, int64_t j1) {
-  accum_impl<float>(c, s, db, a, b, d, e, j0, j1);
+                     float* p, int64_t j0, int64_t j1) {
+  accum_impl<float>(c, s, db, a, b, d, e, p, j0, j1);
 }
 void accum(const Cfg<double>& c, const BwdPtrs<double>& s, double* db, double* a, double* b, double* d, double* e,
-           int64_t j0, int64_t j1) {
-  accum_impl<double>(c, s, db, a, b, d, e, j0, j1);
+           double* p, int64_t j0, int64_t j1) {
+  accum_impl<double>(c, s, db, a, b, d, e, p, j0, j1);
 }
 
 // Backward, before the pointwise pass: dtot = dL/dh_t (valid rows), dpre = (1 - z_h) dtot.
@@ -989,13 +1001,13 @@ Bwd12 lstm_bwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
   Tensor dy = dy_.contiguous();
   Tensor dh = dhn_.reshape({B, P}).clone();
   Tensor dc = dcn_.reshape({B, H}).clone();
-  // With layer norm, dL/da is consumed within its step (gain/bias sums are accumulated there) unless
-  // the peephole gradients need it in bulk: then a one-step scratch is enough (less memory traffic).
+  // With layer norm, dL/da is consumed within its step (the gain, bias and peephole sums are
+  // accumulated there): a one-step scratch is enough (less memory traffic).
   // The weight-gradient GEMMs (and peephole sums) run per chunk of Kc steps (>= ~512 rows each) on
   // reused buffers, rather than on (T, B, 4H) gradients of all steps: less memory traffic and no
   // large fresh allocations (whose page faults cost ~15 % of a step).
   const int64_t Kc = std::min<int64_t>(T, std::max<int64_t>(8, (512 + B - 1) / B));
-  const bool dG_scratch = in.ln && !in.peephole;  // then dL/da is consumed within its step
+  const bool dG_scratch = in.ln;  // then dL/da is consumed within its step
   Tensor dG = pooled_empty({dG_scratch ? 1 : Kc, B, G}, opts);
   // With layer norm, dL/d(W_hh r) and dL/d(W_ih x) differ from dL/da (chunk buffers of their own).
   Tensor dGH = in.ln ? pooled_empty({Kc, B, G}, opts) : dG;
@@ -1025,19 +1037,6 @@ Bwd12 lstm_bwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
     }
     if (in.rd.defined()) hp = hp * in.rd.view({1, B, P});
     dw_hh.addmm_(gh.t(), hp.reshape({n * B, P}));
-    if (in.peephole) {  // sums of dL/da_{i,f} * c_{t-1} and dL/da_o * c'_t over the chunk
-      Tensor c0v = in.c0.reshape({1, B, H});
-      Tensor cp;
-      if (!reverse) {
-        cp = t0 > 0 ? cout.narrow(0, t0 - 1, n) : (n == 1 ? c0v : at::cat({c0v, cout.narrow(0, 0, n - 1)}, 0));
-      } else {
-        cp = t1 < T ? cout.narrow(0, t0 + 1, n) : (n == 1 ? c0v : at::cat({cout.narrow(0, t0 + 1, n - 1), c0v}, 0));
-      }
-      Tensor g = dG.narrow(0, 0, n);
-      dpeep[0].add_((g.narrow(2, 0, H) * cp).sum({0, 1}));
-      dpeep[1].add_((g.narrow(2, H, H) * cp).sum({0, 1}));
-      dpeep[2].add_((g.narrow(2, 3 * H, H) * cnew.narrow(0, t0, n)).sum({0, 1}));
-    }
   };
   Tensor db = in.bias.defined() ? at::zeros({G}, opts) : none(opts);
   Tensor dgih = in.ln ? at::zeros({G}, opts) : none(opts);
@@ -1082,6 +1081,7 @@ Bwd12 lstm_bwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
     T_* dghhp = ptr_or_null<T_>(dghh);
     T_* dgcp = ptr_or_null<T_>(dgc);
     T_* dbcp = ptr_or_null<T_>(dbc);
+    T_* dpp = ptr_or_null<T_>(dpeep);  // (3, H) sums, accumulated per step
     for (int64_t k = 0; k < T; ++k) {
       const int64_t t = reverse ? k : T - 1 - k;
       const int64_t tp = reverse ? t + 1 : t - 1;
@@ -1116,7 +1116,7 @@ Bwd12 lstm_bwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
       s.dtn = in.ln ? dTN.data_ptr<T_>() : dtn_scratch.data_ptr<T_>();
       s.dcn = dcn_buf.data_ptr<T_>();
       at::parallel_for(0, B, grain, [&](int64_t b0, int64_t b1) { bwd_rows(c, s, b0, b1); });
-      if (dbp || in.ln) accum(c, s, dbp, dgihp, dghhp, dgcp, dbcp, 0, G);
+      if (dbp || in.ln || dpp) accum(c, s, dbp, dgihp, dghhp, dgcp, dbcp, dpp, 0, G);
       // (c) dL/dh_{t-1} = (dgh W_hh) * m_rd + z_h * dL/dh_t ; rows past the end carry dh unchanged
       T_* dhi = dhin.data_ptr<T_>();
       gemm<T_>(B, P, G, s.dgh, w_hh, dhi, false);
