@@ -228,6 +228,32 @@ def test_larger_shapes_hit_the_blas_path(dtype, batch):
         torch.testing.assert_close(a, b_, atol=1e-4, rtol=1e-4)
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_standard_layer_matches_torch_over_several_gradient_chunks(dtype):
+    """T = 40, B = 40, both directions, lengths: the weight-gradient GEMMs run per chunk of 13
+    steps; outputs and every gradient equal torch.nn.LSTM's."""
+    import lstmkit.nn as lnn
+    from lstmkit.nn.kernels import force_path
+
+    torch.manual_seed(0)
+    ref = torch.nn.LSTM(5, 16, bidirectional=True).to(dtype)
+    ours = lnn.LSTM.from_torch(ref)
+    x = torch.randn(40, 40, 5, requires_grad=True, dtype=dtype)
+    lengths = torch.randint(1, 41, (40,))
+    lengths[0] = 40
+    packed = torch.nn.utils.rnn.pack_padded_sequence(x, lengths, enforce_sorted=False)
+    y_p, (h_t, _) = ref(packed)
+    y_t, _ = torch.nn.utils.rnn.pad_packed_sequence(y_p, total_length=40)
+    with force_path("fused"):
+        y, (h, _) = ours(x, lengths=lengths)
+    torch.testing.assert_close(y, y_t, atol=1e-5, rtol=1e-5)
+    gy = torch.randn_like(y)
+    got = torch.autograd.grad((y * gy).sum() + h.sum(), [x, *ours.parameters()])
+    want = torch.autograd.grad((y_t * gy).sum() + h_t.sum(), [x, *ref.parameters()])
+    for a, b_ in zip(got, want):
+        torch.testing.assert_close(a, b_, atol=1e-4, rtol=1e-4)
+
+
 def test_serial_gemm_leaves_mkl_thread_count_as_it_was():
     """The per-step GEMMs set MKL's thread-local thread count to 1 and must restore it: a later
     MKL call from the same thread sees torch's thread count again."""

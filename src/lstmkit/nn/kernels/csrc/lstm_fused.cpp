@@ -229,6 +229,30 @@ LK_INLINE void bwd_ifg(int64_t H, const T* __restrict g, const T* __restrict cp,
 // four independent vector accumulators. With one accumulator the loop is bound by the add latency
 // (~4 cycles per vector), which made the layer norms' statistics a large part of the pointwise pass.
 
+// mean and 1/sqrt(var + eps) of x[0, n) (biased variance), two passes: for the cell state, whose
+// spread across units can be tiny next to its mean (c starts at 0), where one pass loses digits.
+template <typename T>
+LK_INLINE void row_stats_2p(const T* __restrict x, int64_t n, T& mean, T& rstd) {
+  const int64_t q = n / 4;
+  const T *__restrict x0 = x, *__restrict x1 = x + q, *__restrict x2 = x + 2 * q, *__restrict x3 = x + 3 * q;
+  T a = 0, b = 0, c = 0, d = 0;
+  LK_SIMD_REDUCE(a, b, c, d)
+  for (int64_t j = 0; j < q; ++j) { a += x0[j]; b += x1[j]; c += x2[j]; d += x3[j]; }
+  T s = (a + b) + (c + d);
+  for (int64_t j = 4 * q; j < n; ++j) s += x[j];
+  const T m = s / T(n);
+  a = b = c = d = 0;
+  LK_SIMD_REDUCE(a, b, c, d)
+  for (int64_t j = 0; j < q; ++j) {
+    const T u0 = x0[j] - m, u1 = x1[j] - m, u2 = x2[j] - m, u3 = x3[j] - m;
+    a += u0 * u0; b += u1 * u1; c += u2 * u2; d += u3 * u3;
+  }
+  T v = (a + b) + (c + d);
+  for (int64_t j = 4 * q; j < n; ++j) { const T u = x[j] - m; v += u * u; }
+  mean = m;
+  rstd = T(1) / std::sqrt(v / T(n) + T(kEps));
+}
+
 // mean and 1/sqrt(var + eps) of x[0, n) (biased variance). One pass over shifted values: with
 // d = x - x[0], var = mean(d^2) - mean(d)^2; the shift keeps the cancellation small (x[0] lies within
 // a few standard deviations of the mean), and the one pass halves the reads and the serial latency.
@@ -489,7 +513,7 @@ LK_INLINE void fwd_rows_impl(const Cfg<T>& c, const StepPtrs<T>& s, int64_t b0, 
     if (c.ln) {
       T* __restrict ch = s.chat + b * H;
       T mean, rs;
-      row_stats(cn, H, mean, rs);
+      row_stats_2p(cn, H, mean, rs);
       s.rsc[b] = rs;
       const T* __restrict gc = c.gc;
       const T* __restrict bc = c.bc;
