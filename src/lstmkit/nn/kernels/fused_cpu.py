@@ -18,6 +18,9 @@ process-wide pool for the next call (no page faults per call): at most ``LSTMKIT
 MiB (default 512; 0 = off). The per-step GEMMs call the BLAS that torch itself links (``sgemm_``/
 ``dgemm_``, looked up at run time and checked once; ATen's GEMM otherwise or with
 ``LSTMKIT_ATEN_GEMM=1``): ATen's per-call overhead was 20-25 % of a (32, 64) x (64, 256) GEMM.
+Per-step GEMMs of at most ``LSTMKIT_SERIAL_GEMM`` (default 2^20) multiply-adds run on one MKL
+thread (MKL's thread-local setting, restored after each call): split over cores they cost 3-5 us
+more per step at B = 32.
 
 torch.compile: the kernel is the custom op ``torch.ops.lstmkit_fused.lstm_fwd`` (backward:
 ``lstm_bwd``) with fake (meta) implementations and an autograd formula registered in C++
