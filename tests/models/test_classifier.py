@@ -123,7 +123,9 @@ def test_save_load_predicts_identically(tmp_path):
 
 def test_learns_italy_power_demand():
     d = lstmkit.datasets.load("ItalyPowerDemand")
-    clf = LSTMClassifier(hidden_size=32, normalize="series", trainer=make_trainer_config(None, max_epochs=25, batch_size=16, lr=3e-3, seed=0))
+    # 40 epochs: at 25 the test accuracy still depends on the seed (0.69-0.87 over seeds 0-3), and a
+    # change of rounding in the kernel moved seed 0 from above 0.85 to 0.849; at 40: 0.91-0.93.
+    clf = LSTMClassifier(hidden_size=32, normalize="series", trainer=make_trainer_config(None, max_epochs=40, batch_size=16, lr=3e-3, seed=0))
     clf.fit(d.X_train, d.y_train)
     acc = clf.score(d.X_test, d.y_test)
     assert acc > 0.85, acc  # chance is 0.5

@@ -10,6 +10,8 @@ builds it before the first test, and the tests skip cleanly where no compiler ex
 from __future__ import annotations
 
 import itertools
+import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -83,7 +85,7 @@ T, B, F, H, P = 5, 3, 4, 6, 3
 LENGTHS = torch.tensor([5, 2, 4])
 
 
-def make(dtype, *, proj=False, peephole=False, ln=False, rd=False, zmask=False, seed=0, requires_grad=True):
+def make(dtype, *, proj=False, peephole=False, ln=False, rd=False, zmask=False, seed=0, requires_grad=True, B=B):
     g = torch.Generator().manual_seed(seed)
     R = P if proj else H
 
@@ -164,6 +166,47 @@ def test_matches_reference_float32(case):
         want = torch.autograd.grad((y_r * gy).sum() + (hn_r * 0.7).sum() + (cn_r * 1.3).sum(), ws)
         for a, b_ in zip(got, want):
             torch.testing.assert_close(a, b_, atol=1e-4, rtol=1e-4)
+
+
+@pytest.fixture
+def two_threads():
+    n = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.mark.parametrize("case", ["plain", "proj", "layer_norm", "everything", "everything_coupled_eval"])
+def test_row_split_matches_reference_on_two_threads(case, two_threads):
+    """With two threads and B = 11 the time loop is split by batch rows (tasks of 6 and 5 rows,
+    per-task partial sums of the bias/gain/peephole gradients): same results as the reference."""
+    spec = CASES[case]
+    lengths = torch.tensor([5, 2, 4, 5, 1, 3, 5, 5, 2, 4, 5])
+    for reverse in (False, True):
+        p, v = make(torch.float32, **spec.get("make", {}), seed=7, B=11)
+        kw = dict(lengths=lengths, reverse=reverse, **spec.get("run", {}))
+        y, hn, cn, gates, cells = run_fused(p, v, **kw)
+        y_r, hn_r, cn_r, gates_r, cells_r = run_ref(p, v, **kw)
+        for got, want in ((y, y_r), (hn, hn_r), (cn, cn_r), (gates, gates_r), (cells, cells_r)):
+            torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+        ws = leaves(p, v)
+        got = torch.autograd.grad(y.sum() + (hn * 0.7).sum() + (cn * 1.3).sum(), ws)
+        want = torch.autograd.grad(y_r.sum() + (hn_r * 0.7).sum() + (cn_r * 1.3).sum(), ws)
+        for a, b_ in zip(got, want):
+            torch.testing.assert_close(a, b_, atol=1e-4, rtol=1e-4)
+
+
+def test_one_openmp_runtime_in_the_process():
+    """The kernel's parallel loops use torch's own OpenMP runtime (linked against that file):
+    loading it maps no second runtime."""
+    maps = Path("/proc/self/maps")
+    if not maps.exists():
+        pytest.skip("needs /proc (Linux)")
+    names = {line.split()[-1] for line in maps.read_text().splitlines() if "/" in line}
+    runtimes = {n for n in names if re.match(r"lib(gomp|iomp5|omp)\b", Path(n).name)}
+    assert len(runtimes) <= 1, runtimes
+    if fc._torch_openmp() is not None:
+        assert runtimes == {str(fc._torch_openmp())}
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,10 @@ Build: compiled on first use with :func:`torch.utils.cpp_extension.load` into
 hash, the torch version and the Python ABI, so a clean machine compiles once (about
 10-30 s) and every later process just loads the library. Portable flags only (``-O3``;
 the hot loops carry GCC ``target_clones`` for AVX-512 / AVX2 / baseline, picked at run
-time); threading goes through ATen, so torch's OpenMP runtime is the only one. If the
+time); threading goes through ATen's ``parallel_for``, compiled with ``-fopenmp`` and linked
+against torch's own libgomp (see :func:`_torch_openmp`), so torch's OpenMP runtime is the only
+one. With several threads and enough batch rows, the time loop is split by rows: each thread
+runs the whole recurrence of its rows, with no synchronisation per step. If the
 build fails (no compiler, no ninja, ...) :func:`available` is False, lstmkit warns ONCE
 naming the cause, and the layers use the pure-PyTorch paths. ``LSTMKIT_NO_EXT=1``
 disables the kernel on purpose. The kernel keeps freed large buffers (gates, cells, ...) in a
@@ -62,13 +65,44 @@ _LOCK = threading.Lock()
 _STATE: dict[str, object] = {"loaded": None, "error": None, "warned": False}
 
 
-def _cache_dir() -> Path:
+def _torch_openmp() -> Path | None:
+    """The GNU OpenMP runtime torch itself has loaded (its own ``libgomp*.so*``), or None.
+
+    ``at::parallel_for`` is a header template: its ``#pragma omp parallel`` is compiled into
+    OUR library, so without ``-fopenmp`` every parallel_for in the kernel runs on one thread.
+    With it, the library is linked against torch's runtime file itself: the dynamic loader
+    finds that SONAME already loaded and reuses it, so there is still one OpenMP runtime in
+    the process. Any other runtime (LLVM's libomp, Intel's libiomp5) or none: None, and the
+    kernel is built without OpenMP (its loops then run on one thread; results are the same).
+    """
+    if not torch.backends.openmp.is_available():
+        return None
+    try:
+        with open("/proc/self/maps", encoding="utf-8") as fh:
+            paths = {line.split()[-1] for line in fh if "/" in line}
+    except OSError:
+        return None
+    found = sorted(p for p in paths if os.path.basename(p).startswith("libgomp") and ".so" in os.path.basename(p))
+    return Path(found[0]) if len(found) == 1 else None
+
+
+def _flags() -> tuple[list[str], list[str]]:
+    """(compile flags, link flags) for this process."""
+    gomp = _torch_openmp()
+    if gomp is None:
+        return list(_CFLAGS), []
+    cflags = [f for f in _CFLAGS if f != "-fopenmp-simd"] + ["-fopenmp"]
+    return cflags, [f"-L{gomp.parent}", f"-l:{gomp.name}", f"-Wl,-rpath,{gomp.parent}"]
+
+
+def _cache_dir(flags: tuple[list[str], list[str]] | None = None) -> Path:
     root = os.environ.get("LSTMKIT_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "lstmkit"
     )
+    cflags, ldflags = flags or _flags()
     src = _SOURCE.read_bytes()
     key = hashlib.sha256(
-        src + torch.__version__.encode() + sys.version.encode() + " ".join(_CFLAGS).encode()
+        src + torch.__version__.encode() + sys.version.encode() + " ".join(cflags + ldflags).encode()
     ).hexdigest()[:16]
     return Path(root) / f"lstm_fused-{key}"
 
@@ -100,12 +134,14 @@ def _build() -> None:
         raise RuntimeError(f"no C++ compiler found (looked for {os.environ.get('CXX', 'c++')!r} on PATH)")
     if not cpp_extension.is_ninja_available():
         raise RuntimeError("ninja is not installed (pip install ninja)")
-    build_dir = _cache_dir()
+    flags = _flags()
+    build_dir = _cache_dir(flags)
     build_dir.mkdir(parents=True, exist_ok=True)
     cpp_extension.load(
         name="lstmkit_fused_" + build_dir.name.split("-")[-1],
         sources=[str(_SOURCE)],
-        extra_cflags=_CFLAGS,
+        extra_cflags=flags[0],
+        extra_ldflags=flags[1],
         build_directory=str(build_dir),
         is_python_module=False,
         verbose=False,

@@ -22,8 +22,14 @@
 //
 // Portability: no -march flags. The pointwise loops and the small GEMM are compiled for three
 // ISA levels with GCC's target_clones (runtime dispatch through ifunc); everything else goes
-// through ATen (its BLAS, its thread pool via at::parallel_for), so only torch's OpenMP runtime
-// is in the process.
+// through ATen (its BLAS, its thread pool via at::parallel_for). at::parallel_for is a header
+// template whose `omp parallel` is compiled into this library: fused_cpu.py builds it with
+// -fopenmp linked against torch's own libgomp file (the loader reuses the loaded runtime, so only
+// torch's OpenMP runtime is in the process); without OpenMP the loops run on one thread.
+//
+// Threads: with B >= 2 * split_min_rows() rows the time loop is split by batch rows (each thread
+// runs the recurrence of its rows, its GEMMs on one thread: no synchronisation per step);
+// otherwise each step's GEMM may use several MKL threads and the pointwise pass is a parallel_for.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <torch/autograd.h>
@@ -47,8 +53,7 @@
 #define LK_CLONES
 #endif
 #define LK_INLINE inline __attribute__((always_inline))
-// Sum reductions vectorise only when reassociation is allowed: say so per loop (-fopenmp-simd:
-// the pragma alone, no OpenMP runtime).
+// Sum reductions vectorise only when reassociation is allowed: say so per loop (omp simd).
 #define LK_PRAGMA(x) _Pragma(#x)
 #define LK_SIMD_REDUCE(...) LK_PRAGMA(omp simd reduction(+ : __VA_ARGS__))
 
@@ -76,6 +81,25 @@ int64_t serial_gemm_limit() {
     return e ? std::atoll(e) : int64_t(1) << 20;
   }();
   return v;
+}
+
+// The time loop is split by batch rows across torch's threads (each thread runs the whole recurrence
+// of its rows: no synchronisation per step) when every thread gets at least this many rows;
+// LSTMKIT_SPLIT_ROWS overrides it (0 = never split, for benchmarking).
+int64_t split_min_rows() {
+  static const int64_t v = [] {
+    const char* e = std::getenv("LSTMKIT_SPLIT_ROWS");
+    return e ? std::atoll(e) : int64_t(4);
+  }();
+  return v;
+}
+
+// Rows per task of a row-split time loop over B rows, or 0 (one time loop, per-step parallelism).
+int64_t split_rows(int64_t B) {
+  const int64_t nt = at::get_num_threads(), m = split_min_rows();
+  if (nt < 2 || m <= 0 || at::in_parallel_region()) return 0;
+  const int64_t tasks = std::min<int64_t>(nt, B / m);
+  return tasks < 2 ? 0 : (B + tasks - 1) / tasks;
 }
 
 // ---------------------------------------------------------------- buffer pool
@@ -399,7 +423,7 @@ const Blas& blas() {
 
 // C = [C +] A @ Bm where Bm_t is the (K, N) tensor whose data is Bm (row-major, A with row stride K).
 template <typename T>
-void gemm(int64_t M, int64_t N, int64_t K, const T* A, const Tensor& Bm_t, T* C, bool acc) {
+void gemm(int64_t M, int64_t N, int64_t K, const T* A, const Tensor& Bm_t, T* C, bool acc, bool one_thread = false) {
   const T* Bm = Bm_t.data_ptr<T>();
   if (M * N * K <= small_gemm_limit()) {
     small_gemm(0, M, N, K, A, K, Bm, C, acc);
@@ -411,7 +435,7 @@ void gemm(int64_t M, int64_t N, int64_t K, const T* A, const Tensor& Bm_t, T* C,
     // row-major C (M, N) = A (M, K) B (K, N)  <=>  column-major C^T (N, M) = B^T (N, K) A^T (K, M)
     const int m = int(N), n = int(M), k = int(K);
     const T one = 1, beta = acc ? T(1) : T(0);
-    const bool serial = bl.set_local && M * N * K <= serial_gemm_limit();
+    const bool serial = bl.set_local && (one_thread || M * N * K <= serial_gemm_limit());
     const int single = 1;
     const int prev = serial ? bl.set_local(&single) : 0;
     if constexpr (std::is_same_v<T, float>)
@@ -439,7 +463,7 @@ struct Cfg {
   const T *wci, *wcf, *wco;       // peephole (H) each
   const T *wci0, *wcf0, *wco0;    // the same, or zeros without peepholes (backward)
   const T *gih, *ghh, *gc, *bc;   // layer-norm gains (4H, 4H, H) and c bias (H)
-  const T* bias;                  // (4H): only in layer-norm mode (else folded into the input GEMM)
+  const T* bias;                  // (4H) or null: added in the pointwise pass (layer norm: in ln_in_rows)
   const int64_t* len;             // (B) or null
 };
 
@@ -486,8 +510,12 @@ LK_INLINE void fwd_rows_impl(const Cfg<T>& c, const StepPtrs<T>& s, int64_t b0, 
       }
       continue;
     }
+    if (!c.ln && c.bias) {
+      const T* __restrict bb = c.bias;
+      for (int64_t j = 0; j < G; ++j) g[j] += bb[j];
+    }
     if (c.ln) {
-      // g holds gih * LN(W_ih x_t) + b already (ln_in_rows, before the time loop)
+      // g holds gih * LN(W_ih x_t) + b already (ln_in_rows)
       const T* __restrict r = s.gh + b * G;
       T* __restrict xh = s.xhh + b * G;
       T mean, rs;
@@ -701,10 +729,10 @@ void bwd_rows(const Cfg<double>& c, const BwdPtrs<double>& s, int64_t b0, int64_
 // one thread: splitting the columns across two threads measured no faster (an extra sync per step).
 template <typename T>
 LK_INLINE void accum_impl(const Cfg<T>& c, const BwdPtrs<T>& s, T* db, T* dgih, T* dghh, T* dgc, T* dbc,
-                          T* dpeep, int64_t j0, int64_t j1) {
+                          T* dpeep, int64_t j0, int64_t j1, int64_t b0, int64_t b1) {
   const int64_t H = c.H, G = 4 * H;
   const int64_t h1 = std::min(j1, H);
-  for (int64_t b = 0; b < c.B; ++b) {
+  for (int64_t b = b0; b < b1; ++b) {
     const T* __restrict dG = s.dG + b * G;
     if (db) {
       T* __restrict o = db;
@@ -737,12 +765,12 @@ LK_INLINE void accum_impl(const Cfg<T>& c, const BwdPtrs<T>& s, T* db, T* dgih, 
   }
 }
 LK_CLONES void accum(const Cfg<float>& c, const BwdPtrs<float>& s, float* db, float* a, float* b, float* d, float* e,
-                     float* p, int64_t j0, int64_t j1) {
-  accum_impl<float>(c, s, db, a, b, d, e, p, j0, j1);
+                     float* p, int64_t j0, int64_t j1, int64_t b0, int64_t b1) {
+  accum_impl<float>(c, s, db, a, b, d, e, p, j0, j1, b0, b1);
 }
 void accum(const Cfg<double>& c, const BwdPtrs<double>& s, double* db, double* a, double* b, double* d, double* e,
-           double* p, int64_t j0, int64_t j1) {
-  accum_impl<double>(c, s, db, a, b, d, e, p, j0, j1);
+           double* p, int64_t j0, int64_t j1, int64_t b0, int64_t b1) {
+  accum_impl<double>(c, s, db, a, b, d, e, p, j0, j1, b0, b1);
 }
 
 // Backward, before the pointwise pass: dtot = dL/dh_t (valid rows), dpre = (1 - z_h) dtot.
@@ -884,7 +912,7 @@ Cfg<T> make_cfg(const Inputs& in, bool coupled, bool hard, double zc_p, double z
   c.wci0 = c.wci; c.wcf0 = c.wcf; c.wco0 = c.wco;
   c.gih = ptr_or_null<T>(in.gih); c.ghh = ptr_or_null<T>(in.ghh);
   c.gc = ptr_or_null<T>(in.gc); c.bc = ptr_or_null<T>(in.bc);
-  c.bias = in.ln ? ptr_or_null<T>(in.bias) : nullptr;
+  c.bias = ptr_or_null<T>(in.bias);
   c.len = in.has_len ? in.len.data_ptr<int64_t>() : nullptr;
   return c;
 }
@@ -907,16 +935,14 @@ Fwd15 lstm_fwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
   Tensor x2 = in.x.view({T * B, F});
   gates = pooled_empty({T, B, G}, opts);
   Tensor gates2 = gates.view({T * B, G});
+  // W_ih x of all steps; the bias is added in the pointwise pass (addmm would first write the
+  // broadcast bias over all T*B rows: 8 % of a forward at 64,200,64,128).
+  at::mm_out(gates2, x2, in.w_ih.t());
   if (in.ln) {
-    at::mm_out(gates2, x2, in.w_ih.t());  // raw W_ih x, normalised in ln_in_rows
     xhx = pooled_empty({T, B, G}, opts); rsx = at::empty({T, B}, opts);
     xhh = pooled_empty({T, B, G}, opts); rsh = at::empty({T, B}, opts);
     chat = pooled_empty({T, B, H}, opts); rsc = at::empty({T, B}, opts);
   } else {
-    if (in.bias.defined())
-      at::addmm_out(gates2, in.bias, x2, in.w_ih.t());
-    else
-      at::mm_out(gates2, x2, in.w_ih.t());
     xhx = none(opts); rsx = none(opts); xhh = none(opts); rsh = none(opts); chat = none(opts); rsc = none(opts);
   }
   Tensor cout = pooled_empty({T, B, H}, opts);
@@ -950,52 +976,66 @@ Fwd15 lstm_fwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
     const T_* h0p = in.h0.data_ptr<T_>();
     const T_* c0p = in.c0.data_ptr<T_>();
     const int64_t grain = grain_for(G);
-    if (in.ln) {
-      T_* xxp = xhx.data_ptr<T_>();
-      T_* rxp = rsx.data_ptr<T_>();
-      at::parallel_for(0, T * B, grain, [&](int64_t r0, int64_t r1) { ln_in_rows(c, gp, xxp, rxp, r0, r1); });
-    }
-    for (int64_t k = 0; k < T; ++k) {
-      const int64_t t = reverse ? T - 1 - k : k;
-      const int64_t tp = reverse ? t + 1 : t - 1;
-      const T_* cp = k == 0 ? c0p : cop + tp * B * H;
-      const T_* hp = k == 0 ? h0p : hsp + tp * B * P;
-      const T_* hin = hp;
-      if (rdp) {
-        T_* hb = hin_buf.data_ptr<T_>();
-        for (int64_t q = 0; q < B * P; ++q) hb[q] = hp[q] * rdp[q];
-        hin = hb;
-      }
-      if (in.ln)
-        gemm<T_>(B, G, P, hin, wt_hh, gh_buf.data_ptr<T_>(), false);
-      else
-        gemm<T_>(B, G, P, hin, wt_hh, gp + t * B * G, true);
-      StepPtrs<T_> s;
-      s.t = t;
-      s.gate = gp + t * B * G;
-      s.xhx = in.ln ? xhx.data_ptr<T_>() + t * B * G : nullptr;
-      s.rsx = in.ln ? rsx.data_ptr<T_>() + t * B : nullptr;
-      s.gh = in.ln ? gh_buf.data_ptr<T_>() : nullptr;
-      s.xhh = in.ln ? xhh.data_ptr<T_>() + t * B * G : nullptr;
-      s.rsh = in.ln ? rsh.data_ptr<T_>() + t * B : nullptr;
-      s.cp = cp;
-      s.cout = cop + t * B * H;
-      s.cnew = cnp ? cnp + t * B * H : nullptr;
-      s.chat = in.ln ? chat.data_ptr<T_>() + t * B * H : nullptr;
-      s.rsc = in.ln ? rsc.data_ptr<T_>() + t * B : nullptr;
-      s.tc = tcp + t * B * H;
-      s.hh = in.proj ? hhp + t * B * H : (need_fin ? hh_buf.data_ptr<T_>() : hsp + t * B * P);
-      s.zcm = zcp ? zcp + t * B * H : nullptr;
-      at::parallel_for(0, B, grain, [&](int64_t b0, int64_t b1) { fwd_rows(c, s, b0, b1); });
-      if (need_fin) {
-        const T_* src = s.hh;
-        if (in.proj) {
-          gemm<T_>(B, P, H, s.hh, wt_hr, hp_buf.data_ptr<T_>(), false);
-          src = hp_buf.data_ptr<T_>();
+    T_* xxp = ptr_or_null<T_>(xhx);
+    T_* rxp = ptr_or_null<T_>(rsx);
+    // The steps of rows [b0, b1). split: this is one task of a row-split loop (its own GEMMs on one
+    // thread, the input layer norm per step); else all rows, with per-step parallelism.
+    auto run_rows = [&](int64_t b0, int64_t b1, bool split) {
+      const int64_t n = b1 - b0;
+      for (int64_t k = 0; k < T; ++k) {
+        const int64_t t = reverse ? T - 1 - k : k;
+        const int64_t tp = reverse ? t + 1 : t - 1;
+        const T_* cp = k == 0 ? c0p : cop + tp * B * H;
+        const T_* hp = k == 0 ? h0p : hsp + tp * B * P;
+        const T_* hin = hp;
+        if (rdp) {
+          T_* hb = hin_buf.data_ptr<T_>();
+          for (int64_t q = b0 * P; q < b1 * P; ++q) hb[q] = hp[q] * rdp[q];
+          hin = hb;
         }
-        fin_rows<T_>(c, t, src, hp, zhp ? zhp + t * B * P : nullptr, hsp + t * B * P,
-                     in.has_len ? yp + t * B * P : hsp + t * B * P, 0, B);
+        if (in.ln) {
+          if (split) ln_in_rows(c, gp + t * B * G, xxp + t * B * G, rxp + t * B, b0, b1);
+          gemm<T_>(n, G, P, hin + b0 * P, wt_hh, gh_buf.data_ptr<T_>() + b0 * G, false, split);
+        } else {
+          gemm<T_>(n, G, P, hin + b0 * P, wt_hh, gp + t * B * G + b0 * G, true, split);
+        }
+        StepPtrs<T_> s;
+        s.t = t;
+        s.gate = gp + t * B * G;
+        s.xhx = in.ln ? xxp + t * B * G : nullptr;
+        s.rsx = in.ln ? rxp + t * B : nullptr;
+        s.gh = in.ln ? gh_buf.data_ptr<T_>() : nullptr;
+        s.xhh = in.ln ? xhh.data_ptr<T_>() + t * B * G : nullptr;
+        s.rsh = in.ln ? rsh.data_ptr<T_>() + t * B : nullptr;
+        s.cp = cp;
+        s.cout = cop + t * B * H;
+        s.cnew = cnp ? cnp + t * B * H : nullptr;
+        s.chat = in.ln ? chat.data_ptr<T_>() + t * B * H : nullptr;
+        s.rsc = in.ln ? rsc.data_ptr<T_>() + t * B : nullptr;
+        s.tc = tcp + t * B * H;
+        s.hh = in.proj ? hhp + t * B * H : (need_fin ? hh_buf.data_ptr<T_>() : hsp + t * B * P);
+        s.zcm = zcp ? zcp + t * B * H : nullptr;
+        if (split)
+          fwd_rows(c, s, b0, b1);
+        else
+          at::parallel_for(b0, b1, grain, [&](int64_t r0, int64_t r1) { fwd_rows(c, s, r0, r1); });
+        if (need_fin) {
+          const T_* src = s.hh;
+          if (in.proj) {
+            gemm<T_>(n, P, H, s.hh + b0 * H, wt_hr, hp_buf.data_ptr<T_>() + b0 * P, false, split);
+            src = hp_buf.data_ptr<T_>();
+          }
+          fin_rows<T_>(c, t, src, hp, zhp ? zhp + t * B * P : nullptr, hsp + t * B * P,
+                       in.has_len ? yp + t * B * P : hsp + t * B * P, b0, b1);
+        }
       }
+    };
+    if (const int64_t rows = split_rows(B)) {
+      at::parallel_for(0, B, rows, [&](int64_t b0, int64_t b1) { run_rows(b0, b1, true); });
+    } else {
+      if (in.ln)
+        at::parallel_for(0, T * B, grain, [&](int64_t r0, int64_t r1) { ln_in_rows(c, gp, xxp, rxp, r0, r1); });
+      run_rows(0, B, false);
     }
   });
   const int64_t tl = reverse ? 0 : T - 1;
@@ -1106,18 +1146,36 @@ Bwd12 lstm_bwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
     T_* dgcp = ptr_or_null<T_>(dgc);
     T_* dbcp = ptr_or_null<T_>(dbc);
     T_* dpp = ptr_or_null<T_>(dpeep);  // (3, H) sums, accumulated per step
-    for (int64_t k = 0; k < T; ++k) {
-      const int64_t t = reverse ? k : T - 1 - k;
+    // Row split (see split_rows): each task runs the steps of a chunk for its rows; the per-step sums
+    // go to per-task partial sums (added up at the end), the weight GEMMs run between chunks.
+    const int64_t rows = split_rows(B);
+    const int64_t ntask = rows ? (B + rows - 1) / rows : 1;
+    auto parts = [&](const Tensor& total, int64_t w) {
+      return (ntask > 1 && total.numel() > 0) ? at::zeros({ntask, w}, opts) : Tensor();
+    };
+    Tensor db_p = parts(db, G), dgih_p = parts(dgih, G), dghh_p = parts(dghh, G), dgc_p = parts(dgc, H),
+           dbc_p = parts(dbc, H), dpp_p = parts(dpeep, 3 * H);
+    auto slot = [](const Tensor& part, T_* total, int64_t task, int64_t w) {
+      return part.defined() ? part.data_ptr<T_>() + task * w : total;
+    };
+    const bool sums = dbp || in.ln || dpp;
+    T_* dhpre_base = in.proj ? dHP.data_ptr<T_>() : dhh_buf.data_ptr<T_>();
+    T_* dhi = dhin.data_ptr<T_>();
+    // Step t for rows [b0, b1) (task: which partial sums; split: inside a row-split task).
+    auto bstep = [&](int64_t t, int64_t b0, int64_t b1, int64_t task, bool split) {
+      const int64_t n = b1 - b0;
       const int64_t tp = reverse ? t + 1 : t - 1;
       const bool first = reverse ? (t == T - 1) : (t == 0);
       const T_* cp = first ? c0p : cop + tp * B * H;
       // (a) dL/dh_t (valid rows), then through zoneout on h and the projection
       const T_* dys = dyp + t * B * P;
-      T_* dhpre = in.proj ? dHP.data_ptr<T_>() + t * B * P : dhh_buf.data_ptr<T_>();
+      T_* dhpre = in.proj ? dhpre_base + t * B * P : dhpre_base;
       const T_ zp = in.zh_on ? T_(zh_p) : T_(0);
       const T_* zh_t = zhp ? zhp + t * B * P : nullptr;
-      bwd_pre(B, P, t, lp, dhp_, dys, zh_t, zp, dtot, dhpre);
-      if (in.proj) gemm<T_>(B, H, P, dhpre, w_hr, dhh_buf.data_ptr<T_>(), false);
+      const int64_t* lr = lp ? lp + b0 : nullptr;
+      const int64_t o = b0 * P;
+      bwd_pre(n, P, t, lr, dhp_ + o, dys + o, zh_t ? zh_t + o : nullptr, zp, dtot + o, dhpre + o);
+      if (in.proj) gemm<T_>(n, H, P, dhpre + o, w_hr, dhh_buf.data_ptr<T_>() + b0 * H, false, split);
       // (b) pointwise
       BwdPtrs<T_> s;
       s.t = t;
@@ -1139,16 +1197,38 @@ Bwd12 lstm_bwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
       s.dgh = dGHp + (t % Kc) * B * G;
       s.dtn = in.ln ? dTN.data_ptr<T_>() : dtn_scratch.data_ptr<T_>();
       s.dcn = dcn_buf.data_ptr<T_>();
-      at::parallel_for(0, B, grain, [&](int64_t b0, int64_t b1) { bwd_rows(c, s, b0, b1); });
-      if (dbp || in.ln || dpp) accum(c, s, dbp, dgihp, dghhp, dgcp, dbcp, dpp, 0, G);
+      if (split)
+        bwd_rows(c, s, b0, b1);
+      else
+        at::parallel_for(b0, b1, grain, [&](int64_t r0, int64_t r1) { bwd_rows(c, s, r0, r1); });
+      if (sums)
+        accum(c, s, slot(db_p, dbp, task, G), slot(dgih_p, dgihp, task, G), slot(dghh_p, dghhp, task, G),
+              slot(dgc_p, dgcp, task, H), slot(dbc_p, dbcp, task, H), slot(dpp_p, dpp, task, 3 * H), 0, G, b0, b1);
       // (c) dL/dh_{t-1} = (dgh W_hh) * m_rd + z_h * dL/dh_t ; rows past the end carry dh unchanged
-      T_* dhi = dhin.data_ptr<T_>();
-      gemm<T_>(B, P, G, s.dgh, w_hh, dhi, false);
-      bwd_post(B, P, t, lp, dhi, rdp, zh_t, zp, dtot, dhp_);
-      // a chunk is complete in processing order
-      if (!reverse && t % Kc == 0) flush(t, std::min(T, t + Kc));
-      if (reverse && ((t + 1) % Kc == 0 || t == T - 1)) flush(t - t % Kc, t + 1);
+      gemm<T_>(n, P, G, s.dgh + b0 * G, w_hh, dhi + o, false, split);
+      bwd_post(n, P, t, lr, dhi + o, rdp ? rdp + o : nullptr, zh_t ? zh_t + o : nullptr, zp, dtot + o, dhp_ + o);
+    };
+    // Chunks of Kc steps (slots t % Kc), in processing order; the weight gradients of a chunk are
+    // flushed when it is complete.
+    const int64_t nchunks = (T + Kc - 1) / Kc;
+    for (int64_t q = 0; q < nchunks; ++q) {
+      const int64_t ci = reverse ? q : nchunks - 1 - q;
+      const int64_t t0 = ci * Kc, t1 = std::min(T, t0 + Kc);
+      auto run = [&](int64_t b0, int64_t b1, int64_t task, bool split) {
+        TORCH_INTERNAL_ASSERT(task < ntask);
+        for (int64_t kk = 0; kk < t1 - t0; ++kk) bstep(reverse ? t0 + kk : t1 - 1 - kk, b0, b1, task, split);
+      };
+      if (rows)
+        at::parallel_for(0, B, rows, [&](int64_t b0, int64_t b1) { run(b0, b1, b0 / rows, true); });
+      else
+        run(0, B, 0, false);
+      flush(t0, t1);
     }
+    auto add_parts = [](const Tensor& total, const Tensor& part) {
+      if (part.defined()) total.add_(part.sum(0));
+    };
+    add_parts(db, db_p); add_parts(dgih, dgih_p); add_parts(dghh, dghh_p);
+    add_parts(dgc, dgc_p); add_parts(dbc, dbc_p); add_parts(dpeep, dpp_p.defined() ? dpp_p.view({ntask, 3, H}) : dpp_p);
   });
 
   Tensor dw_hr = in.proj ? at::mm(dHP.view({T * B, P}).t(), hh_.contiguous().view({T * B, H})) : none(opts);
