@@ -108,11 +108,12 @@ def make(dtype, *, proj=False, peephole=False, ln=False, rd=False, zmask=False, 
     return p, v
 
 
-def run_fused(p, v, *, lengths=None, reverse=False, coupled=False, hard=False, zc_p=0.0, zh_p=0.0):
+def run_fused(p, v, *, lengths=None, reverse=False, coupled=False, hard=False, zc_p=0.0, zh_p=0.0,
+              return_gates=True):
     fv = fc.FusedVariant(peephole=v.get("peephole"), ln=v.get("ln"), coupled=coupled, hard_sigmoid=hard,
                          rd_mask=v.get("rd"), zc_mask=v.get("zc"), zh_mask=v.get("zh"), zc_p=zc_p, zh_p=zh_p)
     return fc.lstm_sequence(p["x"], p["w_ih"], p["w_hh"], p["b"], p["h0"], p["c0"], w_hr=p["w_hr"],
-                            lengths=lengths, reverse=reverse, variant=fv)
+                            lengths=lengths, reverse=reverse, variant=fv, return_gates=return_gates)
 
 
 def run_ref(p, v, *, lengths=None, reverse=False, coupled=False, hard=False, zc_p=0.0, zh_p=0.0):
@@ -194,6 +195,49 @@ def test_row_split_matches_reference_on_two_threads(case, two_threads):
         want = torch.autograd.grad(y_r.sum() + (hn_r * 0.7).sum() + (cn_r * 1.3).sum(), ws)
         for a, b_ in zip(got, want):
             torch.testing.assert_close(a, b_, atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("case", list(CASES))
+def test_inference_without_saved_buffers_matches_reference(case, threads):
+    """no_grad and no gates asked: the kernel keeps no by-products (one-step scratch buffers,
+    two state slots); y, h_n, c_n still match the reference (B = 11: row-split on two threads)."""
+    spec = CASES[case]
+    lengths = torch.tensor([5, 2, 4, 5, 1, 3, 5, 5, 2, 4, 5])
+    n = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        for reverse, lens in itertools.product((False, True), (None, lengths)):
+            p, v = make(torch.float32, **spec.get("make", {}), seed=11, B=11, requires_grad=False)
+            kw = dict(lengths=lens, reverse=reverse, **spec.get("run", {}))
+            with torch.no_grad():
+                y, hn, cn, gates, cells = run_fused(p, v, return_gates=False, **kw)
+            assert gates is None and cells is None
+            y_r, hn_r, cn_r, _, _ = run_ref(p, v, **kw)
+            for got, want in ((y, y_r), (hn, hn_r), (cn, cn_r)):
+                torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+    finally:
+        torch.set_num_threads(n)
+
+
+@pytest.mark.parametrize("layer_norm", [False, True])
+def test_inference_over_several_projection_chunks(layer_norm, two_threads):
+    """T*B*4H large enough for several input-projection chunks (B=16, H=64: 64 steps each) and
+    the row split: same as the saving path (itself checked against the reference above)."""
+    g = torch.Generator().manual_seed(5)
+    T_, B_, F_, H_ = 150, 16, 8, 64
+    x = torch.randn(T_, B_, F_, generator=g)
+    w_ih, w_hh = torch.randn(4 * H_, F_, generator=g) * 0.3, torch.randn(4 * H_, H_, generator=g) * 0.1
+    b, h0, c0 = torch.randn(4 * H_, generator=g) * 0.1, torch.randn(B_, H_, generator=g), torch.randn(B_, H_, generator=g)
+    ln = (1 + 0.1 * torch.randn(4 * H_, generator=g), 1 + 0.1 * torch.randn(4 * H_, generator=g),
+          1 + 0.1 * torch.randn(H_, generator=g), 0.1 * torch.randn(H_, generator=g)) if layer_norm else None
+    lengths = torch.randint(1, T_ + 1, (B_,), generator=g)
+    for reverse in (False, True):
+        with torch.no_grad():
+            outs = [fc.lstm_sequence(x, w_ih, w_hh, b, h0, c0, lengths=lengths, reverse=reverse,
+                                     variant=fc.FusedVariant(ln=ln), return_gates=rg) for rg in (True, False)]
+        for got, want in zip(outs[1][:3], outs[0][:3]):
+            torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
 
 
 def test_one_openmp_runtime_in_the_process():

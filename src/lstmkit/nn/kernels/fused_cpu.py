@@ -193,13 +193,15 @@ _N_FWD = 15  # y, h_n, c_n, gates, c_seq, h_seq, c_new, tanh_c, h_pre, xhat_ih, 
 
 
 def _fwd_fake(x, w_ih, w_hh, bias, w_hr, h0, c0, lengths, peephole, gih, ghh, gc, bc, rd, zcm, zhm,
-              zc_p, zh_p, reverse, coupled, hard):
+              zc_p, zh_p, reverse, coupled, hard, save=True):
     T, B, _ = x.shape
     H = w_ih.shape[0] // 4
     P = w_hh.shape[1]
     ln = gih is not None
     e = lambda *s: x.new_empty(s)  # noqa: E731
     none = lambda: x.new_empty((0,))  # noqa: E731
+    if not save:  # inference: y, h_n, c_n only
+        return (e(T, B, P), e(B, P), e(B, H)) + tuple(none() for _ in range(_N_FWD - 3))
     zc_on = zcm is not None or zc_p != 0.0
     return (
         e(T, B, P), e(B, P), e(B, H), e(T, B, 4 * H), e(T, B, H),
@@ -275,20 +277,26 @@ def lstm_sequence(
     lengths: Tensor | None = None,
     reverse: bool = False,
     variant: FusedVariant = _PLAIN,
-) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+    return_gates: bool = True,
+) -> tuple[Tensor, Tensor, Tensor, Tensor | None, Tensor | None]:
     """One layer, one direction: x (T, B, F) -> (y (T, B, R), h_n (B, R), c_n (B, H),
     gates (T, B, 4H) activations i f g o, cells (T, B, H)). ``bias`` = b_ih + b_hh (4H,).
 
     y, gates and cells are indexed by real time for both directions and zero past each
     sequence's end (gates/cells), y zero there too. Gates and cells are by-products of the
-    forward pass (no extra work) and carry no gradient.
+    forward pass (no extra work) and carry no gradient. With ``return_gates=False`` and grad
+    mode off, the kernel keeps no by-products (inference: less memory traffic) and gates and
+    cells are None.
     """
     ln = variant.ln or (None, None, None, None)
+    save = return_gates or torch.is_grad_enabled()
     out = torch.ops.lstmkit_fused.lstm_fwd(
         x, w_ih, w_hh, bias, w_hr, h0, c0, lengths, variant.peephole, *ln, variant.rd_mask, variant.zc_mask,
         variant.zh_mask, float(variant.zc_p), float(variant.zh_p), bool(reverse), bool(variant.coupled),
-        bool(variant.hard_sigmoid),
+        bool(variant.hard_sigmoid), save,
     )
+    if not save:
+        return out[0], out[1], out[2], None, None
     return out[0], out[1], out[2], out[3].detach(), out[4].detach()
 
 
@@ -333,7 +341,8 @@ def run_layer(
         fv = FusedVariant(variant.peephole, variant.ln, o.coupled_gates, o.hard_sigmoid, m.rd, m.zc, m.zh,
                           m.zc_p, m.zh_p)
     y, h_n, c_n, g, cells = lstm_sequence(
-        x, w_ih, w_hh, bias, h0, c0, w_hr=w_hr, lengths=lengths, reverse=reverse, variant=fv
+        x, w_ih, w_hh, bias, h0, c0, w_hr=w_hr, lengths=lengths, reverse=reverse, variant=fv,
+        return_gates=return_gates,
     )
     gates = None
     if return_gates:
@@ -424,7 +433,7 @@ def run_stack(
             bias = ws[2] + ws[3] if has_biases else None
             w_hr = ws[-1] if per in (3, 5) else None
             y, hn, cn, _, _ = lstm_sequence(layer_input, w_ih, w_hh, bias, h0[k], c0[k], w_hr=w_hr,
-                                            lengths=lengths, reverse=d == 1)
+                                            lengths=lengths, reverse=d == 1, return_gates=False)
             outs.append(y)  # (T, B, R)
             h_n.append(hn)
             c_n.append(cn)

@@ -459,6 +459,8 @@ template <typename T>
 struct Cfg {
   int64_t B, H, P;
   bool peep, ln, coupled, hard, zc_on, zh_on, has_len;
+  bool ln_x_in_step;  // forward: the gates hold raw W_ih x, normalised in the step's pass (else before)
+  bool keep;          // forward: write the layer-norm by-products (xhat, 1/std) for the backward
   T zc_p, zh_p;
   const T *wci, *wcf, *wco;       // peephole (H) each
   const T *wci0, *wcf0, *wco0;    // the same, or zeros without peepholes (backward)
@@ -501,7 +503,7 @@ LK_INLINE void fwd_rows_impl(const Cfg<T>& c, const StepPtrs<T>& s, int64_t b0, 
     if (c.has_len && s.t >= c.len[b]) {  // past this sequence's end: state carried, gates zero
       for (int64_t j = 0; j < G; ++j) g[j] = T(0);
       for (int64_t j = 0; j < H; ++j) { co[j] = cp[j]; cn[j] = cp[j]; tc[j] = T(0); hh[j] = T(0); }
-      if (c.ln) {
+      if (c.ln && c.keep) {
         for (int64_t j = 0; j < G; ++j) { s.xhh[b * G + j] = T(0); s.xhx[b * G + j] = T(0); }
         s.rsx[b] = T(0);
         for (int64_t j = 0; j < H; ++j) s.chat[b * H + j] = T(0);
@@ -515,17 +517,37 @@ LK_INLINE void fwd_rows_impl(const Cfg<T>& c, const StepPtrs<T>& s, int64_t b0, 
       for (int64_t j = 0; j < G; ++j) g[j] += bb[j];
     }
     if (c.ln) {
-      // g holds gih * LN(W_ih x_t) + b already (ln_in_rows)
-      const T* __restrict r = s.gh + b * G;
-      T* __restrict xh = s.xhh + b * G;
+      const T* __restrict r = s.gh + b * G;  // W_hh r
+      const T* __restrict ghh = c.ghh;
       T mean, rs;
       row_stats(r, G, mean, rs);
-      s.rsh[b] = rs;
-      const T* __restrict ghh = c.ghh;
-      for (int64_t j = 0; j < G; ++j) {
-        T v = (r[j] - mean) * rs;
-        xh[j] = v;
-        g[j] += ghh[j] * v;
+      if (c.ln_x_in_step) {  // g holds W_ih x: both layer norms and the bias in one pass
+        const T* __restrict gih = c.gih;
+        const T* __restrict bb = c.bias;  // never null with layer norm (zeros without a bias)
+        T mx, rx;
+        row_stats(g, G, mx, rx);
+        if (c.keep) {
+          T* __restrict xx = s.xhx + b * G;
+          T* __restrict xh = s.xhh + b * G;
+          s.rsx[b] = rx;
+          s.rsh[b] = rs;
+          for (int64_t j = 0; j < G; ++j) {
+            const T u = (g[j] - mx) * rx, v = (r[j] - mean) * rs;
+            xx[j] = u;
+            xh[j] = v;
+            g[j] = gih[j] * u + ghh[j] * v + bb[j];
+          }
+        } else {
+          for (int64_t j = 0; j < G; ++j) g[j] = gih[j] * ((g[j] - mx) * rx) + ghh[j] * ((r[j] - mean) * rs) + bb[j];
+        }
+      } else {  // g holds gih * LN(W_ih x_t) + b already (ln_in_rows)
+        T* __restrict xh = s.xhh + b * G;
+        s.rsh[b] = rs;
+        for (int64_t j = 0; j < G; ++j) {
+          T v = (r[j] - mean) * rs;
+          xh[j] = v;
+          g[j] += ghh[j] * v;
+        }
       }
     }
     if (c.peep) {
@@ -539,16 +561,20 @@ LK_INLINE void fwd_rows_impl(const Cfg<T>& c, const StepPtrs<T>& s, int64_t b0, 
       if (c.coupled) gates_ifg<T, false, true>(H, g, cp, cn); else gates_ifg<T, false, false>(H, g, cp, cn);
     }
     if (c.ln) {
-      T* __restrict ch = s.chat + b * H;
       T mean, rs;
       row_stats_2p(cn, H, mean, rs);
-      s.rsc[b] = rs;
       const T* __restrict gc = c.gc;
       const T* __restrict bc = c.bc;
-      for (int64_t j = 0; j < H; ++j) {
-        T v = (cn[j] - mean) * rs;
-        ch[j] = v;
-        tc[j] = lk_tanh<T>(gc[j] * v + bc[j]);
+      if (c.keep) {
+        T* __restrict ch = s.chat + b * H;
+        s.rsc[b] = rs;
+        for (int64_t j = 0; j < H; ++j) {
+          T v = (cn[j] - mean) * rs;
+          ch[j] = v;
+          tc[j] = lk_tanh<T>(gc[j] * v + bc[j]);
+        }
+      } else {
+        for (int64_t j = 0; j < H; ++j) tc[j] = lk_tanh<T>(gc[j] * ((cn[j] - mean) * rs) + bc[j]);
       }
     } else {
       for (int64_t j = 0; j < H; ++j) tc[j] = lk_tanh<T>(cn[j]);
@@ -913,6 +939,8 @@ Cfg<T> make_cfg(const Inputs& in, bool coupled, bool hard, double zc_p, double z
   c.gih = ptr_or_null<T>(in.gih); c.ghh = ptr_or_null<T>(in.ghh);
   c.gc = ptr_or_null<T>(in.gc); c.bc = ptr_or_null<T>(in.bc);
   c.bias = ptr_or_null<T>(in.bias);
+  c.ln_x_in_step = false;
+  c.keep = true;
   c.len = in.has_len ? in.len.data_ptr<int64_t>() : nullptr;
   return c;
 }
@@ -923,98 +951,117 @@ using Fwd15 = std::tuple<Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor,
 // Returns (y, h_n, c_n, gates, c_seq, h_seq, c_new, tanh_c, h_pre, xhat_ih, rstd_ih, xhat_hh, rstd_hh,
 //          xhat_c, rstd_c); unused ones are empty (0,). gates = activations i f g o (T, B, 4H), c_seq the
 // cell states c_t (T, B, H): returned as-is, so return_gates costs no extra pass.
+// save = false (inference, no return_gates): only y, h_n, c_n; the other buffers shrink to one step
+// (two slots for the states), and the input projection runs per chunk of steps whose gates fit in
+// cache, instead of (T, B, 4H) arrays written to memory and read back.
 Fwd15 lstm_fwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const OptT& bias_, const OptT& w_hr_,
                const Tensor& h0_, const Tensor& c0_, const OptT& lengths_, const OptT& peep_, const OptT& gih_,
                const OptT& ghh_, const OptT& gc_, const OptT& bc_, const OptT& rd_, const OptT& zcm_,
-               const OptT& zhm_, double zc_p, double zh_p, bool reverse, bool coupled, bool hard) {
+               const OptT& zhm_, double zc_p, double zh_p, bool reverse, bool coupled, bool hard, bool save) {
   Inputs in = prepare(x_, w_ih_, w_hh_, bias_, w_hr_, h0_, c0_, lengths_, peep_, gih_, ghh_, gc_, bc_, rd_, zcm_,
                       zhm_, zc_p, zh_p);
   const int64_t T = in.T, B = in.B, F = in.F, H = in.H, P = in.P, G = 4 * H;
   auto opts = in.x.options();
-  Tensor gates, xhx, rsx, xhh, rsh, chat, rsc;
-  Tensor x2 = in.x.view({T * B, F});
-  gates = pooled_empty({T, B, G}, opts);
-  Tensor gates2 = gates.view({T * B, G});
-  // W_ih x of all steps; the bias is added in the pointwise pass (addmm would first write the
-  // broadcast bias over all T*B rows: 8 % of a forward at 64,200,64,128).
-  at::mm_out(gates2, x2, in.w_ih.t());
-  if (in.ln) {
+  // Steps per input-projection chunk: all of them when saving; else ~1 MiB of float gates (at least
+  // 64 rows per GEMM).
+  const int64_t Kc = save ? T
+                          : std::min<int64_t>(T, std::max<int64_t>({int64_t(1), (int64_t(1) << 18) / (B * G),
+                                                                    (64 + B - 1) / B}));
+  const int64_t S = save ? T : 1;   // steps held by the per-step buffers
+  const int64_t S2 = save ? T : 2;  // ... by the states (previous and current)
+  Tensor gates = pooled_empty({Kc, B, G}, opts);
+  // W_ih x (of all steps when saving, else per chunk below); the bias is added in the pointwise pass
+  // (addmm would first write the broadcast bias over all T*B rows: 8 % of a forward at 64,200,64,128).
+  if (save) {
+    Tensor g2 = gates.view({T * B, G});
+    at::mm_out(g2, in.x.view({T * B, F}), in.w_ih.t());
+  }
+  Tensor xhx = none(opts), rsx = none(opts), xhh = none(opts), rsh = none(opts), chat = none(opts),
+         rsc = none(opts);
+  if (in.ln && save) {
     xhx = pooled_empty({T, B, G}, opts); rsx = at::empty({T, B}, opts);
     xhh = pooled_empty({T, B, G}, opts); rsh = at::empty({T, B}, opts);
     chat = pooled_empty({T, B, H}, opts); rsc = at::empty({T, B}, opts);
-  } else {
-    xhx = none(opts); rsx = none(opts); xhh = none(opts); rsh = none(opts); chat = none(opts); rsc = none(opts);
   }
-  Tensor cout = pooled_empty({T, B, H}, opts);
+  // Layer norm wants a bias row in the step's pass (zeros when the layer has none).
+  Tensor ln_bias = in.ln && !in.bias.defined() ? at::zeros({G}, opts) : Tensor();
+  Tensor cout = pooled_empty({S2, B, H}, opts);
   Tensor y = pooled_empty({T, B, P}, opts);
-  Tensor hout = in.has_len ? pooled_empty({T, B, P}, opts) : none(opts);
-  Tensor cnew = in.zc_on ? pooled_empty({T, B, H}, opts) : none(opts);
-  Tensor tc = pooled_empty({T, B, H}, opts);
-  Tensor hh = in.proj ? pooled_empty({T, B, H}, opts) : none(opts);
-  Tensor hs = in.has_len ? hout : y;
+  Tensor hout = in.has_len ? pooled_empty({S2, B, P}, opts) : none(opts);
+  Tensor cnew = in.zc_on ? pooled_empty({S, B, H}, opts) : none(opts);
+  Tensor tc = pooled_empty({S, B, H}, opts);
+  Tensor hh = in.proj ? pooled_empty({S, B, H}, opts) : none(opts);
   const bool need_fin = in.proj || in.zh_on || in.has_len;
   Tensor wt_hh = in.w_hh.t().contiguous();                       // (P, 4H)
   Tensor wt_hr = in.proj ? in.w_hr.t().contiguous() : Tensor();  // (H, P)
+  const int64_t rows = split_rows(B);
+  Tensor hn, cn;
 
   AT_DISPATCH_FLOATING_TYPES(in.x.scalar_type(), "lstmkit_lstm_fwd", [&] {
     using T_ = scalar_t;
     Cfg<T_> c = make_cfg<T_>(in, coupled, hard, zc_p, zh_p);
+    if (ln_bias.defined()) c.bias = ln_bias.data_ptr<T_>();
+    // Layer norm of the input projection in the step's pass unless it ran over all rows first.
+    c.ln_x_in_step = in.ln && (rows || !save);
+    c.keep = save;
     Tensor hin_buf = in.rd.defined() ? at::empty({B, P}, opts) : Tensor();
     Tensor gh_buf = in.ln ? at::empty({B, G}, opts) : Tensor();
     Tensor hp_buf = in.proj ? at::empty({B, P}, opts) : Tensor();
     Tensor hh_buf = (!in.proj && need_fin) ? at::empty({B, H}, opts) : Tensor();
     T_* gp = gates.data_ptr<T_>();
     T_* cop = cout.data_ptr<T_>();
-    T_* hsp = hs.data_ptr<T_>();
+    T_* hop = ptr_or_null<T_>(hout);
     T_* yp = y.data_ptr<T_>();
-    T_* tcp = tc.data_ptr<T_>();
-    T_* cnp = ptr_or_null<T_>(cnew);
-    T_* hhp = ptr_or_null<T_>(hh);
     const T_* rdp = ptr_or_null<T_>(in.rd);
     const T_* zcp = ptr_or_null<T_>(in.zcm);
     const T_* zhp = ptr_or_null<T_>(in.zhm);
     const T_* h0p = in.h0.data_ptr<T_>();
     const T_* c0p = in.c0.data_ptr<T_>();
     const int64_t grain = grain_for(G);
-    T_* xxp = ptr_or_null<T_>(xhx);
-    T_* rxp = ptr_or_null<T_>(rsx);
-    // The steps of rows [b0, b1). split: this is one task of a row-split loop (its own GEMMs on one
-    // thread, the input layer norm per step); else all rows, with per-step parallelism.
-    auto run_rows = [&](int64_t b0, int64_t b1, bool split) {
+    // Step t's row 0 in a per-step buffer of width w (null stays null).
+    auto at_t = [&](const Tensor& buf, int64_t t, int64_t w) -> T_* {
+      T_* b = ptr_or_null<T_>(buf);
+      return b ? b + (save ? t : 0) * B * w : nullptr;
+    };
+    auto c_at = [&](int64_t k, int64_t t) { return cop + (save ? t : (k & 1)) * B * H; };
+    auto h_at = [&](int64_t k, int64_t t) { return in.has_len ? hop + (save ? t : (k & 1)) * B * P : yp + t * B * P; };
+    // The steps k in [k0, k1) for rows [b0, b1); their gates start at step t_lo. split: this is one
+    // task of a row-split loop (its own GEMMs on one thread); else all rows, with per-step parallelism.
+    auto run_rows = [&](int64_t b0, int64_t b1, int64_t k0, int64_t k1, int64_t t_lo, bool split) {
       const int64_t n = b1 - b0;
-      for (int64_t k = 0; k < T; ++k) {
+      for (int64_t k = k0; k < k1; ++k) {
         const int64_t t = reverse ? T - 1 - k : k;
         const int64_t tp = reverse ? t + 1 : t - 1;
-        const T_* cp = k == 0 ? c0p : cop + tp * B * H;
-        const T_* hp = k == 0 ? h0p : hsp + tp * B * P;
+        const T_* cp = k == 0 ? c0p : c_at(k - 1, tp);
+        const T_* hp = k == 0 ? h0p : h_at(k - 1, tp);
+        T_* gate = gp + (t - t_lo) * B * G;
         const T_* hin = hp;
         if (rdp) {
           T_* hb = hin_buf.data_ptr<T_>();
           for (int64_t q = b0 * P; q < b1 * P; ++q) hb[q] = hp[q] * rdp[q];
           hin = hb;
         }
-        if (in.ln) {
-          if (split) ln_in_rows(c, gp + t * B * G, xxp + t * B * G, rxp + t * B, b0, b1);
-          gemm<T_>(n, G, P, hin + b0 * P, wt_hh, gh_buf.data_ptr<T_>() + b0 * G, false, split);
-        } else {
-          gemm<T_>(n, G, P, hin + b0 * P, wt_hh, gp + t * B * G + b0 * G, true, split);
-        }
         StepPtrs<T_> s;
         s.t = t;
-        s.gate = gp + t * B * G;
-        s.xhx = in.ln ? xxp + t * B * G : nullptr;
-        s.rsx = in.ln ? rxp + t * B : nullptr;
+        s.gate = gate;
+        s.xhx = at_t(xhx, t, G);
+        s.rsx = at_t(rsx, t, 1);
         s.gh = in.ln ? gh_buf.data_ptr<T_>() : nullptr;
-        s.xhh = in.ln ? xhh.data_ptr<T_>() + t * B * G : nullptr;
-        s.rsh = in.ln ? rsh.data_ptr<T_>() + t * B : nullptr;
+        s.xhh = at_t(xhh, t, G);
+        s.rsh = at_t(rsh, t, 1);
         s.cp = cp;
-        s.cout = cop + t * B * H;
-        s.cnew = cnp ? cnp + t * B * H : nullptr;
-        s.chat = in.ln ? chat.data_ptr<T_>() + t * B * H : nullptr;
-        s.rsc = in.ln ? rsc.data_ptr<T_>() + t * B : nullptr;
-        s.tc = tcp + t * B * H;
-        s.hh = in.proj ? hhp + t * B * H : (need_fin ? hh_buf.data_ptr<T_>() : hsp + t * B * P);
+        s.cout = c_at(k, t);
+        s.cnew = at_t(cnew, t, H);
+        s.chat = at_t(chat, t, H);
+        s.rsc = at_t(rsc, t, 1);
+        s.tc = at_t(tc, t, H);
+        s.hh = in.proj ? at_t(hh, t, H) : (need_fin ? hh_buf.data_ptr<T_>() : h_at(k, t));
         s.zcm = zcp ? zcp + t * B * H : nullptr;
+        if (in.ln) {
+          gemm<T_>(n, G, P, hin + b0 * P, wt_hh, gh_buf.data_ptr<T_>() + b0 * G, false, split);
+        } else {
+          gemm<T_>(n, G, P, hin + b0 * P, wt_hh, gate + b0 * G, true, split);
+        }
         if (split)
           fwd_rows(c, s, b0, b1);
         else
@@ -1025,22 +1072,35 @@ Fwd15 lstm_fwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
             gemm<T_>(n, P, H, s.hh + b0 * H, wt_hr, hp_buf.data_ptr<T_>() + b0 * P, false, split);
             src = hp_buf.data_ptr<T_>();
           }
-          fin_rows<T_>(c, t, src, hp, zhp ? zhp + t * B * P : nullptr, hsp + t * B * P,
-                       in.has_len ? yp + t * B * P : hsp + t * B * P, b0, b1);
+          fin_rows<T_>(c, t, src, hp, zhp ? zhp + t * B * P : nullptr, h_at(k, t), yp + t * B * P, b0, b1);
         }
       }
     };
-    if (const int64_t rows = split_rows(B)) {
-      at::parallel_for(0, B, rows, [&](int64_t b0, int64_t b1) { run_rows(b0, b1, true); });
-    } else {
-      if (in.ln)
-        at::parallel_for(0, T * B, grain, [&](int64_t r0, int64_t r1) { ln_in_rows(c, gp, xxp, rxp, r0, r1); });
-      run_rows(0, B, false);
+    if (in.ln && save && !rows) {
+      T_* xxp = xhx.data_ptr<T_>();
+      T_* rxp = rsx.data_ptr<T_>();
+      at::parallel_for(0, T * B, grain, [&](int64_t r0, int64_t r1) { ln_in_rows(c, gp, xxp, rxp, r0, r1); });
     }
+    for (int64_t k0 = 0; k0 < T; k0 += Kc) {
+      const int64_t n = std::min(Kc, T - k0);
+      const int64_t t_lo = save ? 0 : (reverse ? T - k0 - n : k0);
+      if (!save) {
+        Tensor g2 = gates.narrow(0, 0, n).view({n * B, G});
+        at::mm_out(g2, in.x.narrow(0, t_lo, n).view({n * B, F}), in.w_ih.t());
+      }
+      if (rows)
+        at::parallel_for(0, B, rows, [&](int64_t b0, int64_t b1) { run_rows(b0, b1, k0, k0 + n, t_lo, true); });
+      else
+        run_rows(0, B, k0, k0 + n, t_lo, false);
+    }
+    const int64_t tl = reverse ? 0 : T - 1;
+    hn = at::from_blob(h_at(T - 1, tl), {B, P}, opts).clone();
+    cn = at::from_blob(c_at(T - 1, tl), {B, H}, opts).clone();
   });
-  const int64_t tl = reverse ? 0 : T - 1;
-  Tensor hn = hs.select(0, tl).clone();
-  Tensor cn = cout.select(0, tl).clone();
+  if (!save) {
+    Tensor e = none(opts);
+    return Fwd15(y, hn, cn, e, e, e, e, e, e, e, e, e, e, e, e);
+  }
   return Fwd15(y, hn, cn, gates, cout, hout, cnew, tc, hh, xhx, rsx, xhh, rsh, chat, rsc);
 }
 
@@ -1253,6 +1313,18 @@ const c10::OperatorHandle& bwd_op() {
 }
 constexpr int kNumIn = 16;  // tensor arguments of lstm_fwd (optional ones saved as undefined)
 
+Fwd15 call_fwd(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const OptT& bias, const OptT& w_hr,
+               const Tensor& h0, const Tensor& c0, const OptT& lengths, const OptT& peep, const OptT& gih,
+               const OptT& ghh, const OptT& gc, const OptT& bc, const OptT& rd, const OptT& zcm, const OptT& zhm,
+               double zc_p, double zh_p, bool reverse, bool coupled, bool hard, bool save) {
+  return fwd_op()
+      .typed<Fwd15(const Tensor&, const Tensor&, const Tensor&, const OptT&, const OptT&, const Tensor&,
+                   const Tensor&, const OptT&, const OptT&, const OptT&, const OptT&, const OptT&, const OptT&,
+                   const OptT&, const OptT&, const OptT&, double, double, bool, bool, bool, bool)>()
+      .call(x, w_ih, w_hh, bias, w_hr, h0, c0, lengths, peep, gih, ghh, gc, bc, rd, zcm, zhm, zc_p, zh_p, reverse,
+            coupled, hard, save);
+}
+
 class LstmFn : public torch::autograd::Function<LstmFn> {
  public:
   static variable_list forward(AutogradContext* ctx, const Tensor& x, const Tensor& w_ih, const Tensor& w_hh,
@@ -1261,12 +1333,8 @@ class LstmFn : public torch::autograd::Function<LstmFn> {
                                const OptT& gc, const OptT& bc, const OptT& rd, const OptT& zcm, const OptT& zhm,
                                double zc_p, double zh_p, bool reverse, bool coupled, bool hard) {
     at::AutoDispatchBelowADInplaceOrView guard;
-    Fwd15 o = fwd_op().typed<Fwd15(const Tensor&, const Tensor&, const Tensor&, const OptT&, const OptT&,
-                                   const Tensor&, const Tensor&, const OptT&, const OptT&, const OptT&,
-                                   const OptT&, const OptT&, const OptT&, const OptT&, const OptT&, const OptT&,
-                                   double, double, bool, bool, bool)>()
-                  .call(x, w_ih, w_hh, bias, w_hr, h0, c0, lengths, peep, gih, ghh, gc, bc, rd, zcm, zhm, zc_p,
-                        zh_p, reverse, coupled, hard);
+    Fwd15 o = call_fwd(x, w_ih, w_hh, bias, w_hr, h0, c0, lengths, peep, gih, ghh, gc, bc, rd, zcm, zhm, zc_p, zh_p,
+                       reverse, coupled, hard, true);
     variable_list out = {std::get<0>(o),  std::get<1>(o),  std::get<2>(o),  std::get<3>(o),  std::get<4>(o),
                          std::get<5>(o),  std::get<6>(o),  std::get<7>(o),  std::get<8>(o),  std::get<9>(o),
                          std::get<10>(o), std::get<11>(o), std::get<12>(o), std::get<13>(o), std::get<14>(o)};
@@ -1319,7 +1387,18 @@ Fwd15 lstm_fwd_autograd(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh,
                         const OptT& w_hr, const Tensor& h0, const Tensor& c0, const OptT& lengths, const OptT& peep,
                         const OptT& gih, const OptT& ghh, const OptT& gc, const OptT& bc, const OptT& rd,
                         const OptT& zcm, const OptT& zhm, double zc_p, double zh_p, bool reverse, bool coupled,
-                        bool hard) {
+                        bool hard, bool save) {
+  // Not recorded (no_grad, or nothing to differentiate): straight to the kernel, as asked.
+  auto rg = [](const OptT& t) { return t.has_value() && t->defined() && t->requires_grad(); };
+  const bool record = at::GradMode::is_enabled() &&
+                      (x.requires_grad() || w_ih.requires_grad() || w_hh.requires_grad() || h0.requires_grad() ||
+                       c0.requires_grad() || rg(bias) || rg(w_hr) || rg(peep) || rg(gih) || rg(ghh) || rg(gc) ||
+                       rg(bc));
+  if (!record) {
+    at::AutoDispatchBelowADInplaceOrView guard;
+    return call_fwd(x, w_ih, w_hh, bias, w_hr, h0, c0, lengths, peep, gih, ghh, gc, bc, rd, zcm, zhm, zc_p, zh_p,
+                    reverse, coupled, hard, save);
+  }
   variable_list o = LstmFn::apply(x, w_ih, w_hh, bias, w_hr, h0, c0, lengths, peep, gih, ghh, gc, bc, rd, zcm, zhm,
                                   zc_p, zh_p, reverse, coupled, hard);
   return Fwd15(o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7], o[8], o[9], o[10], o[11], o[12], o[13], o[14]);
@@ -1332,7 +1411,8 @@ TORCH_LIBRARY(lstmkit_fused, m) {
       "lstm_fwd(Tensor x, Tensor w_ih, Tensor w_hh, Tensor? bias, Tensor? w_hr, Tensor h0, Tensor c0, "
       "Tensor? lengths, Tensor? peephole, Tensor? ln_gain_ih, Tensor? ln_gain_hh, Tensor? ln_gain_c, "
       "Tensor? ln_bias_c, Tensor? rd_mask, Tensor? zc_mask, Tensor? zh_mask, float zc_p, float zh_p, "
-      "bool reverse, bool coupled, bool hard) -> (Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, "
+      "bool reverse, bool coupled, bool hard, bool save=True) -> (Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, "
+      "Tensor, "
       "Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)");
   m.def(
       "lstm_bwd(Tensor x, Tensor w_ih, Tensor w_hh, Tensor? bias, Tensor? w_hr, Tensor h0, Tensor c0, "
