@@ -83,6 +83,12 @@ def _torch_openmp() -> Path | None:
     except OSError:
         return None
     found = sorted(p for p in paths if os.path.basename(p).startswith("libgomp") and ".so" in os.path.basename(p))
+    # Other wheels bring their own copy (scikit-learn: scikit_learn.libs/libgomp-<hash>.so): the
+    # one in torch's lib folder is torch's; else a single one mapped.
+    torch_lib = Path(torch.__file__).resolve().parent / "lib"
+    own = [p for p in found if Path(p).resolve().parent == torch_lib]
+    if own:
+        return Path(own[0])
     return Path(found[0]) if len(found) == 1 else None
 
 
@@ -355,37 +361,37 @@ def run_layer(
 
 
 # ------------------------------------------------------------------ dispatch rules (standard LSTM)
-# Measured by benchmarks/bench_kernels.py (figures and conditions in benchmarks/RESULTS.md). The
-# variants always use the kernel (the alternative is the per-step autograd loop, 1.1-100x slower
-# than torch's plain LSTM). For the standard LSTM the peer is torch's oneDNN kernel:
-#   * training (autograd records), one thread: ours 0.4-0.6 at B = 1, 0.7-1.0 at B = 32..256. Used up
-#     to the largest measured batch, 256;
-#   * training with two or more threads: torch's GEMMs scale better on mid-size problems. Measured
-#     on the 2-core Xeon (fused / torch, training step): B <= 8: 0.8-0.98; T*B*H = 100K..410K with
-#     B >= 16 (e.g. 32,100,32,64; 128,50,16,64; 16,100,128,256; 32,100,64,128): 1.04-1.38; T*B*H >=
-#     800K (64,200,64,128; 128,100,32,64; 256,50,16,64; 32,100,128,256): 0.74-0.91. So with several
-#     threads the fused kernel is used for B <= TRAIN_MT_SMALL_BATCH or T*B*H >= TRAIN_MT_MIN_WORK;
-#   * inference: oneDNN's forward is 1.2-1.8x faster than ours except at B = 1 (ours 0.2-0.6).
-# Re-tune these constants from a quiet-machine run of the benchmark.
-TRAIN_MAX_BATCH = 256
-TRAIN_MT_SMALL_BATCH = 8
-TRAIN_MT_MIN_WORK = 1 << 19
-INFER_MAX_BATCH = 1
+# Measured on the 2-core Xeon (AVX-512) with the in-process grid of benchmarks/RESULTS.md (fused /
+# torch, one layer, T = 100, F = 32; figures there). The variants always use the kernel (the
+# alternative is the per-step autograd loop, 1.1-100x slower than torch's plain LSTM). For the
+# standard LSTM the peer is torch's oneDNN kernel:
+#   * training (autograd records): ours 0.41-0.92 at every measured shape, B = 1..1024, H = 32..256,
+#     one and two threads (one exception: 1.11 at B = 4, H = 256, two threads). Always ours;
+#   * inference, one thread: ours 0.43-0.96 up to B = 4, 0.98-1.25 from B = 8 (0.94 at B = 256,
+#     H = 128). Ours up to INFER_1T_MAX_BATCH;
+#   * inference, two or more threads (the time loop split by batch rows): ours 0.24-0.93 for
+#     H = 32..192 except H = 32 with B >= 128 (1.00-1.09); at H = 256 torch's is faster (1.04-1.33)
+#     but at B = 256 (0.92). Ours for hidden <= INFER_MT_MAX_HIDDEN, and below
+#     INFER_MT_NARROW hidden units only for batches under INFER_MT_NARROW_MAX_BATCH.
+# Re-tune these constants from a quiet-machine run of the grid.
+INFER_1T_MAX_BATCH = 4
+INFER_MT_MAX_HIDDEN = 192
+INFER_MT_NARROW = 64
+INFER_MT_NARROW_MAX_BATCH = 128
 
 
 def prefer_fused(batch: int, needs_grad: bool, steps: int | None = None, hidden: int | None = None,
                  threads: int | None = None) -> bool:
     """Whether the fused kernel beats torch.nn.LSTM's kernel for a standard LSTM at this batch
     (and, when given, sequence length ``steps`` and hidden size; ``threads`` defaults to torch's)."""
-    if not needs_grad:
-        return batch <= INFER_MAX_BATCH
-    if batch > TRAIN_MAX_BATCH:
-        return False
-    if steps is None or hidden is None or torch.compiler.is_compiling():
-        return True  # under torch.compile: the fused op (torch's LSTM is a graph break)
-    if (torch.get_num_threads() if threads is None else threads) < 2 or batch <= TRAIN_MT_SMALL_BATCH:
+    if needs_grad:
         return True
-    return steps * batch * hidden >= TRAIN_MT_MIN_WORK
+    nt = torch.get_num_threads() if threads is None else threads
+    if nt < 2 or hidden is None:
+        return batch <= INFER_1T_MAX_BATCH
+    if hidden > INFER_MT_MAX_HIDDEN:
+        return False
+    return hidden >= INFER_MT_NARROW or batch < INFER_MT_NARROW_MAX_BATCH
 
 
 def run_stack(
