@@ -81,6 +81,13 @@ def test_other_cli_errors(tmp_path, capsys):
     assert "did you mean 'ar'" in err or "unknown 'arima'" in err
 
 
+def test_usage_errors_one_line_exit_2(capsys):
+    """Unknown options and bad values: click's usage errors, one line (typer >= 0.2x vendors
+    click, so this path must not need `import click`)."""
+    assert "--no-such-option" in run_error(capsys, ["experiment", "adding", "--no-such-option"])
+    assert "--length" in run_error(capsys, ["experiment", "adding", "--length", "abc"])
+
+
 def test_datasets_list(capsys):
     assert main(["datasets", "list", "--task", "forecasting"]) == 0
     out = capsys.readouterr().out

@@ -60,15 +60,16 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # typer/click usage errors already printed their message
         return int(exc.code or 0)
     except Exception as exc:  # click usage errors and friends
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+        # Duck-typed: click's exception classes come from click or, since typer 0.2x, from the
+        # copy typer vendors (typer._click); `click` itself may not be installed at all.
+        message, code = getattr(exc, "format_message", None), getattr(exc, "exit_code", None)
+        if callable(message) and isinstance(code, int):  # ClickException: UsageError, BadParameter...
             if debug:
                 raise
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Exit):
-            return exc.exit_code
+            typer.echo(f"error: {message()}", err=True)
+            return code
+        if isinstance(code, int):  # click's Exit
+            return code
         raise
     return 0
 
