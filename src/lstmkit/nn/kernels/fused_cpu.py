@@ -23,7 +23,10 @@ MiB (default 512; 0 = off). The per-step GEMMs call the BLAS that torch itself l
 ``LSTMKIT_ATEN_GEMM=1``): ATen's per-call overhead was 20-25 % of a (32, 64) x (64, 256) GEMM.
 Per-step GEMMs of at most ``LSTMKIT_SERIAL_GEMM`` (default 2^20) multiply-adds run on one MKL
 thread (MKL's thread-local setting, restored after each call): split over cores they cost 3-5 us
-more per step at B = 32.
+more per step at B = 32. With two or more threads and at least ``LSTMKIT_SPLIT_ROWS`` (default 4)
+batch rows per thread, the time loop is split by rows instead (every GEMM inside it on one
+thread; 0 turns the split off, for benchmarking). Called with grad mode off and no gates asked,
+the kernel keeps no by-products for a backward (``save=False``): less memory traffic.
 
 torch.compile: the kernel is the custom op ``torch.ops.lstmkit_fused.lstm_fwd`` (backward:
 ``lstm_bwd``) with fake (meta) implementations and an autograd formula registered in C++
