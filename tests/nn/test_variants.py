@@ -185,6 +185,13 @@ def test_torch_compile_no_graph_break_same_output():
         assert len(graphs) == 1
         if fc.available():
             assert "lstmkit_fused.lstm_fwd" in graphs[0].code
+        # inference: the op is called with save=False (no by-products), through its fake too
+        with torch.no_grad():
+            torch._dynamo.reset()
+            graphs.clear()
+            out = torch.compile(model, fullgraph=True, backend=backend)(x)
+            torch.testing.assert_close(out, model(x))
+        assert len(graphs) == 1
 
 
 def test_failed_build_falls_back_with_one_warning(monkeypatch):

@@ -293,12 +293,15 @@ def lstm_sequence(
 
     y, gates and cells are indexed by real time for both directions and zero past each
     sequence's end (gates/cells), y zero there too. Gates and cells are by-products of the
-    forward pass (no extra work) and carry no gradient. With ``return_gates=False`` and grad
-    mode off, the kernel keeps no by-products (inference: less memory traffic) and gates and
-    cells are None.
+    forward pass (no extra work) and carry no gradient. With ``return_gates=False`` and nothing
+    to differentiate (grad mode off, or no input requiring grad), the kernel keeps no
+    by-products (inference: less memory traffic) and gates and cells are None.
     """
     ln = variant.ln or (None, None, None, None)
-    save = return_gates or torch.is_grad_enabled()
+    save = return_gates or (
+        torch.is_grad_enabled()
+        and any(t is not None and t.requires_grad for t in (x, w_ih, w_hh, bias, w_hr, h0, c0, variant.peephole, *ln))
+    )
     out = torch.ops.lstmkit_fused.lstm_fwd(
         x, w_ih, w_hh, bias, w_hr, h0, c0, lengths, variant.peephole, *ln, variant.rd_mask, variant.zc_mask,
         variant.zh_mask, float(variant.zc_p), float(variant.zh_p), bool(reverse), bool(variant.coupled),
@@ -387,8 +390,8 @@ def prefer_fused(batch: int, needs_grad: bool, steps: int | None = None, hidden:
                  threads: int | None = None) -> bool:
     """Whether the fused kernel beats torch.nn.LSTM's kernel for a standard LSTM at this batch
     (and, when given, sequence length ``steps`` and hidden size; ``threads`` defaults to torch's)."""
-    if needs_grad:
-        return True
+    if needs_grad or torch.compiler.is_compiling():
+        return True  # under torch.compile: the fused op (torch's LSTM is a graph break)
     nt = torch.get_num_threads() if threads is None else threads
     if nt < 2 or hidden is None:
         return batch <= INFER_1T_MAX_BATCH

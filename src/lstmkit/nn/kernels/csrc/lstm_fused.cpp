@@ -1097,9 +1097,9 @@ Fwd15 lstm_fwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
     hn = at::from_blob(h_at(T - 1, tl), {B, P}, opts).clone();
     cn = at::from_blob(c_at(T - 1, tl), {B, H}, opts).clone();
   });
-  if (!save) {
-    Tensor e = none(opts);
-    return Fwd15(y, hn, cn, e, e, e, e, e, e, e, e, e, e, e, e);
+  if (!save) {  // distinct empty tensors: a custom op's outputs must not alias each other
+    auto e = [&] { return none(opts); };
+    return Fwd15(y, hn, cn, e(), e(), e(), e(), e(), e(), e(), e(), e(), e(), e(), e());
   }
   return Fwd15(y, hn, cn, gates, cout, hout, cnew, tc, hh, xhx, rsx, xhh, rsh, chat, rsc);
 }
