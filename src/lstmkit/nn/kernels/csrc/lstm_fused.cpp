@@ -1395,9 +1395,8 @@ TORCH_LIBRARY(lstmkit_fused, m) {
       "lstm_fwd(Tensor x, Tensor w_ih, Tensor w_hh, Tensor? bias, Tensor? w_hr, Tensor h0, Tensor c0, "
       "Tensor? lengths, Tensor? peephole, Tensor? ln_gain_ih, Tensor? ln_gain_hh, Tensor? ln_gain_c, "
       "Tensor? ln_bias_c, Tensor? rd_mask, Tensor? zc_mask, Tensor? zh_mask, float zc_p, float zh_p, "
-      "bool reverse, bool coupled, bool hard, bool save=True) -> (Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, "
-      "Tensor, "
-      "Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)");
+      "bool reverse, bool coupled, bool hard, bool save=True) -> (Tensor, Tensor, Tensor, Tensor, Tensor, "
+      "Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)");
   m.def(
       "lstm_bwd(Tensor x, Tensor w_ih, Tensor w_hh, Tensor? bias, Tensor? w_hr, Tensor h0, Tensor c0, "
       "Tensor? lengths, Tensor? peephole, Tensor? ln_gain_ih, Tensor? ln_gain_hh, Tensor? ln_gain_c, "
