@@ -443,13 +443,15 @@ template <typename T>
 struct Cfg {
   int64_t B, H, P;
   bool peep, ln, coupled, hard, zc_on, zh_on, has_len;
-  bool ln_x_in_step;  // forward: the gates hold raw W_ih x, normalised in the step's pass (else before)
   bool keep;          // forward: write the layer-norm by-products (xhat, 1/std) for the backward
+  bool ln_x_in_step;  // forward without by-products: the gates hold raw W_ih x, normalised in the step's
+                      // pass (2-4 % faster there; with by-products a separate pass first is 8 % faster)
   T zc_p, zh_p;
   const T *wci, *wcf, *wco;       // peephole (H) each
   const T *wci0, *wcf0, *wco0;    // the same, or zeros without peepholes (backward)
   const T *gih, *ghh, *gc, *bc;   // layer-norm gains (4H, 4H, H) and c bias (H)
-  const T* bias;                  // (4H) or null: added in the pointwise pass (layer norm: in ln_in_rows)
+  const T* bias;                  // (4H) or null: added in the pointwise pass (layer norm: in ln_in_rows,
+                                  // never null there: zeros without a bias)
   const int64_t* len;             // (B) or null
 };
 
@@ -505,26 +507,13 @@ LK_INLINE void fwd_rows_impl(const Cfg<T>& c, const StepPtrs<T>& s, int64_t b0, 
       const T* __restrict ghh = c.ghh;
       T mean, rs;
       row_stats(r, G, mean, rs);
-      if (c.ln_x_in_step) {  // g holds W_ih x: both layer norms and the bias in one pass
+      if (c.ln_x_in_step) {  // inference: g holds W_ih x; both layer norms and the bias in one pass
         const T* __restrict gih = c.gih;
         const T* __restrict bb = c.bias;  // never null with layer norm (zeros without a bias)
         T mx, rx;
         row_stats(g, G, mx, rx);
-        if (c.keep) {
-          T* __restrict xx = s.xhx + b * G;
-          T* __restrict xh = s.xhh + b * G;
-          s.rsx[b] = rx;
-          s.rsh[b] = rs;
-          for (int64_t j = 0; j < G; ++j) {
-            const T u = (g[j] - mx) * rx, v = (r[j] - mean) * rs;
-            xx[j] = u;
-            xh[j] = v;
-            g[j] = gih[j] * u + ghh[j] * v + bb[j];
-          }
-        } else {
-          for (int64_t j = 0; j < G; ++j) g[j] = gih[j] * ((g[j] - mx) * rx) + ghh[j] * ((r[j] - mean) * rs) + bb[j];
-        }
-      } else {  // g holds gih * LN(W_ih x_t) + b already (ln_in_rows)
+        for (int64_t j = 0; j < G; ++j) g[j] = gih[j] * ((g[j] - mx) * rx) + ghh[j] * ((r[j] - mean) * rs) + bb[j];
+      } else if (c.keep) {  // g holds gih * LN(W_ih x_t) + b already (ln_in_rows, before the chunk's steps)
         T* __restrict xh = s.xhh + b * G;
         s.rsh[b] = rs;
         for (int64_t j = 0; j < G; ++j) {
@@ -532,6 +521,8 @@ LK_INLINE void fwd_rows_impl(const Cfg<T>& c, const StepPtrs<T>& s, int64_t b0, 
           xh[j] = v;
           g[j] += ghh[j] * v;
         }
+      } else {
+        for (int64_t j = 0; j < G; ++j) g[j] += ghh[j] * ((r[j] - mean) * rs);
       }
     }
     if (c.peep) {
@@ -579,9 +570,10 @@ LK_INLINE void fwd_rows_impl(const Cfg<T>& c, const StepPtrs<T>& s, int64_t b0, 
     }
   }
 }
-// Layer norm of the input projection, for all steps at once (it does not depend on the recurrence):
-// rows [r0, r1) of the (T*B, 4H) gates hold W_ih x; out: xhat (saved), 1/std, gates = g_ih * xhat + b.
-// Rows past a sequence's end are overwritten in their step by fwd_rows.
+// Layer norm of the input projection, for a chunk of steps at once (it does not depend on the
+// recurrence): rows [r0, r1) of gates hold W_ih x; out: gates = g_ih * xhat + b and, when xhx is not
+// null, xhat and 1/std (saved for the backward). Rows past a sequence's end are overwritten in their
+// step by fwd_rows.
 template <typename T>
 LK_INLINE void ln_in_rows_impl(const Cfg<T>& c, T* gates, T* xhx, T* rsx, int64_t r0, int64_t r1) {
   const int64_t G = 4 * c.H;
@@ -589,14 +581,14 @@ LK_INLINE void ln_in_rows_impl(const Cfg<T>& c, T* gates, T* xhx, T* rsx, int64_
   const T* __restrict bb = c.bias;
   for (int64_t r = r0; r < r1; ++r) {
     T* __restrict g = gates + r * G;
-    T* __restrict xx = xhx + r * G;
     T m, rs;
     row_stats(g, G, m, rs);
-    rsx[r] = rs;
-    if (bb) {
+    if (xhx) {
+      T* __restrict xx = xhx + r * G;
+      rsx[r] = rs;
       for (int64_t j = 0; j < G; ++j) { T u = (g[j] - m) * rs; xx[j] = u; g[j] = gih[j] * u + bb[j]; }
-    } else {
-      for (int64_t j = 0; j < G; ++j) { T u = (g[j] - m) * rs; xx[j] = u; g[j] = gih[j] * u; }
+    } else {  // inference: no by-products
+      for (int64_t j = 0; j < G; ++j) g[j] = gih[j] * ((g[j] - m) * rs) + bb[j];
     }
   }
 }
@@ -923,8 +915,8 @@ Cfg<T> make_cfg(const Inputs& in, bool coupled, bool hard, double zc_p, double z
   c.gih = ptr_or_null<T>(in.gih); c.ghh = ptr_or_null<T>(in.ghh);
   c.gc = ptr_or_null<T>(in.gc); c.bc = ptr_or_null<T>(in.bc);
   c.bias = ptr_or_null<T>(in.bias);
-  c.ln_x_in_step = false;
   c.keep = true;
+  c.ln_x_in_step = false;
   c.len = in.has_len ? in.len.data_ptr<int64_t>() : nullptr;
   return c;
 }
@@ -985,9 +977,8 @@ Fwd15 lstm_fwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
     using T_ = scalar_t;
     Cfg<T_> c = make_cfg<T_>(in, coupled, hard, zc_p, zh_p);
     if (ln_bias.defined()) c.bias = ln_bias.data_ptr<T_>();
-    // Layer norm of the input projection in the step's pass unless it ran over all rows first.
-    c.ln_x_in_step = in.ln && (rows || !save);
     c.keep = save;
+    c.ln_x_in_step = in.ln && !save;
     Tensor hin_buf = in.rd.defined() ? at::empty({B, P}, opts) : Tensor();
     Tensor gh_buf = in.ln ? at::empty({B, G}, opts) : Tensor();
     Tensor hp_buf = in.proj ? at::empty({B, P}, opts) : Tensor();
@@ -1013,6 +1004,11 @@ Fwd15 lstm_fwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
     // task of a row-split loop (its own GEMMs on one thread); else all rows, with per-step parallelism.
     auto run_rows = [&](int64_t b0, int64_t b1, int64_t k0, int64_t k1, int64_t t_lo, bool split) {
       const int64_t n = b1 - b0;
+      if (in.ln && save && split)  // the input projection's layer norm: these rows, all steps first
+        for (int64_t k = k0; k < k1; ++k) {
+          const int64_t t = reverse ? T - 1 - k : k;
+          ln_in_rows(c, gp + (t - t_lo) * B * G, at_t(xhx, t, G), at_t(rsx, t, 1), b0, b1);
+        }
       for (int64_t k = k0; k < k1; ++k) {
         const int64_t t = reverse ? T - 1 - k : k;
         const int64_t tp = reverse ? t + 1 : t - 1;
@@ -1060,11 +1056,11 @@ Fwd15 lstm_fwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
         }
       }
     };
-    if (in.ln && save && !rows) {
-      T_* xxp = xhx.data_ptr<T_>();
-      T_* rxp = rsx.data_ptr<T_>();
-      at::parallel_for(0, T * B, grain, [&](int64_t r0, int64_t r1) { ln_in_rows(c, gp, xxp, rxp, r0, r1); });
-    }
+    // Saving (training), the input projection's layer norm runs over all rows before the steps: 8 %
+    // faster for a training step than inside each step's pass (its row statistics leave the
+    // recurrence's critical path). Without by-products the step's pass does it (2-4 % faster there).
+    T_* xxp = ptr_or_null<T_>(xhx);
+    T_* rxp = ptr_or_null<T_>(rsx);
     for (int64_t k0 = 0; k0 < T; k0 += Kc) {
       const int64_t n = std::min(Kc, T - k0);
       const int64_t t_lo = save ? 0 : (reverse ? T - k0 - n : k0);
@@ -1072,10 +1068,13 @@ Fwd15 lstm_fwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
         Tensor g2 = gates.narrow(0, 0, n).view({n * B, G});
         at::mm_out(g2, in.x.narrow(0, t_lo, n).view({n * B, F}), in.w_ih.t());
       }
-      if (rows)
+      if (rows) {
         at::parallel_for(0, B, rows, [&](int64_t b0, int64_t b1) { run_rows(b0, b1, k0, k0 + n, t_lo, true); });
-      else
+      } else {
+        if (in.ln && save)  // saving: one chunk, all T steps from t = 0
+          at::parallel_for(0, n * B, grain, [&](int64_t r0, int64_t r1) { ln_in_rows(c, gp, xxp, rxp, r0, r1); });
         run_rows(0, B, k0, k0 + n, t_lo, false);
+      }
     }
     const int64_t tl = reverse ? 0 : T - 1;
     hn = at::from_blob(h_at(T - 1, tl), {B, P}, opts).clone();
