@@ -389,7 +389,8 @@ INFER_MT_NARROW_MAX_BATCH = 128
 def prefer_fused(batch: int, needs_grad: bool, steps: int | None = None, hidden: int | None = None,
                  threads: int | None = None) -> bool:
     """Whether the fused kernel beats torch.nn.LSTM's kernel for a standard LSTM at this batch
-    (and, when given, sequence length ``steps`` and hidden size; ``threads`` defaults to torch's)."""
+    (and, when given, hidden size; ``threads`` defaults to torch's). ``steps`` is accepted for
+    callers but no current rule needs it (the ratios barely moved with T in the grid)."""
     if needs_grad or torch.compiler.is_compiling():
         return True  # under torch.compile: the fused op (torch's LSTM is a graph break)
     nt = torch.get_num_threads() if threads is None else threads
