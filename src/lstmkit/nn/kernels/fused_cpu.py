@@ -390,7 +390,8 @@ def prefer_fused(batch: int, needs_grad: bool, steps: int | None = None, hidden:
                  threads: int | None = None) -> bool:
     """Whether the fused kernel beats torch.nn.LSTM's kernel for a standard LSTM at this batch
     (and, when given, hidden size; ``threads`` defaults to torch's). ``steps`` is accepted for
-    callers but no current rule needs it (the ratios barely moved with T in the grid)."""
+    callers but no current rule needs it (the grid is at T = 100; the benchmark shapes, T = 50..1000,
+    agree with the rules)."""
     if needs_grad or torch.compiler.is_compiling():
         return True  # under torch.compile: the fused op (torch's LSTM is a graph break)
     nt = torch.get_num_threads() if threads is None else threads
