@@ -82,3 +82,17 @@ def test_tag_train_predict_evaluate_and_errors(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert "bad.conllu, line 1: expected 10 tab-separated CoNLL-U columns" in err[0]
     assert "never seen at fit time: 'AUX'" in err[1]
+
+
+def test_classify_and_tag_train_refuse_a_file_at_the_model_path(tmp_path, capsys):
+    picture = tmp_path / "x.png"
+    picture.write_bytes(b"png")
+    ts = write_ts(tmp_path / "train.ts")
+    conllu = tmp_path / "train.conllu"
+    conllu.write_text(CONLLU)
+    for argv in (["classify", "train", str(ts), "-m", str(picture), "--epochs", "1"],
+                 ["tag", "train", str(conllu), "-m", str(picture), "--epochs", "1"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("error: ") and "existing file" in err and len(err.splitlines()) == 1
+        assert picture.read_bytes() == b"png"

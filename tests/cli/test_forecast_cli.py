@@ -127,3 +127,15 @@ def test_backtest_prints_table_and_writes_plot_and_csv(tmp_path, capsys, monkeyp
     assert plot.is_file() and plot.stat().st_size > 0
     fc = pd.read_csv(csv)
     assert fc.groupby("model").size().to_dict() == {"lstmkit": 12, "naive": 12, "seasonal_naive": 12}
+
+
+def test_train_refuses_a_folder_with_user_files_before_training(tmp_path, capsys):
+    data = write_csv(tmp_path / "d.csv")
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "notes.csv").write_text("keep me")
+    err = run_error(capsys, [*TRAIN, "--data", str(data), "--out", str(folder)])
+    assert "not an lstmkit model directory" in err and "--force" in err
+    assert [p.name for p in folder.iterdir()] == ["notes.csv"]
+    assert main([*TRAIN, "--data", str(data), "--out", str(folder), "--force"]) == 0
+    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "model.safetensors"]

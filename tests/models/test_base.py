@@ -155,3 +155,66 @@ def test_saved_files_get_the_usual_permissions(tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o777 & ~mask
     for f in ("model.safetensors", "config.json"):
         assert stat.S_IMODE((path / f).stat().st_mode) == 0o666 & ~mask
+
+
+# --- saving never destroys what is not a model (issue 14, item 1) ----------------------------
+def test_save_refuses_a_folder_with_user_files(tmp_path):
+    model, _ = _saved(tmp_path)
+    folder = tmp_path / "work"
+    folder.mkdir()
+    (folder / "sales.csv").write_text("date,units\n")
+    (folder / "plot.png").write_bytes(b"\x89PNG")
+    with pytest.raises(ModelFileError, match=r"holds other files \(plot.png, sales.csv\).*overwrite=True"):
+        model.save(folder)
+    assert sorted(p.name for p in folder.iterdir()) == ["plot.png", "sales.csv"]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_save_refuses_an_existing_file_and_leaves_nothing_behind(tmp_path):
+    model, _ = _saved(tmp_path)
+    picture = tmp_path / "x.png"
+    picture.write_bytes(b"\x89PNG picture")
+    with pytest.raises(ModelFileError, match="existing file"):
+        model.save(picture)
+    assert picture.read_bytes() == b"\x89PNG picture"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m", "x.png"]
+
+
+def test_save_into_empty_folder_and_over_a_model(tmp_path):
+    model, path = _saved(tmp_path)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    model.save(empty)
+    assert lstmkit.load(empty).config == model.config
+    model.save(path)  # a model directory is replaced without asking
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "m"]
+
+
+def test_save_refuses_a_model_folder_with_extra_files(tmp_path):
+    model, path = _saved(tmp_path)
+    (path / "notes.txt").write_text("mine")
+    with pytest.raises(ModelFileError, match="notes.txt"):
+        model.save(path)
+    assert (path / "notes.txt").read_text() == "mine"
+
+
+def test_save_overwrite_true_replaces_and_leaves_no_leftovers(tmp_path):
+    model, _ = _saved(tmp_path)
+    folder = tmp_path / "work"
+    folder.mkdir()
+    (folder / "sales.csv").write_text("x")
+    picture = tmp_path / "x.png"
+    picture.write_bytes(b"png")
+    model.save(folder, overwrite=True)
+    model.save(picture, overwrite=True)
+    assert lstmkit.load(folder).config == model.config and lstmkit.load(picture).config == model.config
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m", "work", "x.png"]
+
+
+def test_save_removes_leftovers_of_a_dead_process(tmp_path):
+    model, path = _saved(tmp_path)
+    stale = tmp_path / ".m.lstmkit-save-999999999-abc"
+    stale.mkdir()
+    (stale / "model.safetensors").write_bytes(b"half")
+    model.save(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]

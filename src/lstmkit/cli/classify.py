@@ -85,6 +85,7 @@ def train(
     epochs: Optional[int] = typer.Option(None, "--epochs", help="Trainer max_epochs."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Trainer seed."),
     label_column: str = typer.Option("label", help="CSV input: the label column."),
+    force: bool = typer.Option(False, "--force", help="Replace what is at the model path even if it is not an lstmkit model directory."),
 ) -> None:
     """Fit an LSTMClassifier and save it.
 
@@ -92,9 +93,11 @@ def train(
     """
     import dataclasses
 
+    from lstmkit.models.base import check_save_path
     from lstmkit.models.classifier import LSTMClassifier
     from lstmkit.train import TrainerConfig
 
+    check_save_path(model_dir, overwrite=force)  # before training, not after
     params = LSTMClassifier().get_params()
     est, tr = build_config(config, set_, params, [f.name for f in dataclasses.fields(TrainerConfig)])
     tr = {"max_epochs": 100, "batch_size": 16, "lr": 3e-3, **tr}
@@ -106,7 +109,7 @@ def train(
     if y is None:
         raise DataError(f"{data}: no labels found (a .ts file with '@classLabel true', or a CSV with a {label_column!r} column)")
     clf = LSTMClassifier(**est, trainer=TrainerConfig.from_dict(tr)).fit(X, y)
-    clf.save(model_dir)
+    clf.save(model_dir, overwrite=force)
     last = clf.history_[-1] if clf.history_ else {}
     typer.echo(f"trained on {len(y)} sequences, {len(clf.classes_)} classes; "
                f"training accuracy {clf.score(X, y):.3f}; epochs {len(clf.history_)}; saved {model_dir}"

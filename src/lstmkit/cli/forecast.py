@@ -86,20 +86,23 @@ def train_cmd(
     epochs: Optional[int] = typer.Option(None, "--epochs", help="Maximum epochs (default 300, early stopping)."),
     nan_policy: str = typer.Option("error", "--nan-policy", help="error | interpolate | ffill"),
     param: Optional[list[str]] = ParamOpt,
+    force: bool = typer.Option(False, "--force", help="Replace what is at the model path even if it is not an lstmkit model directory."),
 ) -> None:
     """Fit an LSTMForecaster and save it.
 
     Example: lstmkit forecast train --data sales.csv --time-col date --target units --id-col store --horizon 14 --out runs/sales
     """
+    from lstmkit.models.base import check_save_path
     from lstmkit.models.forecaster import LSTMForecaster
 
+    check_save_path(out, overwrite=force)  # before training: never find out after an hour that the path is taken
     y, cols = _load(data, time_col, target, id_col, dataset)
     params = _params(horizon, param, _AIRLINE if data is None and dataset in (None, "airline") else {})
     est = LSTMForecaster(**params, **cols, nan_policy=nan_policy)
     if epochs is not None:
         est.set_params(trainer=_trainer(epochs))
     est.fit(y)
-    est.save(out)
+    est.save(out, overwrite=force)
     typer.echo(f"trained on {len(est.series_ids_)} series ({est.n_train_windows_} windows); model saved to {out}")
 
 

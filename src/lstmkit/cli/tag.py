@@ -81,6 +81,7 @@ def train(
     set_: list[str] = typer.Option([], "--set", help="Override a setting: use_crf=true, hidden_size=128, trainer.lr=0.002 (repeatable)."),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="Trainer max_epochs."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Trainer seed."),
+    force: bool = typer.Option(False, "--force", help="Replace what is at the model path even if it is not an lstmkit model directory."),
 ) -> None:
     """Fit an LSTMTagger and save it.
 
@@ -88,9 +89,11 @@ def train(
     """
     import dataclasses
 
+    from lstmkit.models.base import check_save_path
     from lstmkit.models.tagger import LSTMTagger
     from lstmkit.train import TrainerConfig
 
+    check_save_path(model_dir, overwrite=force)  # before training, not after
     est, tr = build_config(config, set_, LSTMTagger().get_params(), [f.name for f in dataclasses.fields(TrainerConfig)])
     tr = {"max_epochs": 10, "batch_size": 32, "lr": 2e-3, **tr}
     if epochs is not None:
@@ -99,7 +102,7 @@ def train(
         tr["seed"] = seed
     tokens, tags = read_tagged(data, column)
     tagger = LSTMTagger(**est, trainer=TrainerConfig.from_dict(tr)).fit(tokens, tags)
-    tagger.save(model_dir)
+    tagger.save(model_dir, overwrite=force)
     typer.echo(f"trained on {len(tokens)} sentences ({sum(map(len, tokens))} tokens), {len(tagger.classes_)} tags; saved {model_dir}")
 
 

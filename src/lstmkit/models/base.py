@@ -33,7 +33,7 @@ from torch import nn
 from lstmkit.errors import ConfigError, ModelFileError, suggest
 from lstmkit.utils.io import atomic_write_bytes, atomic_write_json, fix_dir_mode
 
-__all__ = ["TaskModel", "register", "save_model", "load_model", "read_model_dir", "config_from_dict"]
+__all__ = ["TaskModel", "register", "save_model", "load_model", "read_model_dir", "config_from_dict", "is_model_dir", "check_save_path"]
 
 FORMAT = "lstmkit-model"
 FORMAT_VERSION = 1
@@ -117,8 +117,8 @@ class TaskModel(nn.Module):
         _load_tensors(model, tensors)
         return model
 
-    def save(self, path: str | os.PathLike) -> Path:
-        return save_model(self, path)
+    def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+        return save_model(self, path, overwrite=overwrite)
 
 
 def _load_tensors(module: nn.Module, tensors: dict[str, torch.Tensor]) -> None:
@@ -139,11 +139,15 @@ def _load_tensors(module: nn.Module, tensors: dict[str, torch.Tensor]) -> None:
     module.load_state_dict(tensors, strict=True)
 
 
-def save_model(obj: Any, path: str | os.PathLike) -> Path:
+def save_model(obj: Any, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
     """Write ``obj`` (anything registered) to directory ``path``.
 
-    The two files are written into a fresh sibling directory which then replaces ``path``,
-    so an interrupted save leaves the previous model directory whole.
+    The two files are written into a fresh hidden sibling directory, which then takes the
+    place of ``path``: an interrupted save leaves the previous model directory whole.
+    ``path`` may be absent, an empty directory, or an lstmkit model directory (its
+    ``config.json`` carries the format marker and it holds nothing else); anything else (a
+    file, a folder with other files) raises :class:`ModelFileError` unless ``overwrite=True``,
+    so saving never deletes what is not a model.
     """
     from safetensors.torch import save as st_save
 
@@ -152,6 +156,8 @@ def save_model(obj: Any, path: str | os.PathLike) -> Path:
     type_name = type(obj).__name__
     if _REGISTRY.get(type_name) is not type(obj):
         raise ConfigError(f"{type_name} is not a registered lstmkit model type (use @register)")
+    path = Path(path)
+    check_save_path(path, overwrite)
     config, tensors, state = obj._saved_state()
     blob = st_save({k: v.detach().cpu().contiguous().clone() for k, v in tensors.items()})
     meta = {
@@ -164,24 +170,88 @@ def save_model(obj: Any, path: str | os.PathLike) -> Path:
         "lstmkit_version": lstmkit.__version__,
         "torch_version": torch.__version__,
     }
-    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    _remove_stale_temporaries(path)
+    tmp = Path(tempfile.mkdtemp(prefix=f"{_tmp_prefix(path)}{os.getpid()}-", dir=path.parent))
     fix_dir_mode(tmp)
+    old = None
     try:
         atomic_write_bytes(tmp / WEIGHTS, blob)
         atomic_write_json(tmp / CONFIG, meta)
-        old = None
-        if path.exists():
-            old = path.with_name(f".{path.name}.old-{os.getpid()}")
-            os.replace(path, old)
-        os.replace(tmp, path)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        if path.is_dir() and not path.is_symlink() and any(path.iterdir()):
+            old = Path(tempfile.mkdtemp(prefix=f"{_tmp_prefix(path)}{os.getpid()}-old-", dir=path.parent))
+            os.replace(path, old / "previous")  # move the previous model aside, then swap the new one in
+        elif path.is_symlink() or (path.exists() and not path.is_dir()):
+            path.unlink()  # only reached with overwrite=True
+        os.replace(tmp, path)  # rename(2) replaces an absent path or an empty directory
     except BaseException:
+        if old is not None and not path.exists() and (old / "previous").exists():
+            os.replace(old / "previous", path)  # put the previous model back
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
     return path
+
+
+def is_model_dir(path: str | os.PathLike) -> bool:
+    """True if ``path`` is a directory that holds an lstmkit model and nothing else."""
+    path = Path(path)
+    if not path.is_dir() or path.is_symlink():
+        return False
+    names = {p.name for p in path.iterdir()}
+    if CONFIG not in names or not names <= {CONFIG, WEIGHTS}:
+        return False
+    try:
+        meta = json.loads((path / CONFIG).read_text())
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        return False
+    return isinstance(meta, dict) and meta.get("format") == FORMAT
+
+
+def check_save_path(path: str | os.PathLike, overwrite: bool = False) -> None:
+    """Raise :class:`ModelFileError` if saving to ``path`` would replace something that is not
+    an lstmkit model (call it before a long training, as the CLI does)."""
+    path = Path(path)
+    if overwrite or not (path.exists() or path.is_symlink()):
+        return
+    if path.is_dir() and not path.is_symlink():
+        entries = sorted(p.name for p in path.iterdir())
+        if not entries or is_model_dir(path):
+            return
+        shown = ", ".join(entries[:5]) + (f" (and {len(entries) - 5} more)" if len(entries) > 5 else "")
+        raise ModelFileError(
+            f"cannot save the model to {str(path)!r}: it is a folder that holds other files ({shown}), not an "
+            "lstmkit model directory; choose a new or empty folder, or pass overwrite=True (--force) to replace it"
+        )
+    raise ModelFileError(
+        f"cannot save the model to {str(path)!r}: it is an existing file, not an lstmkit model directory; "
+        "choose another path, or pass overwrite=True (--force) to replace it"
+    )
+
+
+def _tmp_prefix(path: Path) -> str:
+    return f".{path.name}.lstmkit-save-"
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Remove hidden siblings that an earlier save of ``path`` left when its process died."""
+    prefix = _tmp_prefix(path)
+    for p in path.parent.glob(prefix + "*"):
+        pid = p.name[len(prefix):].split("-", 1)[0]
+        if pid.isdigit() and not _pid_alive(int(pid)) and p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def read_model_dir(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:

@@ -299,9 +299,10 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         return float(np.sum(w * (pred == codes)) / np.sum(w))
 
     # --- persistence --------------------------------------------------------------------
-    def save(self, path: str | os.PathLike) -> Path:
+    def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+        """Write the fitted model to directory ``path`` (see :func:`lstmkit.models.base.save_model`)."""
         self._check_fitted()
-        return save_model(self, path)
+        return save_model(self, path, overwrite=overwrite)
 
     def _saved_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor], dict[str, Any]]:
         params = self.get_params(deep=False)

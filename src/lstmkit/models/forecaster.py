@@ -636,11 +636,12 @@ class LSTMForecaster(BaseEstimator):
         return self._untransform(mean * s0 + c0), self._untransform(q * s0 + c0)
 
     # --- persistence ----------------------------------------------------------------------
-    def save(self, path: Any) -> Any:
+    def save(self, path: Any, *, overwrite: bool = False) -> Any:
+        """Write the fitted model to directory ``path`` (see :func:`lstmkit.models.base.save_model`)."""
         from lstmkit.models.base import save_model
 
         self._check_fitted()
-        return save_model(self, path)
+        return save_model(self, path, overwrite=overwrite)
 
     def _saved_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor], dict[str, Any]]:
         self._check_fitted()

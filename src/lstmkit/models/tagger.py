@@ -375,9 +375,10 @@ class LSTMTagger(BaseEstimator):
         return self.evaluate(X, y)["token_accuracy"]
 
     # --- persistence --------------------------------------------------------------------
-    def save(self, path: str | os.PathLike) -> Path:
+    def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+        """Write the fitted model to directory ``path`` (see :func:`lstmkit.models.base.save_model`)."""
         self._check_fitted()
-        return save_model(self, path)
+        return save_model(self, path, overwrite=overwrite)
 
     def _saved_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor], dict[str, Any]]:
         from lstmkit.models._fitting import labels_to_json
