@@ -26,7 +26,7 @@ import torch
 from lstmkit.datasets import load
 from lstmkit.data import WindowBatchSampler, WindowDataset
 from lstmkit.evaluation import backtest
-from lstmkit.models.forecaster import LSTMForecaster
+from lstmkit.estimators import LSTMForecaster
 from lstmkit.train import TrainerConfig
 
 AIRLINE = dict(transform="log", lookback=24, n_models=3)

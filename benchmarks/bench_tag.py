@@ -21,7 +21,8 @@ from collections import Counter, defaultdict
 import torch
 
 import lstmkit.datasets
-from lstmkit.models.tagger import LSTMTagger, token_accuracy
+from lstmkit.estimators import LSTMTagger
+from lstmkit.models.tagger import token_accuracy
 from lstmkit.train import TrainerConfig
 
 

@@ -1,6 +1,6 @@
 """Trainer overhead: samples/s of Trainer.fit vs a bare PyTorch loop, measured in one run.
 
-Same model (LSTMSequenceModel: LSTM + linear head), same data, same optimizer (Adam),
+Same model (SequenceNetwork: LSTM + linear head), same data, same optimizer (Adam),
 same clipping (global norm 1.0), same batch order machinery (a shuffled DataLoader).
 Shape B=32, T=50, F=8, H=32. Runs alternate (bare, trainer, bare, ...) so machine noise
 hits both; the ratio of medians is printed. Target: trainer >= 0.95 x bare.
@@ -18,15 +18,15 @@ import time
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from lstmkit.models.sequence import LSTMSequenceModel, LSTMSequenceModelConfig
+from lstmkit.models.sequence import SequenceNetwork, SequenceNetworkConfig
 from lstmkit.train import Trainer, TrainerConfig
 
 B, T, F, H = 32, 50, 8, 32
 
 
-def make_model() -> LSTMSequenceModel:
+def make_model() -> SequenceNetwork:
     torch.manual_seed(0)
-    return LSTMSequenceModel(LSTMSequenceModelConfig(input_size=F, hidden_size=H))
+    return SequenceNetwork(SequenceNetworkConfig(input_size=F, hidden_size=H))
 
 
 def bare(data: TensorDataset, epochs: int) -> float:

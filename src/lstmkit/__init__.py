@@ -1,11 +1,19 @@
 """lstmkit: Long Short-Term Memory networks on PyTorch.
 
-The recurrent engine lives in :mod:`lstmkit.nn`; task models in :mod:`lstmkit.models`;
-training and persistence in :mod:`lstmkit.train`; the ``lstmkit`` command in
-:mod:`lstmkit.cli`.
+Layers, lowest first (a module imports only from layers below it):
+:mod:`lstmkit.nn` (the recurrent engine) < :mod:`lstmkit.data` (readers, validation, fitted
+pipelines, datasets) < :mod:`lstmkit.models` (task networks) < :mod:`lstmkit.train` (trainer,
+checkpoints) < :mod:`lstmkit.estimators` (scikit-learn-style fronts) < :mod:`lstmkit.evaluation`,
+:mod:`lstmkit.viz` < :mod:`lstmkit.cli`. :mod:`lstmkit.errors` and :mod:`lstmkit.persist` (model
+files) sit below them all.
+
+The estimators and :func:`load` are available here (``lstmkit.LSTMForecaster(...)``) and are
+imported on first use, so ``import lstmkit`` stays light (no torch).
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from lstmkit.errors import (
     ConfigError,
@@ -16,11 +24,14 @@ from lstmkit.errors import (
     ShapeError,
 )
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "__version__",
     "load",
+    "LSTMForecaster",
+    "LSTMClassifier",
+    "LSTMTagger",
     "LstmkitError",
     "ConfigError",
     "DataError",
@@ -29,12 +40,37 @@ __all__ = [
     "ModelFileError",
 ]
 
+# name -> module that defines it; loaded by __getattr__ on first access (PEP 562)
+_LAZY = {
+    "LSTMForecaster": "lstmkit.estimators",
+    "LSTMClassifier": "lstmkit.estimators",
+    "LSTMTagger": "lstmkit.estimators",
+}
 
-def load(path):
+if TYPE_CHECKING:
+    from lstmkit.estimators import LSTMClassifier, LSTMForecaster, LSTMTagger
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'lstmkit' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+def load(path: Any) -> Any:
     """Load any model saved by lstmkit (a directory with model.safetensors + config.json).
 
-    Nothing is unpickled and no code from the file is executed.
+    Nothing is unpickled and no code from the file is executed; files of older format
+    versions are migrated. Raises :class:`ModelFileError` for a missing, damaged or unknown file.
     """
-    from lstmkit.models.base import load_model
+    import importlib
 
-    return load_model(path)
+    return importlib.import_module("lstmkit.persist").load_model(path)

@@ -37,8 +37,8 @@ class ShapeError(LstmkitError, ValueError):
     """A tensor has the wrong rank, size or dtype."""
 
 
-class NotFittedError(LstmkitError, RuntimeError):
-    """An estimator was used before ``fit``."""
+class NotFittedError(LstmkitError, ValueError, AttributeError):
+    """An estimator was used before ``fit`` (ValueError and AttributeError, like scikit-learn's)."""
 
 
 class ModelFileError(LstmkitError, OSError):

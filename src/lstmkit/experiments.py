@@ -1,7 +1,7 @@
 """Long-time-lag experiments (Hochreiter & Schmidhuber 1997): LSTM vs GRU vs vanilla RNN.
 
 ``run_experiment("adding", ["lstm", "rnn"], length=100)`` trains one
-:class:`~lstmkit.models.sequence.LSTMSequenceModel` per cell through the
+:class:`~lstmkit.models.sequence.SequenceNetwork` per cell through the
 :class:`~lstmkit.train.Trainer` on fresh seeded data, stops a cell as soon as it meets the
 criterion on a validation set (or at its step/time budget), and reports the error on a
 separate held-out set:
@@ -30,7 +30,7 @@ import torch
 
 from lstmkit.data.synthetic import adding_problem, temporal_order
 from lstmkit.errors import ConfigError, suggest
-from lstmkit.models.sequence import CELLS, LSTMSequenceModel, LSTMSequenceModelConfig
+from lstmkit.models.sequence import CELLS, SequenceNetwork, SequenceNetworkConfig
 from lstmkit.train import Callback, Trainer, TrainerConfig
 
 __all__ = ["ExperimentResult", "run_experiment", "PROBLEMS", "format_table"]
@@ -115,8 +115,8 @@ def _run(problem, cells, length, hidden_size, forget_bias, batch_size, lr, max_s
     results = []
     for cell in cells:
         torch.manual_seed(seed)
-        model = LSTMSequenceModel(
-            LSTMSequenceModelConfig(
+        model = SequenceNetwork(
+            SequenceNetworkConfig(
                 input_size=train.input_size,
                 output_size=spec["outputs"],
                 hidden_size=hidden_size,

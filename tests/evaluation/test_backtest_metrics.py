@@ -11,7 +11,7 @@ from lstmkit.datasets import load
 from lstmkit.errors import ConfigError, DataError
 from lstmkit.evaluation import backtest, coverage, holdout_origins, mae, mape, mase, rmse, smape
 from lstmkit.evaluation.baselines import AR, SARIMA, HoltWinters, Naive, SeasonalNaive, make_baseline
-from lstmkit.models.forecaster import LSTMForecaster
+from lstmkit.estimators import LSTMForecaster
 from lstmkit.train import TrainerConfig
 
 

@@ -9,7 +9,8 @@ from torch import nn
 
 import lstmkit
 from lstmkit.errors import ConfigError, ModelFileError
-from lstmkit.models.base import TaskModel, register
+from lstmkit.models.base import TaskModel
+from lstmkit.persist import register
 
 
 @dataclasses.dataclass

@@ -10,7 +10,8 @@ from sklearn.base import clone
 
 import lstmkit
 from lstmkit.errors import ConfigError, DataError, NotFittedError
-from lstmkit.models.forecaster import ForecasterCore, ForecasterCoreConfig, LSTMForecaster
+from lstmkit.estimators import LSTMForecaster
+from lstmkit.models.forecaster import ForecasterNetwork, ForecasterNetworkConfig
 from lstmkit.train import TrainerConfig
 
 FAST = TrainerConfig(max_epochs=40, batch_size=32, lr=1e-2, patience=None, seed=0, quiet=True, device="cpu")
@@ -53,11 +54,11 @@ def test_bad_params_raise_config_error():
 
 
 def test_core_config_round_trip_and_validation():
-    core = ForecasterCore(ForecasterCoreConfig(n_features=3, n_future=1, lookback=5, horizon=4, hidden_size=8))
-    again = ForecasterCore.from_config(core.get_config())
+    core = ForecasterNetwork(ForecasterNetworkConfig(n_features=3, n_future=1, lookback=5, horizon=4, hidden_size=8))
+    again = ForecasterNetwork.from_config(core.get_config())
     assert again.config == core.config
     with pytest.raises(ConfigError, match="quantiles must be increasing"):
-        ForecasterCoreConfig(quantiles=[0.9, 0.1])
+        ForecasterNetworkConfig(quantiles=[0.9, 0.1])
 
 
 def test_short_series_is_a_data_error():
@@ -97,7 +98,7 @@ def test_global_model_predicts_each_series_in_its_own_scale():
     test = df[df["t"] >= "2005-01-01"].set_index(["id", "t"])["v"].sort_index()
     f = LSTMForecaster(horizon=12, lookback=12, hidden_size=16, time_col="t", target_col="v", id_col="id",
                        trainer=FAST).fit(train)
-    assert len(f.scalers_) == 12
+    assert len(f.pipeline_.scalers) == 12
     p = f.predict()
     assert p.index.names == ["id", "t"] and len(p) == 12 * 12
     for k, s in enumerate(scales):
@@ -184,12 +185,12 @@ def test_saved_forecaster_with_missing_keys_is_a_model_file_error(tmp_path):
     f = LSTMForecaster(horizon=3, lookback=6, hidden_size=4, trainer=dataclasses.replace(FAST, max_epochs=1)).fit(seasonal(30))
     path = f.save(tmp_path / "model")
     meta = json.loads((path / "config.json").read_text())
-    del meta["config"]["quantiles"], meta["state"]["core_config"]["num_layers"]
+    del meta["config"]["params"]["quantiles"], meta["config"]["network"]["num_layers"]
     (path / "config.json").write_text(json.dumps(meta))
     with pytest.raises(lstmkit.ModelFileError) as info:
         lstmkit.load(path)
     msg = str(info.value)
-    assert "LSTMForecaster parameters: ['quantiles']" in msg and "ForecasterCoreConfig: ['num_layers']" in msg
+    assert "LSTMForecaster parameters: ['quantiles']" in msg and "ForecasterNetworkConfig: ['num_layers']" in msg
 
 
 @pytest.mark.parametrize("kind", ["standard", "minmax"])
@@ -198,7 +199,7 @@ def test_scaler_is_fitted_on_the_training_part_only(kind):
     y.iloc[-6:] = 1000.0  # the validation tail (val_size=6) is far outside the training range
     f = LSTMForecaster(horizon=6, lookback=12, hidden_size=4, scaler=kind, val_size=6,
                        trainer=dataclasses.replace(FAST, max_epochs=1)).fit(y)
-    sc = f.scalers_["y"]
+    sc = f.pipeline_.scalers["y"].to_dict()
     train = y.to_numpy()[:-6]
     if kind == "standard":
         np.testing.assert_allclose(sc["center"], [train.mean()])

@@ -8,11 +8,12 @@ import pytest
 import torch
 
 import lstmkit
+import lstmkit.train
 import lstmkit.datasets
 from lstmkit.errors import DataError, ShapeError
-from lstmkit.models._fitting import make_trainer_config
 from lstmkit.models.heads import CRF
-from lstmkit.models.tagger import LSTMTagger, bio_entities, entity_scores, token_accuracy
+from lstmkit.estimators import LSTMTagger
+from lstmkit.models.tagger import bio_entities, entity_scores, token_accuracy
 
 
 def test_crf_matches_brute_force_enumeration():
@@ -55,7 +56,7 @@ def small_treebank(n_train=400, n_test=150):
 
 def test_learns_treebank_sample_above_majority_and_round_trips(tmp_path):
     Xtr, ytr, Xte, yte = small_treebank()
-    tagger = LSTMTagger(embedding_dim=32, hidden_size=32, trainer=make_trainer_config(None, max_epochs=4, batch_size=16, lr=5e-3, seed=0))
+    tagger = LSTMTagger(embedding_dim=32, hidden_size=32, trainer=dict(max_epochs=4, batch_size=16, lr=5e-3, seed=0))
     tagger.fit(Xtr, ytr)
     acc = tagger.score(Xte, yte)
     majority = max(sum(t == tag for s in yte for t in s) for tag in {"NOUN", "VERB"}) / sum(map(len, yte))
@@ -78,7 +79,7 @@ def test_crf_tagger_numeric_input_bio_metrics(tmp_path):
         on[s : s + int(rng.integers(1, 3))] = 1
         X.append(np.stack([on + 0.1 * rng.normal(size=T), rng.normal(size=T)], 1).astype(np.float32))
         y.append(["B-X" if on[t] and (t == 0 or not on[t - 1]) else "I-X" if on[t] else "O" for t in range(T)])
-    tagger = LSTMTagger(hidden_size=16, use_crf=True, dropout=0.0, trainer=make_trainer_config(None, max_epochs=25, batch_size=8, lr=1e-2, seed=0))
+    tagger = LSTMTagger(hidden_size=16, use_crf=True, dropout=0.0, trainer=dict(max_epochs=25, batch_size=8, lr=1e-2, seed=0))
     tagger.fit(X[:40], y[:40])
     res = tagger.evaluate(X[40:], y[40:])
     assert set(res) == {"token_accuracy", "precision", "recall", "f1"}
@@ -89,7 +90,7 @@ def test_crf_tagger_numeric_input_bio_metrics(tmp_path):
 
 def test_tagger_bad_input():
     Xtr, ytr, _, _ = small_treebank(30, 0)
-    tagger = LSTMTagger(hidden_size=8, embedding_dim=8, trainer=make_trainer_config(None, max_epochs=1, seed=0)).fit(Xtr, ytr)
+    tagger = LSTMTagger(hidden_size=8, embedding_dim=8, trainer=dict(max_epochs=1, seed=0)).fit(Xtr, ytr)
     with pytest.raises(DataError, match="never seen at fit time: 'NEWTAG'"):
         tagger.evaluate([["a", "b"]], [["NEWTAG", "NOUN"]])
     with pytest.raises(ShapeError, match=r"y\[0\] has 1 tags for 2 steps"):
@@ -99,16 +100,16 @@ def test_tagger_bad_input():
     with pytest.raises(DataError, match=r"X\[1\] is an empty sentence"):
         tagger.predict([["a"], []])
     with pytest.raises(DataError, match="numeric feature sequences"):
-        LSTMTagger(trainer=make_trainer_config(None, max_epochs=1)).fit([np.zeros((2, 1))] * 2, [["O", "O"], ["O", "B-X"]]).predict([["tok"]])
+        LSTMTagger(trainer=dict(max_epochs=1)).fit([np.zeros((2, 1))] * 2, [["O", "O"], ["O", "B-X"]]).predict([["tok"]])
 
 
 def test_tagger_task_model_config_round_trip():
-    from lstmkit.models.tagger import LSTMTaggerConfig, LSTMTaggerModel
+    from lstmkit.models.tagger import TaggerNetwork, TaggerNetworkConfig
 
-    cfg = LSTMTaggerModel(LSTMTaggerConfig(num_tags=4, vocab_size=10, char_vocab_size=5, use_crf=True)).get_config()
-    assert LSTMTaggerModel.from_config(cfg).get_config() == cfg
+    cfg = TaggerNetwork(TaggerNetworkConfig(num_tags=4, vocab_size=10, char_vocab_size=5, use_crf=True)).get_config()
+    assert TaggerNetwork.from_config(cfg).get_config() == cfg
     with pytest.raises(lstmkit.ConfigError, match="exactly one of vocab_size"):
-        LSTMTaggerConfig(num_tags=3)
+        TaggerNetworkConfig(num_tags=3)
 
 
 def test_saved_tagger_missing_keys_are_reported_together(tmp_path):
@@ -118,14 +119,14 @@ def test_saved_tagger_missing_keys_are_reported_together(tmp_path):
 
     X = [np.zeros((3, 2), np.float32), np.ones((4, 2), np.float32)]
     y = [["O", "B-X", "O"], ["B-X", "I-X", "O", "O"]]
-    tagger = LSTMTagger(hidden_size=4, trainer=make_trainer_config(None, max_epochs=1, batch_size=2)).fit(X, y)
+    tagger = LSTMTagger(hidden_size=4, trainer=lstmkit.train.TrainerConfig(max_epochs=1, batch_size=2)).fit(X, y)
     path = tagger.save(tmp_path / "t")
     meta = json.loads((path / "config.json").read_text())
-    del meta["config"]["params"]["use_crf"], meta["config"]["model"]["hidden_size"], meta["config"]["params"]["trainer"]["lr"]
+    del meta["config"]["params"]["use_crf"], meta["config"]["network"]["hidden_size"], meta["config"]["params"]["trainer"]["lr"]
     (path / "config.json").write_text(json.dumps(meta))
     with pytest.raises(lstmkit.ModelFileError) as info:
         lstmkit.load(path)
     msg = str(info.value)
     assert str(path / "config.json") in msg
-    for part in ("LSTMTagger parameters: ['use_crf']", "TrainerConfig: ['lr']", "LSTMTaggerConfig: ['hidden_size']"):
+    for part in ("LSTMTagger parameters: ['use_crf']", "TrainerConfig: ['lr']", "TaggerNetworkConfig: ['hidden_size']"):
         assert part in msg

@@ -11,13 +11,13 @@ import torch
 from safetensors.torch import save_file
 
 from lstmkit.data.synthetic import adding_problem
-from lstmkit.models.sequence import LSTMSequenceModel, LSTMSequenceModelConfig
+from lstmkit.models.sequence import SequenceNetwork, SequenceNetworkConfig
 from lstmkit.train import Trainer, TrainerConfig
 
 
 def run(out_dir, batch_size, quiet=False):
     torch.manual_seed(0)
-    model = LSTMSequenceModel(LSTMSequenceModelConfig(hidden_size=12))
+    model = SequenceNetwork(SequenceNetworkConfig(hidden_size=12))
     train, val = adding_problem(128, 20, seed=1), adding_problem(64, 20, seed=2)
     cfg = TrainerConfig(max_epochs=3, batch_size=batch_size, lr=1e-2, seed=4, run_dir=os.path.join(out_dir, "run"), quiet=quiet, log_every=0)
     trainer = Trainer(cfg)

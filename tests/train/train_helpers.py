@@ -4,7 +4,8 @@ import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 
-from lstmkit.models.base import TaskModel, register
+from lstmkit.models.base import TaskModel
+from lstmkit.persist import register
 
 
 @dataclasses.dataclass

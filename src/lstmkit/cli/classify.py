@@ -54,7 +54,7 @@ def read_labelled(source: str, label_column: str = "label", id_column: str = "id
 def _load(model_dir: Path) -> Any:
     import lstmkit
     from lstmkit.errors import ModelFileError
-    from lstmkit.models.classifier import LSTMClassifier
+    from lstmkit.estimators import LSTMClassifier
 
     model = lstmkit.load(model_dir)
     if not isinstance(model, LSTMClassifier):
@@ -67,7 +67,7 @@ def _predictions_frame(model: Any, X: Any, y: Any = None) -> Any:
 
     proba = model.predict_proba(X)
     pred = model.classes_[proba.argmax(1)]
-    ids = list(dict.fromkeys(X[model.id_column].tolist())) if hasattr(X, "columns") else list(range(len(pred)))
+    ids = list(dict.fromkeys(X[model.id_col].tolist())) if hasattr(X, "columns") else list(range(len(pred)))
     frame = pd.DataFrame({"id": ids, "prediction": pred})
     if y is not None:
         frame.insert(1, "label", np.asarray(y))
@@ -83,7 +83,7 @@ def train(
     config: Optional[Path] = typer.Option(None, "--config", help='JSON {"model": {...}, "trainer": {...}}.'),
     set_: list[str] = typer.Option([], "--set", help="Override a setting: hidden_size=128, pooling=attention, trainer.lr=0.003 (repeatable)."),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="Trainer max_epochs."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Trainer seed."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="random_state: seeds the network, training order and validation split."),
     label_column: str = typer.Option("label", help="CSV input: the label column."),
     force: bool = typer.Option(False, "--force", help="Replace what is at the model path even if it is not an lstmkit model directory."),
 ) -> None:
@@ -93,22 +93,21 @@ def train(
     """
     import dataclasses
 
-    from lstmkit.models.base import check_save_path
-    from lstmkit.models.classifier import LSTMClassifier
+    from lstmkit.persist import check_save_path
+    from lstmkit.estimators import LSTMClassifier
     from lstmkit.train import TrainerConfig
 
     check_save_path(model_dir, overwrite=force)  # before training, not after
-    params = LSTMClassifier().get_params()
+    params = LSTMClassifier().get_params(deep=False)
     est, tr = build_config(config, set_, params, [f.name for f in dataclasses.fields(TrainerConfig)])
-    tr = {"max_epochs": 100, "batch_size": 16, "lr": 3e-3, **tr}
     if epochs is not None:
         tr["max_epochs"] = epochs
     if seed is not None:
-        tr["seed"] = seed
+        est["random_state"] = seed
     X, y = read_labelled(data, label_column)
     if y is None:
         raise DataError(f"{data}: no labels found (a .ts file with '@classLabel true', or a CSV with a {label_column!r} column)")
-    clf = LSTMClassifier(**est, trainer=TrainerConfig.from_dict(tr)).fit(X, y)
+    clf = LSTMClassifier(**est, trainer=tr).fit(X, y)  # tr: only the fields given; the rest are the estimator's defaults
     clf.save(model_dir, overwrite=force)
     last = clf.history_[-1] if clf.history_ else {}
     typer.echo(f"trained on {len(y)} sequences, {len(clf.classes_)} classes; "
@@ -128,7 +127,7 @@ def predict(
     Example: lstmkit classify predict GunPoint_TEST.ts -m gunpoint.model -o predictions.csv
     """
     model = _load(model_dir)
-    X, _ = read_labelled(data, label_column, model.id_column)
+    X, _ = read_labelled(data, label_column, model.id_col)
     frame = _predictions_frame(model, X)
     write_csv(frame, out)
     typer.echo(f"wrote {len(frame)} predictions to {out}")
@@ -146,11 +145,10 @@ def evaluate(
 
     Example: lstmkit classify evaluate dataset:GunPoint:test -m gunpoint.model --plot cm.png
     """
-    from lstmkit.models._fitting import check_known_labels
     from lstmkit.viz.confusion import plot_confusion_matrix
 
     model = _load(model_dir)
-    X, y = read_labelled(data, label_column, model.id_column)
+    X, y = read_labelled(data, label_column, model.id_col)
     if y is None:
         raise DataError(f"{data}: no labels to evaluate against")
     y = np.asarray(y)
@@ -159,7 +157,7 @@ def evaluate(
             y = y.astype(model.classes_.dtype)
         except ValueError:
             pass
-    check_known_labels(y, model.classes_)
+    model.pipeline_.labels.transform(y)  # DataError naming labels never seen at fit time
     frame = _predictions_frame(model, X, y)
     labels = model.classes_.tolist()
     cm = confusion(y.tolist(), frame["prediction"].tolist(), labels)

@@ -43,9 +43,9 @@ def _load(data: Optional[Path], time_col, target, id_col, dataset: Optional[str]
 
 
 def _params(horizon: int, overrides: list[str] | None, base: dict[str, Any]) -> dict[str, Any]:
-    from lstmkit.models.forecaster import LSTMForecaster
+    from lstmkit.estimators import LSTMForecaster
 
-    names = set(LSTMForecaster().get_params())
+    names = set(LSTMForecaster().get_params(deep=False))
     params = {**base, "horizon": horizon}
     problems = []
     for item in overrides or []:
@@ -67,11 +67,8 @@ def _params(horizon: int, overrides: list[str] | None, base: dict[str, Any]) -> 
 
 
 def _trainer(epochs: Optional[int]) -> Any:
-    if epochs is None:
-        return None
-    from lstmkit.train import TrainerConfig
-
-    return TrainerConfig(max_epochs=epochs, batch_size=16, lr=3e-3, patience=30, quiet=True, device="cpu")
+    """Trainer fields set on the command line (the estimator's trainer_defaults fill the rest)."""
+    return None if epochs is None else {"max_epochs": epochs}
 
 
 @app.command("train")
@@ -92,8 +89,8 @@ def train_cmd(
 
     Example: lstmkit forecast train --data sales.csv --time-col date --target units --id-col store --horizon 14 --out runs/sales
     """
-    from lstmkit.models.base import check_save_path
-    from lstmkit.models.forecaster import LSTMForecaster
+    from lstmkit.persist import check_save_path
+    from lstmkit.estimators import LSTMForecaster
 
     check_save_path(out, overwrite=force)  # before training: never find out after an hour that the path is taken
     y, cols = _load(data, time_col, target, id_col, dataset)
@@ -103,7 +100,7 @@ def train_cmd(
         est.set_params(trainer=_trainer(epochs))
     est.fit(y)
     est.save(out, overwrite=force)
-    typer.echo(f"trained on {len(est.series_ids_)} series ({est.n_train_windows_} windows); model saved to {out}")
+    typer.echo(f"trained on {len(est.pipeline_.contexts)} series; model saved to {out}")
 
 
 @app.command("predict")
@@ -119,7 +116,7 @@ def predict_cmd(
     """
     import lstmkit
     from lstmkit.data import read_table
-    from lstmkit.models.forecaster import LSTMForecaster
+    from lstmkit.estimators import LSTMForecaster
     from lstmkit.utils.io import atomic_write
 
     est = lstmkit.load(model)
@@ -162,7 +159,7 @@ def backtest_cmd(
     from lstmkit.data import read_series
     from lstmkit.evaluation import backtest
     from lstmkit.evaluation.baselines import BASELINES
-    from lstmkit.models.forecaster import LSTMForecaster
+    from lstmkit.estimators import LSTMForecaster
 
     names = tuple(b.strip() for b in baselines.split(",") if b.strip())
     bad = [b for b in names if b not in BASELINES]

@@ -51,7 +51,7 @@ def read_tagged(source: str, column: str = "upos", need_tags: bool = True) -> tu
 def _load(model_dir: Path) -> Any:
     import lstmkit
     from lstmkit.errors import ModelFileError
-    from lstmkit.models.tagger import LSTMTagger
+    from lstmkit.estimators import LSTMTagger
 
     model = lstmkit.load(model_dir)
     if not isinstance(model, LSTMTagger):
@@ -80,7 +80,7 @@ def train(
     config: Optional[Path] = typer.Option(None, "--config", help='JSON {"model": {...}, "trainer": {...}}.'),
     set_: list[str] = typer.Option([], "--set", help="Override a setting: use_crf=true, hidden_size=128, trainer.lr=0.002 (repeatable)."),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="Trainer max_epochs."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Trainer seed."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="random_state: seeds the network, training order and unk_replace."),
     force: bool = typer.Option(False, "--force", help="Replace what is at the model path even if it is not an lstmkit model directory."),
 ) -> None:
     """Fit an LSTMTagger and save it.
@@ -89,19 +89,18 @@ def train(
     """
     import dataclasses
 
-    from lstmkit.models.base import check_save_path
-    from lstmkit.models.tagger import LSTMTagger
+    from lstmkit.persist import check_save_path
+    from lstmkit.estimators import LSTMTagger
     from lstmkit.train import TrainerConfig
 
     check_save_path(model_dir, overwrite=force)  # before training, not after
-    est, tr = build_config(config, set_, LSTMTagger().get_params(), [f.name for f in dataclasses.fields(TrainerConfig)])
-    tr = {"max_epochs": 10, "batch_size": 32, "lr": 2e-3, **tr}
+    est, tr = build_config(config, set_, LSTMTagger().get_params(deep=False), [f.name for f in dataclasses.fields(TrainerConfig)])
     if epochs is not None:
         tr["max_epochs"] = epochs
     if seed is not None:
-        tr["seed"] = seed
+        est["random_state"] = seed
     tokens, tags = read_tagged(data, column)
-    tagger = LSTMTagger(**est, trainer=TrainerConfig.from_dict(tr)).fit(tokens, tags)
+    tagger = LSTMTagger(**est, trainer=tr).fit(tokens, tags)  # tr: only the fields given, over the estimator's defaults
     tagger.save(model_dir, overwrite=force)
     typer.echo(f"trained on {len(tokens)} sentences ({sum(map(len, tokens))} tokens), {len(tagger.classes_)} tags; saved {model_dir}")
 

@@ -1,4 +1,6 @@
-"""Data at the edge: read and validate time series, scale them, window them lazily."""
+"""Data at the edge: read and validate input once, and the fitted pipelines (scalers, target
+transforms, label encoders, vocabularies, sequence and forecast pipelines) that learn from
+training data, invert exactly and serialise to JSON."""
 
 from lstmkit.data.scalers import (
     IdentityScaler,
@@ -10,6 +12,12 @@ from lstmkit.data.scalers import (
     scaler_from_dict,
 )
 from lstmkit.data.timeseries import SeriesSet, TimeSeries, check_min_length, future_index, read_series, read_table
+from lstmkit.data.forecast_pipeline import ForecastPipeline
+from lstmkit.data.labels import LabelEncoder
+from lstmkit.data.sequence_pipeline import SEQUENCE_SCALERS, SequencePipeline
+from lstmkit.data.supervised import SupervisedPipeline
+from lstmkit.data.transforms import TRANSFORMS, TargetTransform
+from lstmkit.data.vocab import TokenPipeline, Vocabulary
 from lstmkit.data.windows import WindowBatchSampler, WindowDataset, collate_windows, materialize_windows
 
 __all__ = [
@@ -30,4 +38,13 @@ __all__ = [
     "WindowBatchSampler",
     "collate_windows",
     "materialize_windows",
+    "TargetTransform",
+    "TRANSFORMS",
+    "LabelEncoder",
+    "Vocabulary",
+    "TokenPipeline",
+    "SequencePipeline",
+    "SEQUENCE_SCALERS",
+    "ForecastPipeline",
+    "SupervisedPipeline",
 ]

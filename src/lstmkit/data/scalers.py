@@ -50,8 +50,11 @@ class Scaler:
         out = (_as_2d(x) - self.center_) / self.scale_
         return out[:, 0] if squeeze else out
 
-    def inverse_transform(self, x: np.ndarray) -> np.ndarray:
+    def inverse_transform(self, x: np.ndarray, column: int | None = None) -> np.ndarray:
+        """Undo ``transform``; with ``column``, ``x`` (any shape) holds values of that column only."""
         self._check()
+        if column is not None:
+            return np.asarray(x, dtype=np.float64) * self.scale_[column] + self.center_[column]
         squeeze = np.ndim(x) == 1
         out = _as_2d(x) * self.scale_ + self.center_
         return out[:, 0] if squeeze else out

@@ -102,6 +102,7 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
 
 def read_series(
     source: Any,
+    X: Any = None,
     *,
     time_col: str | None = None,
     target: str | None = None,
@@ -117,7 +118,14 @@ def read_series(
     position), ``target`` (default: the only remaining column), ``id_col`` for many series in
     long format, ``covariates`` (default: every other column). A 1-D array is one series, a
     2-D array is (n_series, T).
+
+    ``X``: covariates of a single series given apart from it, scikit-learn style: a DataFrame
+    with exactly the index of a Series ``source``, or an (T, K) array beside a 1-D array.
     """
+    if X is not None:
+        return _with_covariates(source, X, nan_policy=nan_policy, time_col=time_col, freq=freq)
+    if isinstance(source, pd.DataFrame) and target is None and id_col is None and source.shape[1] == 1:
+        target = str(source.columns[0])
     if isinstance(source, (str, os.PathLike)):
         return from_pandas(
             read_table(source), time_col=time_col, target=target, id_col=id_col,
@@ -134,6 +142,27 @@ def read_series(
         "data must be a file path, pandas DataFrame/Series or NumPy array, "
         f"got {type(source).__name__}"
     )
+
+
+def _with_covariates(y: Any, X: Any, *, nan_policy: str, time_col: str | None, freq: str | None) -> SeriesSet:
+    if isinstance(y, pd.Series):
+        if not isinstance(X, pd.DataFrame):
+            raise DataError(f"X must be a DataFrame indexed like y, got {type(X).__name__}")
+        if not X.index.equals(y.index):
+            raise DataError("X must have exactly the index of y (same timestamps, same order)")
+        name = str(y.name) if y.name is not None else "y"
+        if name in map(str, X.columns):
+            raise DataError(f"X has a column named like the target {name!r}")
+        return from_pandas(pd.concat([y.rename(name), X], axis=1), time_col=time_col, target=name,
+                           covariates=[str(c) for c in X.columns], nan_policy=nan_policy, freq=freq)
+    if isinstance(y, (np.ndarray, list)) and np.ndim(y) == 1:
+        Xa = np.asarray(X)
+        Xa = Xa[:, None] if Xa.ndim == 1 else Xa
+        if Xa.ndim != 2 or len(Xa) != len(y):
+            raise DataError(f"X must have shape ({len(y)}, n_covariates) like y, got {Xa.shape}")
+        frame = pd.DataFrame({"y": np.asarray(y), **{f"x{i}": Xa[:, i] for i in range(Xa.shape[1])}})
+        return from_pandas(frame, time_col=None, target="y", nan_policy=nan_policy)
+    raise DataError("X is supported with a Series or 1-D array y; for long DataFrames put covariates in columns")
 
 
 def from_array(values: Any, *, nan_policy: str = "error", name: str = "y") -> SeriesSet:

@@ -11,7 +11,7 @@ import torch
 
 from lstmkit.errors import DataError
 
-__all__ = ["Vocabulary", "TokenDataset", "check_token_sentences"]
+__all__ = ["Vocabulary", "TokenDataset", "TokenPipeline", "check_token_sentences"]
 
 PAD, UNK = "<pad>", "<unk>"
 
@@ -106,3 +106,63 @@ class TokenDataset(torch.utils.data.Dataset):
                 y[b, : len(t)] = torch.from_numpy(t)
             batch["y"] = y
         return batch
+
+
+class TokenPipeline:
+    """Token sentences -> token ids (T,) and character ids (T, W) per sentence, fitted once.
+
+    Args:
+        min_freq, lowercase: the token :class:`Vocabulary` (rarer tokens are ``<unk>``).
+        use_char_features: also build a character vocabulary (unseen words keep features).
+        max_word_length: characters kept per token (W is at most this).
+    """
+
+    def __init__(self, min_freq: int = 1, lowercase: bool = False, use_char_features: bool = True,
+                 max_word_length: int = 20) -> None:
+        self.min_freq = min_freq
+        self.lowercase = lowercase
+        self.use_char_features = use_char_features
+        self.max_word_length = max_word_length
+        self.vocab_: Vocabulary | None = None
+        self.chars_: Vocabulary | None = None
+
+    def fit_transform(self, X: Any, *, unk_replace: float = 0.0, seed: int = 0) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
+        """Learn the vocabularies from ``X``; ``unk_replace`` is the share of training occurrences of
+        once-seen tokens replaced by ``<unk>`` (seeded), so ``<unk>`` is trained for unknown words."""
+        sents = check_token_sentences(X)
+        self.vocab_ = Vocabulary.build(sents, self.min_freq, self.lowercase)
+        if self.use_char_features:
+            self.chars_ = Vocabulary(sorted({ch for s in sents for t in s for ch in t}))
+        ids, chars = self._encode(sents)
+        if unk_replace > 0:
+            rng = np.random.default_rng(seed)
+            once = {i for t, i in self.vocab_.stoi.items() if self.vocab_.counts.get(t, 0) == 1}
+            for a in ids:
+                hit = np.array([i in once for i in a]) & (rng.random(len(a)) < unk_replace)
+                a[hit] = 1
+        return ids, chars
+
+    def transform(self, X: Any) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
+        return self._encode(check_token_sentences(X))
+
+    def _encode(self, sents: list[list[str]]) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
+        ids = [self.vocab_.encode(s) for s in sents]
+        return ids, (None if self.chars_ is None else [self._chars(s) for s in sents])
+
+    def _chars(self, tokens: list[str]) -> np.ndarray:
+        W = max(1, min(self.max_word_length, max(len(t) for t in tokens)))
+        out = np.zeros((len(tokens), W), dtype=np.int64)  # (T, W), 0 = <pad>
+        for i, t in enumerate(tokens):
+            out[i, : min(len(t), W)] = self.chars_.encode(t[:W])
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"min_freq": self.min_freq, "max_word_length": self.max_word_length,
+                "vocab": self.vocab_.to_json(), "chars": None if self.chars_ is None else self.chars_.to_json()}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "TokenPipeline":
+        p = cls(d["min_freq"], bool(d["vocab"]["lowercase"]), d["chars"] is not None, d["max_word_length"])
+        p.vocab_ = Vocabulary.from_json(d["vocab"])
+        p.chars_ = None if d["chars"] is None else Vocabulary.from_json(d["chars"])
+        return p

@@ -1,12 +1,12 @@
-"""Task models: one task per module, each registered for :func:`lstmkit.load`."""
+"""Task networks: ``nn.Module``s with ``forward`` and ``loss`` (one task per module), each
+registered for :func:`lstmkit.load`. The scikit-learn-style fronts are in
+:mod:`lstmkit.estimators`."""
 
-from lstmkit.models.base import TaskModel, load_model, register, save_model
-from lstmkit.models.forecaster import ForecasterCore, ForecasterCoreConfig, LSTMForecaster
-from lstmkit.models.classifier import LSTMClassifier, LSTMClassifierConfig, LSTMClassifierModel
-from lstmkit.models.sequence import LSTMSequenceModel, LSTMSequenceModelConfig
-from lstmkit.models.tagger import LSTMTagger, LSTMTaggerConfig, LSTMTaggerModel
+from lstmkit.models.base import TaskModel
+from lstmkit.models.classifier import ClassifierNetwork, ClassifierNetworkConfig
+from lstmkit.models.forecaster import ForecasterNetwork, ForecasterNetworkConfig
+from lstmkit.models.sequence import SequenceNetwork, SequenceNetworkConfig
+from lstmkit.models.tagger import TaggerNetwork, TaggerNetworkConfig
 
-__all__ = ["TaskModel", "register", "save_model", "load_model", "LSTMSequenceModel", "LSTMSequenceModelConfig",
-           "LSTMForecaster", "ForecasterCore", "ForecasterCoreConfig",
-           "LSTMClassifier", "LSTMClassifierModel", "LSTMClassifierConfig",
-           "LSTMTagger", "LSTMTaggerModel", "LSTMTaggerConfig"]
+__all__ = ["TaskModel", "SequenceNetwork", "SequenceNetworkConfig", "ForecasterNetwork", "ForecasterNetworkConfig",
+           "ClassifierNetwork", "ClassifierNetworkConfig", "TaggerNetwork", "TaggerNetworkConfig"]

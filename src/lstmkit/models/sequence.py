@@ -13,17 +13,18 @@ import torch
 from torch import nn
 
 from lstmkit.errors import ConfigError, suggest
-from lstmkit.models.base import TaskModel, register
+from lstmkit.models.base import TaskModel
 from lstmkit.nn import GRU, LSTM, RNN
+from lstmkit.persist import migration, register
 
-__all__ = ["LSTMSequenceModel", "LSTMSequenceModelConfig"]
+__all__ = ["SequenceNetwork", "SequenceNetworkConfig"]
 
 CELLS = ("lstm", "lstm-ln", "gru", "rnn")
 TASKS = ("regression", "classification")
 
 
 @dataclasses.dataclass
-class LSTMSequenceModelConfig:
+class SequenceNetworkConfig:
     input_size: int = 2  # features per step (F)
     output_size: int = 1  # regression targets, or number of classes
     hidden_size: int = 64  # H: more memory cells learn faster per step, cost H^2 per step
@@ -46,10 +47,10 @@ class LSTMSequenceModelConfig:
         if not 0.0 <= self.dropout < 1.0:
             problems.append(f"dropout must be in [0, 1), got {self.dropout!r}")
         if problems:
-            raise ConfigError("LSTMSequenceModelConfig: " + "; ".join(problems))
+            raise ConfigError("SequenceNetworkConfig: " + "; ".join(problems))
 
 
-def _recurrent(config: LSTMSequenceModelConfig) -> nn.Module:
+def _recurrent(config: SequenceNetworkConfig) -> nn.Module:
     kw: dict[str, Any] = dict(num_layers=config.num_layers, batch_first=True, dropout=config.dropout if config.num_layers > 1 else 0.0)
     if config.cell in ("lstm", "lstm-ln"):
         return LSTM(config.input_size, config.hidden_size, forget_bias=config.forget_bias, layer_norm=config.cell == "lstm-ln", **kw)
@@ -58,7 +59,7 @@ def _recurrent(config: LSTMSequenceModelConfig) -> nn.Module:
 
 
 @register
-class LSTMSequenceModel(TaskModel):
+class SequenceNetwork(TaskModel):
     """Sequence in, one answer out: ``x`` (B, T, F) -> (B, output_size).
 
     Batches are ``(x, y)``: y (B,) floats for regression (output_size 1) or (B,) class
@@ -66,9 +67,9 @@ class LSTMSequenceModel(TaskModel):
     sequences, as the synthetic datasets produce).
     """
 
-    config_class = LSTMSequenceModelConfig
+    config_class = SequenceNetworkConfig
 
-    def __init__(self, config: LSTMSequenceModelConfig) -> None:
+    def __init__(self, config: SequenceNetworkConfig) -> None:
         super().__init__(config)
         self.rnn = _recurrent(config)
         self.head = nn.Linear(config.hidden_size, config.output_size)
@@ -100,3 +101,9 @@ class LSTMSequenceModel(TaskModel):
             "mae": float(err.mean()),
             "wrong": float((err >= 0.04).float().mean()),  # fraction the paper would count as wrong
         }
+
+
+@migration(1, "LSTMSequenceModel")
+def _from_v1(meta: dict, tensors: dict) -> tuple[dict, dict]:
+    """0.1.0 called this network LSTMSequenceModel; its config and weights are unchanged."""
+    return {**meta, "type": "SequenceNetwork"}, tensors

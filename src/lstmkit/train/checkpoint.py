@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from lstmkit.errors import ModelFileError
+from lstmkit.persist import is_registered, save_model
 from lstmkit.utils.io import atomic_write_bytes, atomic_write_json, fix_dir_mode
 
 __all__ = [
@@ -154,9 +155,7 @@ def save_checkpoint(
         atomic_write_bytes(tmp / TENSORS, blob)
         atomic_write_json(tmp / STATE, meta)
         if model is not None:
-            from lstmkit.models.base import _REGISTRY, save_model
-
-            if _REGISTRY.get(type(model).__name__) is type(model):
+            if is_registered(model):
                 save_model(model, tmp / "model")
         if final.exists():  # same step saved twice (e.g. end of epoch == checkpoint_every)
             shutil.rmtree(final)

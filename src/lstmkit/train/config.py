@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any
 
 from lstmkit.errors import ConfigError, suggest
+from lstmkit.persist import config_from_dict
 
 __all__ = ["TrainerConfig"]
 
@@ -108,6 +109,4 @@ class TrainerConfig:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "TrainerConfig":
-        from lstmkit.models.base import config_from_dict
-
         return config_from_dict(cls, dict(values), where="trainer config")

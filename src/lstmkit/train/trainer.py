@@ -25,6 +25,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, Sampler
 
 from lstmkit.errors import ConfigError, LstmkitError, suggest
+from lstmkit.persist import is_registered, load_weights, save_model
 from lstmkit.train import checkpoint as ckpt
 from lstmkit.train.config import TrainerConfig
 from lstmkit.train.progress import Progress, TensorBoard, write_metrics_csv
@@ -547,10 +548,8 @@ class Trainer:
         self._finished = True
         self._save_checkpoint()
         if cfg.run_dir is not None and cfg.save_model and self.is_main:
-            from lstmkit.models.base import _REGISTRY, save_model
-
-            if _REGISTRY.get(type(self.model).__name__) is type(self.model):
-                save_model(self.model, Path(cfg.run_dir) / "model")
+            if is_registered(self.model):
+                save_model(self.model, Path(cfg.run_dir) / "model", overwrite=True)  # the run folder is lstmkit's own
 
     # ------------------------------------------------------------------ evaluation
     @torch.no_grad()
@@ -660,9 +659,7 @@ class Trainer:
                 f"cannot resume {str(path)!r}: settings that fix the data order differ: " + "; ".join(changed)
                 + ". Resume with the same values, or start a fresh run (resume=False)."
             )
-        from lstmkit.models.base import _load_tensors
-
-        _load_tensors(self.model, {k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+        load_weights(self.model, {k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
         self.optimizer.load_state_dict(ckpt.unflatten_optimizer_state(tensors, state["optimizer"]))
         if self.scheduler is not None and state["scheduler"] is not None:
             self.scheduler.load_state_dict(state["scheduler"])

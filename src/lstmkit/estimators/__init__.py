@@ -1,0 +1,8 @@
+"""The scikit-learn-style estimators (fit / predict / save), all on :class:`Estimator`."""
+
+from lstmkit.estimators.base import Estimator, Prepared
+from lstmkit.estimators.classifier import LSTMClassifier
+from lstmkit.estimators.forecaster import LSTMForecaster
+from lstmkit.estimators.tagger import LSTMTagger
+
+__all__ = ["Estimator", "Prepared", "LSTMForecaster", "LSTMClassifier", "LSTMTagger"]

@@ -1,0 +1,226 @@
+"""The one base class of lstmkit's scikit-learn-style estimators.
+
+:class:`Estimator` owns, once for every task: the ``trainer`` argument (None, a dict or a
+:class:`~lstmkit.train.TrainerConfig`, merged over the estimator's ``trainer_defaults``;
+nested ``trainer__<field>`` in ``get_params``/``set_params``, so ``clone`` and ``GridSearchCV``
+work), the fit skeleton (check parameters -> fit the data pipeline -> build the network from
+the data's dimensions -> train one network per ensemble member), batched prediction,
+``save``/``load`` with one file layout, ``_check_fitted``, and the learned attributes.
+
+A task estimator writes only:
+
+- ``network_class`` (a :class:`~lstmkit.models.base.TaskModel`) and ``pipeline_class`` (a fitted
+  pipeline of :mod:`lstmkit.data` with ``to_dict``/``from_dict``);
+- ``trainer_defaults``;
+- ``_check_params()`` for its own arguments;
+- ``_prepare(*data) -> Prepared`` (validate, fit the pipeline, say the network's config and the
+  training data);
+- its ``fit`` signature (which calls ``self._fit(...)``), ``predict`` and output formatting.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+
+from lstmkit.errors import ConfigError, NotFittedError, suggest
+from lstmkit.models.base import TaskModel
+from lstmkit.persist import config_from_dict, load_weights, save_model
+from lstmkit.train import Trainer, TrainerConfig
+
+__all__ = ["Estimator", "Prepared"]
+
+_TRAINER_FIELDS = tuple(f.name for f in dataclasses.fields(TrainerConfig))
+_TRAINER_DEFAULTS = TrainerConfig()
+
+
+@dataclasses.dataclass
+class Prepared:
+    """What ``_prepare`` hands to the fit skeleton."""
+
+    pipeline: Any  # the fitted data pipeline (becomes ``pipeline_``)
+    network_config: Any  # the network's config dataclass, sized from the data
+    train: Any  # a Dataset, or a callable (TrainerConfig) -> Dataset/DataLoader (e.g. seeded samplers)
+    val: Any = None  # validation Dataset for early stopping, or None
+
+
+class Estimator(BaseEstimator):
+    """Base of every task estimator (see the module docstring for what a subclass writes).
+
+    Learned attributes (``learned_attributes``, the same for every estimator, saved and loaded
+    by :meth:`save` / :func:`lstmkit.load`): ``pipeline_`` (the fitted data pipeline),
+    ``networks_`` (one trained network per ensemble member, in eval mode) and ``history_``
+    (per-epoch metrics; a list of such lists for an ensemble).
+    """
+
+    network_class: ClassVar[type[TaskModel]]
+    pipeline_class: ClassVar[type]
+    trainer_defaults: ClassVar[dict[str, Any]] = {}
+    learned_attributes: ClassVar[tuple[str, ...]] = ("pipeline_", "networks_", "history_")
+
+    # --- parameters -------------------------------------------------------------------------
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """scikit-learn ``get_params``; with ``deep=True`` also ``trainer__<field>`` for every
+        field of the effective trainer configuration."""
+        params = super().get_params(deep=False)
+        if deep:
+            try:
+                params.update({f"trainer__{k}": v for k, v in self.trainer_config().to_dict().items()})
+            except ConfigError:  # an invalid trainer argument is reported by fit, not here
+                pass
+        return params
+
+    def set_params(self, **params: Any) -> "Estimator":
+        """scikit-learn ``set_params``, plus nested trainer fields: ``trainer__lr=1e-3``."""
+        nested = {k.split("__", 1)[1]: params.pop(k) for k in list(params) if k.startswith("trainer__")}
+        names = self._get_param_names()
+        bad = [f"unknown parameter {k!r}{suggest(k, names)}" for k in params if k not in names]
+        bad += [f"unknown trainer field {k!r}{suggest(k, _TRAINER_FIELDS)}" for k in nested if k not in _TRAINER_FIELDS]
+        if bad:
+            raise ConfigError(f"{type(self).__name__}.set_params: " + "; ".join(bad))
+        super().set_params(**params)
+        if nested:
+            if isinstance(self.trainer, TrainerConfig):
+                self.trainer = dataclasses.replace(self.trainer, **nested)
+            else:
+                self.trainer = {**self._trainer_overrides(), **nested}
+        return self
+
+    def _trainer_overrides(self) -> dict[str, Any]:
+        """The trainer fields the user set: a dict as given; for a TrainerConfig, the fields that
+        differ from TrainerConfig's own defaults (the others keep the estimator's defaults)."""
+        t = self.trainer
+        if t is None:
+            return {}
+        if isinstance(t, dict):
+            unknown = [k for k in t if k not in _TRAINER_FIELDS]
+            if unknown:
+                raise ConfigError(f"trainer: unknown field(s) {unknown}{suggest(str(unknown[0]), _TRAINER_FIELDS)}")
+            return dict(t)
+        if isinstance(t, TrainerConfig):
+            return {k: v for k, v in t.to_dict().items() if v != getattr(_TRAINER_DEFAULTS, k) and k != "betas"
+                    or (k == "betas" and tuple(v) != tuple(_TRAINER_DEFAULTS.betas))}
+        raise ConfigError(f"trainer must be a TrainerConfig, a dict or None, got {type(t).__name__}")
+
+    def trainer_config(self) -> TrainerConfig:
+        """The effective :class:`TrainerConfig`: ``trainer_defaults`` with the user's fields on top."""
+        return TrainerConfig.from_dict({**self.trainer_defaults, **self._trainer_overrides()})
+
+    def _check_params(self) -> None:
+        """Validate this estimator's own arguments (ConfigError naming each bad one)."""
+
+    def _check_seed(self) -> int:
+        rs = getattr(self, "random_state", 0)
+        if not isinstance(rs, (int, np.integer)) or isinstance(rs, bool):
+            raise ConfigError(f"random_state must be an int, got {rs!r}")
+        return int(rs)
+
+    # --- fitting ----------------------------------------------------------------------------
+    def _prepare(self, *data: Any) -> Prepared:
+        raise NotImplementedError(f"{type(self).__name__} must implement _prepare(*data)")
+
+    def _n_networks(self) -> int:
+        return 1
+
+    def _fit(self, *data: Any) -> "Estimator":
+        """The fit skeleton: check -> fit the pipeline -> build networks -> train each member.
+
+        Member ``k`` is seeded with ``random_state + k`` (the trainer's ``seed`` is set from it).
+        """
+        seed = self._check_seed()
+        self._check_params()
+        config = self.trainer_config()
+        prepared = self._prepare(*data)
+        networks, histories = [], []
+        for k in range(self._n_networks()):
+            cfg = dataclasses.replace(config, seed=seed + k)
+            torch.manual_seed(seed + k)
+            network = self.network_class(prepared.network_config)
+            train = prepared.train(cfg) if callable(prepared.train) else prepared.train
+            history = Trainer(cfg).fit(network, train, prepared.val)
+            networks.append(network.cpu().eval())
+            histories.append(list(history) if history is not None else [])
+        self.pipeline_ = prepared.pipeline
+        self.networks_ = networks
+        self.history_ = histories[0] if len(histories) == 1 else histories
+        return self
+
+    def _check_fitted(self) -> None:
+        if not all(hasattr(self, a) for a in self.learned_attributes):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit first")
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return all(hasattr(self, a) for a in self.learned_attributes)
+
+    @property
+    def network_(self) -> TaskModel:
+        """The (first) trained network."""
+        self._check_fitted()
+        return self.networks_[0]
+
+    # --- prediction -------------------------------------------------------------------------
+    @staticmethod
+    def _batched(items: Sequence[Any], run: Callable[[list[Any]], Sequence[Any]], *, batch_size: int = 256,
+                 length: Callable[[Any], int] = len) -> list[Any]:
+        """``run`` over batches of similar length (sorted, so little padding); results in input order."""
+        order = np.argsort([length(a) for a in items], kind="stable")
+        out: list[Any] = [None] * len(items)
+        for start in range(0, len(items), batch_size):
+            idx = order[start : start + batch_size]
+            for i, r in zip(idx, run([items[i] for i in idx])):
+                out[i] = r
+        return out
+
+    # --- persistence ------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+        """Write the fitted estimator to directory ``path`` (see :func:`lstmkit.persist.save_model`:
+        an existing path must be empty or an lstmkit model unless ``overwrite=True``)."""
+        self._check_fitted()
+        return save_model(self, path, overwrite=overwrite)
+
+    def _params_to_json(self, params: dict[str, Any]) -> dict[str, Any]:
+        """``get_params(deep=False)`` as JSON values (subclasses add their own conversions)."""
+        out = dict(params)
+        t = out.get("trainer")
+        if isinstance(t, TrainerConfig):  # keep the type: a TrainerConfig comes back as one
+            out["trainer"] = {"__class__": "TrainerConfig", **t.to_dict()}
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
+
+    @classmethod
+    def _params_from_json(cls, params: dict[str, Any]) -> dict[str, Any]:
+        params = dict(params)
+        t = params.get("trainer")
+        if isinstance(t, dict) and t.get("__class__") == "TrainerConfig":
+            params["trainer"] = config_from_dict(TrainerConfig, {k: v for k, v in t.items() if k != "__class__"},
+                                                 where="trainer config")
+        return params
+
+    def _saved_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor], dict[str, Any]]:
+        self._check_fitted()
+        config = {"params": self._params_to_json(self.get_params(deep=False)),
+                  "network": self.networks_[0].get_config()}
+        tensors = {f"networks.{k}.{n}": t for k, net in enumerate(self.networks_) for n, t in net.state_dict().items()}
+        state = {"pipeline": self.pipeline_.to_dict(), "history": self.history_, "n_networks": len(self.networks_)}
+        return config, tensors, state
+
+    @classmethod
+    def _from_saved(cls, config: dict, tensors: dict[str, torch.Tensor], state: dict) -> "Estimator":
+        est = cls(**cls._params_from_json(config["params"]))
+        net_config = config_from_dict(cls.network_class.config_class, config["network"], where="network config")
+        networks = []
+        for k in range(int(state["n_networks"])):
+            net = cls.network_class(net_config)
+            prefix = f"networks.{k}."
+            load_weights(net, {n[len(prefix):]: t for n, t in tensors.items() if n.startswith(prefix)})
+            networks.append(net.eval())
+        est.pipeline_ = cls.pipeline_class.from_dict(state["pipeline"])
+        est.networks_ = networks
+        est.history_ = state["history"]
+        return est

@@ -1,0 +1,240 @@
+"""``LSTMClassifier``: scikit-learn classifier of sequences with a (Bi)LSTM, pooling and a dense
+softmax head (network: :class:`~lstmkit.models.classifier.ClassifierNetwork`)::
+
+    clf = LSTMClassifier(hidden_size=64, pooling="attention", trainer={"max_epochs": 100})
+    clf.fit(X_train, y_train)          # (n, T, F) array, list of (T_i, F) arrays, or long DataFrame
+    clf.predict_proba(X_test)          # (n, C), rows sum to one
+    clf.save("gunpoint.lstm"); lstmkit.load("gunpoint.lstm").predict(X_test)
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from sklearn.base import ClassifierMixin
+from sklearn.model_selection import train_test_split
+
+from lstmkit.data.labels import LabelEncoder, label_array, labels_from_json, labels_to_json, to_python
+from lstmkit.data.sequence_pipeline import SEQUENCE_SCALERS, SequencePipeline
+from lstmkit.data.sequences import SequenceDataset, pad_sequences
+from lstmkit.data.supervised import SupervisedPipeline
+from lstmkit.errors import ConfigError, DataError, ShapeError, suggest
+from lstmkit.estimators.base import Estimator, Prepared
+from lstmkit.models.classifier import ClassifierNetwork, ClassifierNetworkConfig, config_from_v1
+from lstmkit.persist import migration, register
+
+__all__ = ["LSTMClassifier"]
+
+
+def split_size(val_size: Any, n: int, name: str = "val_size") -> int:
+    """Samples held out: ``val_size`` as a fraction in [0, 1) or a count (int >= 0, < n)."""
+    if isinstance(val_size, (float, np.floating)) and 0 <= val_size < 1:
+        return int(round(val_size * n))
+    if isinstance(val_size, (int, np.integer)) and not isinstance(val_size, bool) and 0 <= val_size < n:
+        return int(val_size)
+    raise ConfigError(f"{name} must be a fraction in [0, 1) or a count in [0, {n}), got {val_size!r}")
+
+
+@register
+class LSTMClassifier(ClassifierMixin, Estimator):
+    """Scikit-learn classifier of sequences with a (Bi)LSTM, pooling and a dense softmax head.
+
+    Args:
+        hidden_size, num_layers, bidirectional, dropout, pooling, head_hidden_size: the network
+            (see :class:`ClassifierNetworkConfig`); pooling is last | mean | max | attention.
+        scaler: "standard" (per-feature z-score with training statistics), "minmax", "robust",
+            "none", or "sequence" (z-normalise each sequence and feature on its own, the UCR
+            convention).
+        downsample: average non-overlapping windows of this many steps before the LSTM (long
+            series: fewer recurrent steps, faster, smoother; 1 = off).
+        patch_size: after scaling, stack non-overlapping frames of this many steps into one step
+            of patch_size*F features (long series: fewer steps, nothing averaged away).
+        class_weight: None, "balanced" (n / (C * count_c)) or a dict label -> weight.
+        val_size: stratified share (float in [0, 1)) or number (int) of training sequences held
+            out for validation metrics and early stopping (``trainer__patience``); 0: none.
+        trainer: a :class:`lstmkit.train.TrainerConfig` or dict over ``trainer_defaults``
+            (100 epochs, batch 16, Adam 3e-3).
+        id_col, time_col: for long-format DataFrame input: the sequence id and the ordering
+            column. Labels are then a Series indexed by id, or an array in the order the ids
+            first appear.
+        random_state: seeds the network, the training order and the validation split.
+
+    Raises:
+        ConfigError: a bad argument; DataError / ShapeError: bad input, naming the sample.
+    """
+
+    network_class = ClassifierNetwork
+    pipeline_class = SupervisedPipeline
+    trainer_defaults: ClassVar[dict[str, Any]] = {"max_epochs": 100, "batch_size": 16, "lr": 3e-3}
+
+    def __init__(
+        self,
+        hidden_size: int = 64,
+        num_layers: int = 1,
+        bidirectional: bool = True,
+        pooling: str = "mean",
+        head_hidden_size: int = 64,
+        dropout: float = 0.0,
+        scaler: str = "standard",
+        downsample: int = 1,
+        patch_size: int = 1,
+        class_weight: Any = None,
+        val_size: float | int = 0.0,
+        trainer: Any = None,
+        id_col: str = "id",
+        time_col: str | None = "time",
+        random_state: int = 0,
+    ) -> None:
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.pooling = pooling
+        self.head_hidden_size = head_hidden_size
+        self.dropout = dropout
+        self.scaler = scaler
+        self.downsample = downsample
+        self.patch_size = patch_size
+        self.class_weight = class_weight
+        self.val_size = val_size
+        self.trainer = trainer
+        self.id_col = id_col
+        self.time_col = time_col
+        self.random_state = random_state
+
+    # --- learned, derived from the pipeline --------------------------------------------------
+    @property
+    def classes_(self) -> np.ndarray:
+        """Class labels (C,), in the order of ``predict_proba``'s columns."""
+        self._check_fitted()
+        return self.pipeline_.labels.classes_
+
+    @property
+    def n_features_in_(self) -> int:
+        self._check_fitted()
+        return self.pipeline_.inputs.n_features_in_
+
+    # --- fit ----------------------------------------------------------------------------------
+    def _check_params(self) -> None:
+        if self.scaler not in SEQUENCE_SCALERS:
+            raise ConfigError(f"scaler must be one of {list(SEQUENCE_SCALERS)}, got {self.scaler!r}{suggest(str(self.scaler), SEQUENCE_SCALERS)}")
+
+    def fit(self, X: Any, y: Any, lengths: Any = None) -> "LSTMClassifier":
+        """Fit on ``X`` (see the class docstring) and labels ``y`` (n,) of any hashable type."""
+        return self._fit(X, y, lengths)
+
+    def _prepare(self, X: Any, y: Any, lengths: Any) -> Prepared:
+        inputs = SequencePipeline(self.scaler, self.downsample, self.patch_size, self.id_col, self.time_col)
+        if hasattr(X, "columns") and hasattr(y, "index") and hasattr(y, "loc") and self.id_col in X.columns:
+            ids = list(dict.fromkeys(X[self.id_col].tolist()))
+            if set(ids) <= set(y.index):  # labels indexed by sequence id
+                y = y.loc[ids].to_numpy()
+        seqs = inputs.fit_transform(X, lengths)
+        labels = LabelEncoder()
+        codes = labels.fit_transform(y)
+        if len(codes) != len(seqs):
+            raise ShapeError(f"y has {len(codes)} labels, X has {len(seqs)} samples")
+        if len(labels.classes_) < 2:
+            raise DataError(f"y must hold at least 2 classes, got only {labels.classes_.tolist()}")
+        config = ClassifierNetworkConfig(
+            input_size=inputs.n_features_out, num_classes=len(labels.classes_), hidden_size=self.hidden_size,
+            num_layers=self.num_layers, bidirectional=self.bidirectional, dropout=self.dropout,
+            pooling=self.pooling, head_hidden_size=self.head_hidden_size,
+            class_weight=self._class_weights(codes, labels.classes_),
+        )
+        idx_train, idx_val = np.arange(len(seqs)), None
+        n_val = split_size(self.val_size, len(seqs))
+        if n_val:
+            strat = codes if np.bincount(codes).min() >= 2 else None
+            idx_train, idx_val = train_test_split(idx_train, test_size=n_val, random_state=self._check_seed(), stratify=strat)
+        train = SequenceDataset([seqs[i] for i in idx_train], codes[idx_train])
+        val = None if idx_val is None else SequenceDataset([seqs[i] for i in idx_val], codes[idx_val])
+        return Prepared(SupervisedPipeline(inputs, labels), config, train, val)
+
+    def _class_weights(self, codes: np.ndarray, classes: np.ndarray) -> list[float] | None:
+        C = len(classes)
+        if self.class_weight is None:
+            return None
+        if isinstance(self.class_weight, str):
+            if self.class_weight != "balanced":
+                raise ConfigError(f"class_weight must be None, 'balanced' or a dict label -> weight, got {self.class_weight!r}")
+            counts = np.bincount(codes, minlength=C)
+            return [float(len(codes) / (C * c)) for c in counts]
+        if isinstance(self.class_weight, dict):
+            unknown = [k for k in self.class_weight if k not in set(classes.tolist())]
+            if unknown:
+                raise ConfigError(f"class_weight names label(s) {unknown} that are not in y; labels: {classes.tolist()}")
+            return [float(self.class_weight.get(c, 1.0)) for c in classes.tolist()]
+        raise ConfigError(f"class_weight must be None, 'balanced' or a dict label -> weight, got {type(self.class_weight).__name__}")
+
+    # --- predict ------------------------------------------------------------------------------
+    @torch.no_grad()
+    def predict_proba(self, X: Any, lengths: Any = None) -> np.ndarray:
+        """Class probabilities (n, C), columns in the order of ``classes_``."""
+        self._check_fitted()
+        seqs = self.pipeline_.inputs.transform(X, lengths)
+        net = self.networks_[0]
+
+        def run(batch: list[np.ndarray]) -> np.ndarray:
+            x, lens = pad_sequences(batch)  # (B, T, F), (B,)
+            return torch.softmax(net(x, lens).double(), dim=1).numpy()  # (B, C)
+
+        return np.stack(self._batched(seqs, run))
+
+    def predict(self, X: Any, lengths: Any = None) -> np.ndarray:
+        """Predicted labels (n,), of the labels' own type."""
+        self._check_fitted()
+        return self.pipeline_.labels.inverse_transform(self.predict_proba(X, lengths).argmax(1))
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None, lengths: Any = None) -> float:
+        """Mean accuracy; a DataError if ``y`` holds labels never seen at fit time."""
+        self._check_fitted()
+        codes = self.pipeline_.labels.transform(y)
+        pred = self.predict_proba(X, lengths).argmax(1)
+        if len(pred) != len(codes):
+            raise ShapeError(f"y has {len(codes)} labels, X has {len(pred)} samples")
+        w = np.ones(len(codes)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        return float(np.sum(w * (pred == codes)) / np.sum(w))
+
+    # --- persistence --------------------------------------------------------------------------
+    def _params_to_json(self, params: dict[str, Any]) -> dict[str, Any]:
+        params = super()._params_to_json(params)
+        cw = params["class_weight"]
+        if isinstance(cw, dict):  # JSON keys are strings: keep labels typed like classes_
+            params["class_weight"] = {"labels": labels_to_json(label_array(list(cw))), "weights": [to_python(w) for w in cw.values()]}
+        return params
+
+    @classmethod
+    def _params_from_json(cls, params: dict[str, Any]) -> dict[str, Any]:
+        params = super()._params_from_json(params)
+        cw = params.get("class_weight")
+        if isinstance(cw, dict):
+            params["class_weight"] = dict(zip(labels_from_json(cw["labels"]).tolist(), cw["weights"]))
+        return params
+
+
+_V1_SCALERS = {"global": "standard", "series": "sequence", "none": "none"}
+
+
+@migration(1, "LSTMClassifier")
+def _from_v1(meta: dict, tensors: dict) -> tuple[dict, dict]:
+    """0.1.0: params named dense_size, normalize, validation_fraction, id_column, time_column;
+    the scaler as {"mean", "std"} lists; the seed in the trainer; tensors without a prefix."""
+    p, state = dict(meta["config"]["params"]), meta["state"]
+    renames = {"dense_size": "head_hidden_size", "validation_fraction": "val_size", "id_column": "id_col",
+               "time_column": "time_col"}
+    params = {renames.get(k, k): v for k, v in p.items() if k != "normalize"}
+    params["scaler"] = _V1_SCALERS[p["normalize"]]
+    trainer = params.get("trainer")  # 0.1.0 loaded a saved trainer dict as a TrainerConfig
+    params["trainer"] = None if trainer is None else {"__class__": "TrainerConfig", **trainer}
+    params["random_state"] = (trainer or {}).get("seed") or 0
+    old = state.get("scaler")
+    fitted = None if old is None else {"kind": "standard", "center": old["mean"], "scale": old["std"]}
+    inputs = {"scaler": params["scaler"], "downsample": p["downsample"], "patch_size": p["patch_size"],
+              "id_col": p["id_column"], "time_col": p["time_column"], "n_features_in": state["n_features_in"],
+              "fitted_scaler": fitted}
+    pipeline = {"input_kind": "sequence", "inputs": inputs, "labels": state["classes"]}
+    config = {"params": params, "network": config_from_v1(meta["config"]["model"])}
+    return ({**meta, "config": config, "state": {"pipeline": pipeline, "history": state.get("history", []), "n_networks": 1}},
+            {f"networks.0.{k}": t for k, t in tensors.items()})

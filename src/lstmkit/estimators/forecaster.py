@@ -1,0 +1,281 @@
+"""``LSTMForecaster``: a global LSTM forecaster over one or many series, scikit-learn style.
+
+The network is :class:`~lstmkit.models.forecaster.ForecasterNetwork`; what is learned from
+the data (column roles, transform, per-series scalers, contexts) is a
+:class:`~lstmkit.data.ForecastPipeline`; training, saving and ensembles come from
+:class:`~lstmkit.estimators.base.Estimator`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import torch
+
+from lstmkit.data.forecast_pipeline import ForecastPipeline
+from lstmkit.data.scalers import Scaler
+from lstmkit.data.timeseries import check_min_length, read_series
+from lstmkit.data.transforms import TRANSFORMS
+from lstmkit.data.windows import WindowBatchSampler, WindowDataset
+from lstmkit.errors import ConfigError
+from lstmkit.estimators.base import Estimator, Prepared
+from lstmkit.models.forecaster import ForecasterNetwork, ForecasterNetworkConfig
+from lstmkit.persist import migration, register
+
+__all__ = ["LSTMForecaster"]
+
+_LIST_SAMPLER_LIMIT = 1_000_000  # windows above which training batches come from WindowBatchSampler
+
+
+def _is_int(v: Any, low: int) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= low
+
+
+@register
+class LSTMForecaster(Estimator):
+    """A global LSTM forecaster over one or many series, scikit-learn style.
+
+    Args:
+        horizon: steps predicted from the end of each series.
+        lookback: past steps the encoder reads (default ``max(3 * horizon, 24)``).
+        hidden_size, num_layers, dropout, head_hidden_size, decoder, likelihood, quantiles,
+            use_instance_norm: the network (see :class:`ForecasterNetworkConfig`);
+            ``quantiles`` are the levels reported as ``q0.1``-style columns.
+        transform: ``None``, ``"log"`` or ``"log1p"`` applied before scaling (log needs
+            positive values; multiplicative seasonality becomes additive).
+        scaler: ``"standard"``, ``"minmax"``, ``"robust"`` or ``"none"``, fitted per series
+            on the training part only.
+        past_covariates: covariate columns known only in the past; every other covariate
+            is known in the future too and must be given to ``predict`` as ``X_future``.
+        val_size: points at the end of each series held out for early stopping (default:
+            ``horizon``; 0 trains on everything for the trainer's ``max_epochs``).
+        n_models: ensemble size (seeds ``random_state + k``); forecasts are averaged.
+        trainer: a :class:`lstmkit.train.TrainerConfig` or dict; the fields you set override
+            ``trainer_defaults`` (300 epochs, batch 16, lr 3e-3, patience 30).
+        time_col, target_col, id_col: column names for DataFrame input (long format with
+            ``id_col`` for many series).
+        nan_policy: ``"error"``, ``"interpolate"`` or ``"ffill"`` for NaN/inf in the data.
+        freq: pandas frequency, if it cannot be inferred.
+        random_state: seed of the first ensemble member.
+
+    Raises:
+        ConfigError: a bad argument (at fit); DataError: bad data, naming the column and row.
+
+    Example::
+
+        >>> f = LSTMForecaster(horizon=12, lookback=36, transform="log").fit(y)
+        >>> f.predict()            # DataFrame: index = next 12 months, columns mean, q0.1, q0.5, q0.9
+    """
+
+    network_class = ForecasterNetwork
+    pipeline_class = ForecastPipeline
+    trainer_defaults: ClassVar[dict[str, Any]] = {"max_epochs": 300, "batch_size": 16, "lr": 3e-3, "patience": 30,
+                                                  "device": "cpu"}
+
+    def __init__(
+        self,
+        horizon: int = 12,
+        lookback: int | None = None,
+        *,
+        hidden_size: int = 64,
+        num_layers: int = 1,
+        dropout: float = 0.0,
+        head_hidden_size: int = 0,
+        decoder: str = "direct",
+        likelihood: str = "gaussian",
+        quantiles: tuple[float, ...] = (0.1, 0.5, 0.9),
+        transform: str | None = None,
+        scaler: str = "standard",
+        use_instance_norm: bool = True,
+        past_covariates: list[str] | None = None,
+        val_size: int | None = None,
+        n_models: int = 1,
+        trainer: Any = None,
+        time_col: str | None = None,
+        target_col: str | None = None,
+        id_col: str | None = None,
+        nan_policy: str = "error",
+        freq: str | None = None,
+        random_state: int = 0,
+    ) -> None:
+        self.horizon = horizon
+        self.lookback = lookback
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.dropout = dropout
+        self.head_hidden_size = head_hidden_size
+        self.decoder = decoder
+        self.likelihood = likelihood
+        self.quantiles = quantiles
+        self.transform = transform
+        self.scaler = scaler
+        self.use_instance_norm = use_instance_norm
+        self.past_covariates = past_covariates
+        self.val_size = val_size
+        self.n_models = n_models
+        self.trainer = trainer
+        self.time_col = time_col
+        self.target_col = target_col
+        self.id_col = id_col
+        self.nan_policy = nan_policy
+        self.freq = freq
+        self.random_state = random_state
+
+    # --- parameters -------------------------------------------------------------------------
+    def _lookback(self) -> int:
+        return int(self.lookback) if self.lookback is not None else max(3 * int(self.horizon), 24)
+
+    def _val_size(self) -> int:
+        return int(self.horizon) if self.val_size is None else int(self.val_size)
+
+    def _n_networks(self) -> int:
+        return int(self.n_models)
+
+    def _check_params(self) -> None:
+        problems = [f"{n} must be a positive int, got {getattr(self, n)!r}" for n in ("horizon", "n_models")
+                    if not _is_int(getattr(self, n), 1)]
+        if self.lookback is not None and not _is_int(self.lookback, 1):
+            problems.append(f"lookback must be a positive int or None, got {self.lookback!r}")
+        if self.transform not in TRANSFORMS:
+            problems.append(f"transform must be one of {list(TRANSFORMS)}, got {self.transform!r}")
+        if self.val_size is not None and not _is_int(self.val_size, 0):
+            problems.append(f"val_size must be an int >= 0 or None, got {self.val_size!r}")
+        elif not problems and 0 < self._val_size() < int(self.horizon):
+            problems.append(f"val_size must be 0 or at least horizon ({self.horizon}) so a validation window fits, got {self.val_size}")
+        if problems:
+            raise ConfigError("LSTMForecaster: " + "; ".join(problems))
+
+    # --- fit ----------------------------------------------------------------------------------
+    def fit(self, y: Any, X: Any = None) -> "LSTMForecaster":
+        """Fit on ``y`` (Series with DatetimeIndex, long DataFrame with ``id_col``, array or file).
+
+        ``X``: covariates aligned with ``y`` (a DataFrame for a Series ``y``; for long
+        DataFrames the extra columns are the covariates).
+        """
+        return self._fit(y, X)
+
+    def _read(self, y: Any, X: Any = None) -> Any:
+        return read_series(y, X, time_col=self.time_col, target=self.target_col, id_col=self.id_col,
+                           nan_policy=self.nan_policy, freq=self.freq)
+
+    def _prepare(self, y: Any, X: Any) -> Prepared:
+        data = self._read(y, X)
+        H, L, V = int(self.horizon), self._lookback(), self._val_size()
+        check_min_length(data, L + H + V, why=f"lookback {L} + horizon {H}" + (f" + val_size {V}" if V else ""))
+        pipe, mats = ForecastPipeline.fit(data, lookback=L, transform=self.transform, scaler=self.scaler,
+                                          past_covariates=self.past_covariates, val_size=V)
+        train = WindowDataset(mats, L, H, n_future=pipe.n_future, ranges=[(L + H, len(m) - V) for m in mats])
+        val = WindowDataset(mats, L, H, n_future=pipe.n_future, ranges=[(len(m) - V + H, len(m)) for m in mats]) if V else None
+        config = ForecasterNetworkConfig(
+            n_features=1 + len(pipe.column_order), n_future=pipe.n_future, lookback=L, horizon=H,
+            hidden_size=self.hidden_size, num_layers=self.num_layers, dropout=self.dropout, decoder=self.decoder,
+            likelihood=self.likelihood, quantiles=list(self.quantiles), use_instance_norm=bool(self.use_instance_norm),
+            head_hidden_size=self.head_hidden_size,
+        )
+
+        def training_data(cfg: Any) -> Any:  # torch's samplers would hold a Python list of every index
+            if len(train) > _LIST_SAMPLER_LIMIT:
+                return WindowBatchSampler(len(train), cfg.batch_size, seed=cfg.seed).loader(train)
+            return train
+
+        return Prepared(pipe, config, training_data, val)
+
+    # --- predict ------------------------------------------------------------------------------
+    def predict(self, horizon: int | None = None, X_future: Any = None, y: Any = None, X: Any = None) -> pd.DataFrame:
+        """Forecast ``horizon`` steps (default: the fitted horizon) after each series' end.
+
+        ``y`` (and ``X``): forecast from this history instead of the training series (same
+        columns; series seen in training keep their scalers, new ones are scaled on their
+        own history). ``X_future``: the known-future covariates over the forecast steps.
+        Returns a DataFrame indexed by future timestamps (a (id, time) MultiIndex for many
+        series) with columns ``mean`` and ``q<level>`` per quantile.
+        """
+        self._check_fitted()
+        pipe = self.pipeline_
+        h = int(self.horizon) if horizon is None else horizon
+        if not _is_int(h, 1):
+            raise ConfigError(f"horizon must be a positive int, got {horizon!r}")
+        H = self.networks_[0].config.horizon
+        if h > H and pipe.n_past:
+            raise ConfigError(
+                f"horizon {h} exceeds the fitted horizon {H} and the model has past-only covariates "
+                f"{pipe.column_order[:pipe.n_past]}, which cannot be extended; refit with horizon={h}"
+            )
+        single_fit = pipe.id_name is None and len(pipe.contexts) == 1
+        contexts = pipe.contexts_for(None if y is None else self._read(y, X), keep_single_scaler=single_fit)
+        future = pipe.future_covariates(X_future, contexts, h)
+        qcols = [f"q{q:g}" for q in self.networks_[0].config.quantiles]
+        frames = {}
+        for sid, (ctx, sc) in contexts.items():
+            z = sc.transform(pipe.matrix(ctx))  # (L, C)
+            zf = pipe.scale_future(future[sid], sc) if pipe.n_future else None
+            mean, quant = self._roll(z, zf, h)
+            mean, quant = pipe.inverse_target(mean, sc), pipe.inverse_target(quant, sc)
+            df = pd.DataFrame({"mean": mean, **{c: quant[:, j] for j, c in enumerate(qcols)}},
+                              index=pipe.future_index(ctx, h))
+            df.index.name = pipe.time_name or "time"
+            frames[sid] = df
+        one_in = self._single_input(y) if y is not None else single_fit
+        if one_in and len(frames) == 1:
+            return next(iter(frames.values()))
+        return pd.concat(frames, names=[pipe.id_name or "id", next(iter(frames.values())).index.name])
+
+    def _single_input(self, y: Any) -> bool:
+        return isinstance(y, pd.Series) or (isinstance(y, np.ndarray) and y.ndim == 1) or (
+            isinstance(y, pd.DataFrame) and self.id_col is None)
+
+    def _roll(self, z: np.ndarray, zf: np.ndarray | None, h: int) -> tuple[np.ndarray, np.ndarray]:
+        """Forecast h steps (scaled) from the scaled context z (L, C); chunks of H fed back if h > H.
+
+        ``zf`` (h, n_future): scaled known-future covariates. Returns mean (h,) and quantiles (h, Q).
+        """
+        cfg = self.networks_[0].config
+        L, H, nf = cfg.lookback, cfg.horizon, cfg.n_future
+        C = z.shape[1]
+        means, quants = [], []
+        ctx = z
+        for done in range(0, h, H):
+            past = torch.tensor(ctx[-L:], dtype=torch.float32)[None]  # (1, L, C)
+            fc = None
+            if nf:
+                chunk = zf[done : done + H]
+                chunk = np.concatenate([chunk, np.repeat(chunk[-1:], H - len(chunk), axis=0)])  # (H, nf): pad the last chunk
+                fc = torch.tensor(chunk, dtype=torch.float32)[None]  # (1, H, nf)
+            outs = [net.predict_batch(past, fc) for net in self.networks_]
+            mean = torch.stack([o["mean"][0] for o in outs]).mean(0).double().numpy()  # (H,)
+            means.append(mean)
+            quants.append(torch.stack([o["quantiles"][0] for o in outs]).mean(0).double().numpy())  # (H, Q)
+            if done + H < h:
+                step = np.zeros((H, C))  # (H, C): the forecast fed back as the next context
+                step[:, 0] = mean
+                if nf:
+                    step[:, C - nf:] = chunk
+                ctx = np.concatenate([ctx, step])
+        return np.concatenate(means)[:h], np.concatenate(quants)[:h]
+
+    # --- persistence --------------------------------------------------------------------------
+    @classmethod
+    def _params_from_json(cls, params: dict[str, Any]) -> dict[str, Any]:
+        params = super()._params_from_json(params)
+        if "quantiles" in params:  # a missing key is reported by load_model with the others
+            params["quantiles"] = tuple(params["quantiles"])
+        return params
+
+
+@migration(1, "LSTMForecaster")
+def _from_v1(meta: dict, tensors: dict) -> tuple[dict, dict]:
+    """0.1.0 saved the parameters flat, the learned state as loose fields, tensors as ``m<k>.``."""
+    params, state = dict(meta["config"]), meta["state"]  # a TrainerConfig was already saved with "__class__"
+    kind = state["index_kind"]
+    pipeline = {
+        "lookback": state["core_config"]["lookback"], "transform": params.get("transform"),
+        "scaler": params.get("scaler", "standard"), "scalers": state["scalers"],
+        **{k: state[k] for k in ("target_name", "covariate_names", "column_order", "n_future", "freq", "time_name", "id_name")},
+        "contexts": {sid: {**c, "index_kind": kind} for sid, c in state["context"].items()},
+    }
+    n = int(state["n_models"])
+    renamed = {f"networks.{k[1:]}": t for k, t in tensors.items()}  # "m0.encoder..." -> "networks.0.encoder..."
+    return ({**meta, "config": {"params": params, "network": state["core_config"]},
+             "state": {"pipeline": pipeline, "history": state.get("history", []), "n_networks": n}}, renamed)
