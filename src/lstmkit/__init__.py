@@ -13,7 +13,7 @@ imported on first use, so ``import lstmkit`` stays light (no torch).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lstmkit.errors import (
     ConfigError,
@@ -46,10 +46,6 @@ _LAZY = {
     "LSTMClassifier": "lstmkit.estimators",
     "LSTMTagger": "lstmkit.estimators",
 }
-
-if TYPE_CHECKING:
-    from lstmkit.estimators import LSTMClassifier, LSTMForecaster, LSTMTagger
-
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:

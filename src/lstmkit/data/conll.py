@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from lstmkit.errors import ConfigError, DataError, suggest
+from lstmkit.utils.io import atomic_write_bytes
 
 __all__ = ["read_conllu", "parse_conllu", "read_conll", "parse_conll", "write_conll", "CONLLU_COLUMNS"]
 
@@ -136,8 +137,6 @@ def parse_conll(lines: Iterable[str], *, token_col: int = 0, tag_col: int = -1, 
 
 def write_conll(path: str | os.PathLike, tokens: list[list[str]], tags: list[list[str]]) -> None:
     """Write ``token<TAB>tag`` lines, a blank line after each sentence (atomically)."""
-    from lstmkit.utils.io import atomic_write_bytes
-
     out = []
     for toks, tgs in zip(tokens, tags):
         out.extend(f"{a}\t{b}" for a, b in zip(toks, tgs))

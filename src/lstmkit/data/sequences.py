@@ -46,6 +46,10 @@ def to_sequences(
 ) -> tuple[list[np.ndarray], list[Any] | None]:
     """Validate ``X``; return (list of float32 (T_i, F) arrays, ids or None for DataFrames' ids)."""
     ids = None
+    if hasattr(X, "tocoo") or type(X).__module__.startswith("scipy.sparse"):
+        raise DataError(f"{name}: sparse input is not supported; pass a dense array (X.toarray())")
+    if np.iscomplexobj(X) if isinstance(X, np.ndarray) else False:
+        raise DataError(f"{name}: complex values are not supported; got dtype {X.dtype}")
     if hasattr(X, "columns") and hasattr(X, "groupby"):  # pandas DataFrame (long format)
         if id_column not in X.columns:
             raise DataError(

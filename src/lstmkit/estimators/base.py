@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 
 from lstmkit.errors import ConfigError, NotFittedError, suggest
 from lstmkit.models.base import TaskModel
@@ -36,6 +37,10 @@ from lstmkit.persist import config_from_dict, load_weights, save_model
 from lstmkit.train import Trainer, TrainerConfig
 
 __all__ = ["Estimator", "Prepared"]
+
+class EstimatorNotFittedError(NotFittedError, SklearnNotFittedError):
+    """lstmkit's NotFittedError that is also scikit-learn's (so sklearn's tools recognise it)."""
+
 
 _TRAINER_FIELDS = tuple(f.name for f in dataclasses.fields(TrainerConfig))
 _TRAINER_DEFAULTS = TrainerConfig()
@@ -154,7 +159,7 @@ class Estimator(BaseEstimator):
 
     def _check_fitted(self) -> None:
         if not all(hasattr(self, a) for a in self.learned_attributes):
-            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit first")
+            raise EstimatorNotFittedError(f"this {type(self).__name__} is not fitted yet; call fit first")
 
     def __sklearn_is_fitted__(self) -> bool:
         return all(hasattr(self, a) for a in self.learned_attributes)

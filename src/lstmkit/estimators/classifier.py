@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from sklearn.base import ClassifierMixin
 from sklearn.model_selection import train_test_split
+from sklearn.utils.multiclass import type_of_target
 
 from lstmkit.data.labels import LabelEncoder, label_array, labels_from_json, labels_to_json, to_python
 from lstmkit.data.sequence_pipeline import SEQUENCE_SCALERS, SequencePipeline
@@ -125,6 +126,11 @@ class LSTMClassifier(ClassifierMixin, Estimator):
         return self._fit(X, y, lengths)
 
     def _prepare(self, X: Any, y: Any, lengths: Any) -> Prepared:
+        if y is None:
+            raise DataError("LSTMClassifier requires y to be passed, but the target y is None")
+        if type_of_target(label_array(y)) == "continuous":
+            raise DataError("Unknown label type: y holds continuous values; LSTMClassifier needs class labels "
+                            "(for a numeric target use a regression model)")
         inputs = SequencePipeline(self.scaler, self.downsample, self.patch_size, self.id_col, self.time_col)
         if hasattr(X, "columns") and hasattr(y, "index") and hasattr(y, "loc") and self.id_col in X.columns:
             ids = list(dict.fromkeys(X[self.id_col].tolist()))
@@ -136,7 +142,7 @@ class LSTMClassifier(ClassifierMixin, Estimator):
         if len(codes) != len(seqs):
             raise ShapeError(f"y has {len(codes)} labels, X has {len(seqs)} samples")
         if len(labels.classes_) < 2:
-            raise DataError(f"y must hold at least 2 classes, got only {labels.classes_.tolist()}")
+            raise DataError(f"y must hold at least 2 classes, got only one class {labels.classes_.tolist()}")
         config = ClassifierNetworkConfig(
             input_size=inputs.n_features_out, num_classes=len(labels.classes_), hidden_size=self.hidden_size,
             num_layers=self.num_layers, bidirectional=self.bidirectional, dropout=self.dropout,

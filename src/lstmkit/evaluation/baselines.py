@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lstmkit.data.timeseries import future_index
 from lstmkit.errors import ConfigError, DataError, suggest
 
 __all__ = ["Baseline", "Naive", "SeasonalNaive", "HoltWinters", "SARIMA", "AR", "make_baseline", "BASELINES",
@@ -58,8 +59,6 @@ class Baseline:
         raise NotImplementedError
 
     def _index(self, h: int) -> pd.Index:
-        from lstmkit.data.timeseries import future_index
-
         idx = self.y_.index
         freq = idx.freqstr if isinstance(idx, pd.DatetimeIndex) else (int(idx[1] - idx[0]) if len(idx) > 1 else 1)
         return future_index(idx, freq, h)

@@ -1,0 +1,184 @@
+"""The one shared check of every task estimator: ``check_estimator(case, tmp_path)``.
+
+A new estimator adds one :class:`Case` to ``CASES`` (a tiny estimator, tiny data, how to predict,
+which bad inputs must fail and how) and ``tests/estimators/test_checks.py`` runs every check on it.
+The fresh-process load reads this module too (``python -c`` with ``tests/`` on the path), so each
+case's data and predict function are plain module-level code: nothing is pickled.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+
+import lstmkit
+from lstmkit.errors import ConfigError, LstmkitError, NotFittedError
+from lstmkit.estimators import Estimator, LSTMClassifier, LSTMForecaster, LSTMTagger
+from lstmkit.persist import config_from_dict
+
+TINY_TRAINER = {"max_epochs": 2, "batch_size": 8, "lr": 1e-2, "quiet": True}
+
+
+@dataclasses.dataclass
+class Case:
+    """How to exercise one estimator class on tiny data."""
+
+    cls: type[Estimator]
+    params: dict[str, Any]  # a tiny, fast configuration
+    fit_args: Callable[[], tuple]  # () -> positional arguments of fit
+    predict: Callable[[Any], Any]  # fitted estimator -> predictions (arrays, frames or lists)
+    bad_inputs: list[tuple[str, Callable[[], tuple], str]]  # (what, () -> fit args, regex the error must match)
+    grid_score: Callable[[Any, tuple], float] | None = None  # scorer for GridSearchCV when fit takes no y
+    sklearn_check: str | None = None  # None: run scikit-learn's check_estimator; else why it is skipped
+
+    def make(self, **params: Any) -> Estimator:
+        return self.cls(**{**self.params, **params})
+
+
+# --- data of the cases ------------------------------------------------------------------------
+def _series() -> tuple:
+    idx = pd.date_range("2000-01-01", periods=40, freq="MS")
+    return (pd.Series(10 + np.sin(np.arange(40) / 2.0), index=idx, name="sales"),)
+
+
+def _sequences() -> tuple:
+    rng = np.random.default_rng(0)
+    X = [rng.normal(size=(int(rng.integers(4, 9)), 2)).astype(np.float32) + (1 if i % 2 else -1) for i in range(16)]
+    return X, np.array(["down", "up"] * 8)
+
+
+def _sentences() -> tuple:
+    sents = [["the", "dog"], ["a", "cat"], ["dogs", "run"], ["the", "cats", "run"]] * 3
+    tags = [["DET", "NOUN"], ["DET", "NOUN"], ["NOUN", "VERB"], ["DET", "NOUN", "VERB"]] * 3
+    return sents, tags
+
+
+CASES: dict[str, Case] = {
+    "LSTMForecaster": Case(
+        LSTMForecaster, dict(horizon=3, lookback=6, hidden_size=4, trainer=TINY_TRAINER), _series,
+        predict=lambda est: est.predict(),
+        bad_inputs=[
+            ("horizon", lambda: _series(), r"horizon must be a positive int, got -1"),
+            ("y", lambda: (pd.Series([1.0, np.nan, 3.0] * 10, index=pd.date_range("2000", periods=30, freq="D")),), r"NaN"),
+            ("y", lambda: (pd.Series(np.arange(5.0), index=pd.date_range("2000", periods=5, freq="D")),), r"series too short"),
+        ],
+        grid_score=lambda est, args: -float(np.abs(est.predict()["mean"].to_numpy()).mean()),
+        sklearn_check="fit(y, X) takes a time series, not scikit-learn's (n_samples, n_features) tables",
+    ),
+    "LSTMClassifier": Case(
+        LSTMClassifier, dict(hidden_size=4, head_hidden_size=4, trainer=TINY_TRAINER), _sequences,
+        predict=lambda est: est.predict_proba(_sequences()[0]),
+        bad_inputs=[
+            ("pooling", lambda: _sequences(), r"pooling must be one of"),
+            ("X", lambda: ([np.array([[np.nan, 1.0]], np.float32)] * 2, ["a", "b"]), r"X\[0\] has a non-finite value"),
+            ("y", lambda: (_sequences()[0], ["a"] * 16), r"at least 2 classes"),
+        ],
+        sklearn_check=None,
+    ),
+    "LSTMTagger": Case(
+        LSTMTagger, dict(embedding_dim=4, hidden_size=4, char_dim=3, char_filters=3, trainer=TINY_TRAINER), _sentences,
+        predict=lambda est: est.predict([["the", "cat"], ["unseen", "run"]]),
+        bad_inputs=[
+            ("unk_replace", lambda: _sentences(), r"unk_replace must be in \[0, 1\], got 2"),
+            ("X", lambda: ([["the", "dog"], []], [["DET", "NOUN"], []]), r"X\[1\] is an empty sentence"),
+            ("y", lambda: ([["the", "dog"]], [["DET"]]), r"y\[0\] has 1 tags for 2 steps"),
+        ],
+        sklearn_check="fit(X, y) takes token sentences with one tag per token, not (n_samples, n_features) tables",
+    ),
+}
+
+_BAD_PARAMS = {"LSTMForecaster": {"horizon": -1}, "LSTMClassifier": {"pooling": "avrage"}, "LSTMTagger": {"unk_replace": 2}}
+
+
+def _canonical(pred: Any) -> Any:
+    """Predictions as JSON values (exact floats: JSON writes repr)."""
+    if isinstance(pred, pd.DataFrame):
+        return {"index": [str(i) for i in pred.index], **{c: pred[c].tolist() for c in pred.columns}}
+    if isinstance(pred, np.ndarray):
+        return pred.tolist()
+    return pred
+
+
+# --- the check --------------------------------------------------------------------------------
+def check_estimator(case: Case, tmp_path: Path) -> None:
+    """Every check a task estimator must pass (see the module docstring)."""
+    name = case.cls.__name__
+    est = case.make()
+
+    # parameters: nested trainer fields over the estimator's defaults; clone keeps them
+    params = est.get_params()
+    assert params["trainer__max_epochs"] == TINY_TRAINER["max_epochs"]
+    untouched = next(k for k in case.cls.trainer_defaults if k not in TINY_TRAINER) if set(case.cls.trainer_defaults) - set(TINY_TRAINER) else None
+    if untouched:
+        assert params[f"trainer__{untouched}"] == case.cls.trainer_defaults[untouched]  # defaults merged, not replaced
+    est.set_params(trainer__lr=5e-3)
+    assert est.trainer_config().lr == 5e-3 and est.trainer_config().max_epochs == TINY_TRAINER["max_epochs"]
+    with pytest.raises(ConfigError, match=r"unknown trainer field 'lrr' \(did you mean 'lr'\?\)"):
+        est.set_params(trainer__lrr=1.0)
+    twin = clone(est)
+    assert twin.get_params() == est.get_params() and not hasattr(twin, "networks_")
+
+    # not fitted yet
+    with pytest.raises(NotFittedError):
+        case.predict(est)
+
+    # fit on tiny data; the learned attributes are the ones declared once
+    args = case.fit_args()
+    assert est.fit(*args) is est
+    for attr in case.cls.learned_attributes:
+        assert hasattr(est, attr), attr
+    pred = _canonical(case.predict(est))
+
+    # network config round trip
+    net = est.networks_[0]
+    assert type(net).from_config(net.get_config()).get_config() == net.get_config()
+    assert config_from_dict(type(net).config_class, net.get_config()) == net.config
+
+    # save -> load in this process and in a fresh one: identical predictions and parameters
+    path = est.save(tmp_path / name)
+    again = lstmkit.load(path)
+    assert type(again) is case.cls and _canonical(case.predict(again)) == pred
+    assert again.get_params() == est.get_params()
+    out = tmp_path / f"{name}.json"
+    # the same thread count as this process: GEMMs split over threads round differently
+    code = (f"import json, torch, lstmkit; torch.set_num_threads({torch.get_num_threads()}); "
+            "from checks import CASES, _canonical; "
+            f"est = lstmkit.load({str(path)!r}); "
+            f"json.dump(_canonical(CASES[{name!r}].predict(est)), open({str(out)!r}, 'w'))")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")])}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=300)
+    assert json.loads(out.read_text()) == json.loads(json.dumps(pred))
+
+    # bad input: lstmkit errors naming the argument, before any training
+    for what, bad_args, pattern in case.bad_inputs:
+        bad = case.make(**(_BAD_PARAMS[name] if what in _BAD_PARAMS[name] else {}))
+        with pytest.raises(LstmkitError, match=pattern):
+            bad.fit(*bad_args())
+
+
+def check_grid_search(case: Case) -> None:
+    """``GridSearchCV`` over a nested trainer field runs and refits the best setting."""
+    args = case.fit_args()
+    kw: dict[str, Any] = {"cv": 2, "error_score": "raise"}
+    if case.grid_score is not None:  # fit(y): no labels to split by; score the fitted forecasts
+        whole = np.arange(len(args[0]))  # a time series is not split at random: each fold fits the whole series
+        kw.update(cv=[(whole, whole)] * 2, scoring=lambda est, *_: case.grid_score(est, args))
+        search = GridSearchCV(case.make(), {"trainer__lr": [1e-3, 3e-3]}, **kw)
+        search.fit(*args)
+    else:
+        search = GridSearchCV(case.make(), {"trainer__lr": [1e-3, 3e-3]}, **kw).fit(*args)
+    assert search.best_params_["trainer__lr"] in (1e-3, 3e-3)
+    assert search.best_estimator_.trainer_config().lr == search.best_params_["trainer__lr"]

@@ -1,0 +1,80 @@
+"""Model files of format version 1 (lstmkit 0.1.0), committed in tests/fixtures/format_v1, still
+load through the migration and predict what they predicted when they were written."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import lstmkit
+from lstmkit.errors import ModelFileError
+from lstmkit.estimators import LSTMClassifier, LSTMForecaster, LSTMTagger
+from lstmkit.models import ClassifierNetwork
+from lstmkit.persist import FORMAT_VERSION, read_model_dir
+
+V1 = Path(__file__).parent / "fixtures" / "format_v1"
+EXPECTED = json.loads((V1 / "expected.json").read_text())
+
+
+def test_the_fixtures_really_are_version_1():
+    for d in ("forecaster", "classifier", "classifier_network", "tagger"):
+        assert json.loads((V1 / d / "config.json").read_text())["format_version"] == 1
+    assert FORMAT_VERSION == 2
+
+
+def test_v1_forecaster_predicts_what_it_did():
+    f = lstmkit.load(V1 / "forecaster")
+    assert isinstance(f, LSTMForecaster) and f.horizon == 3 and f.trainer.max_epochs == 2  # TrainerConfig kept
+    pred = f.predict()
+    exp = EXPECTED["forecaster"]
+    assert [str(t.date()) for t in pred.index] == exp["sales_time"]
+    for col in ("mean", "q0.1", "q0.5", "q0.9"):
+        np.testing.assert_allclose(pred[col].to_numpy(), exp[col], rtol=1e-12)
+
+
+def test_v1_classifier_predicts_what_it_did_and_keeps_its_settings():
+    c = lstmkit.load(V1 / "classifier")
+    assert isinstance(c, LSTMClassifier)
+    assert c.head_hidden_size == 3 and c.scaler == "standard" and c.val_size == 0.0 and c.id_col == "id"
+    assert c.class_weight == {"a": 2.0, "b": 1.0} and c.classes_.tolist() == ["a", "b"]
+    X = np.asarray(EXPECTED["classifier"]["X"], dtype=np.float32)
+    # 0.1.0 scaled in float32, today's scaler in float64 then rounds: equal to float32 rounding
+    np.testing.assert_allclose(c.predict_proba(X), EXPECTED["classifier"]["proba"], rtol=0, atol=1e-6)
+
+
+def test_v1_network_and_tagger_load():
+    net = lstmkit.load(V1 / "classifier_network")
+    assert isinstance(net, ClassifierNetwork) and net.config.head_hidden_size == 3
+    t = lstmkit.load(V1 / "tagger")
+    assert isinstance(t, LSTMTagger)
+    assert t.predict(EXPECTED["tagger"]["X"]) == EXPECTED["tagger"]["tags"]
+
+
+def test_migrated_file_saves_as_the_current_version(tmp_path):
+    f = lstmkit.load(V1 / "forecaster")
+    path = f.save(tmp_path / "f")
+    meta, _ = read_model_dir(path)
+    assert json.loads((path / "config.json").read_text())["format_version"] == FORMAT_VERSION
+    assert meta["config"]["network"]["lookback"] == 6
+    np.testing.assert_array_equal(lstmkit.load(path).predict().to_numpy(), f.predict().to_numpy())
+
+
+def test_a_file_from_a_newer_lstmkit_is_refused(tmp_path):
+    f = lstmkit.load(V1 / "forecaster")
+    path = f.save(tmp_path / "f")
+    meta = json.loads((path / "config.json").read_text())
+    meta["format_version"] = FORMAT_VERSION + 1
+    (path / "config.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelFileError, match=r"format_version 3 is not supported .*a newer lstmkit"):
+        lstmkit.load(path)
+
+
+def test_import_lstmkit_is_light_and_exports_the_estimators():
+    import subprocess
+    import sys
+
+    code = ("import sys, lstmkit; assert 'torch' not in sys.modules, 'torch'; "
+            "assert lstmkit.LSTMForecaster.__module__ == 'lstmkit.estimators.forecaster'; "
+            "assert {'LSTMForecaster', 'LSTMClassifier', 'LSTMTagger', 'load'} <= set(lstmkit.__all__)")
+    subprocess.run([sys.executable, "-c", code], check=True)
