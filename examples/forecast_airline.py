@@ -4,8 +4,8 @@ Run: python examples/forecast_airline.py   (about 15 s on 2 cores; writes under 
 """
 
 import lstmkit
-from lstmkit.datasets import load
 from lstmkit import LSTMForecaster
+from lstmkit.datasets import load
 from lstmkit.viz import plot_forecast, plot_training_curves
 
 y = load("airline")
