@@ -43,7 +43,7 @@ class EstimatorNotFittedError(NotFittedError, SklearnNotFittedError):
 
 
 _TRAINER_FIELDS = tuple(f.name for f in dataclasses.fields(TrainerConfig))
-_TRAINER_DEFAULTS = TrainerConfig()
+_TRAINER_DEFAULTS = TrainerConfig().to_dict()
 
 
 @dataclasses.dataclass
@@ -110,8 +110,7 @@ class Estimator(BaseEstimator):
                 raise ConfigError(f"trainer: unknown field(s) {unknown}{suggest(str(unknown[0]), _TRAINER_FIELDS)}")
             return dict(t)
         if isinstance(t, TrainerConfig):
-            return {k: v for k, v in t.to_dict().items() if v != getattr(_TRAINER_DEFAULTS, k) and k != "betas"
-                    or (k == "betas" and tuple(v) != tuple(_TRAINER_DEFAULTS.betas))}
+            return {k: v for k, v in t.to_dict().items() if v != _TRAINER_DEFAULTS[k]}
         raise ConfigError(f"trainer must be a TrainerConfig, a dict or None, got {type(t).__name__}")
 
     def trainer_config(self) -> TrainerConfig:
