@@ -32,13 +32,13 @@ def run_error(capsys, argv):
     return err
 
 
-TRAIN = ["forecast", "train", "--time-col", "date", "--target", "sales", "--horizon", "6", "--epochs", "2",
-         "-p", "lookback=12", "-p", "hidden_size=8"]
+TRAIN = ["forecast", "train", "--quiet", "--time-col", "date", "--target-col", "sales", "--horizon", "6", "--epochs", "2",
+         "--set", "lookback=12", "--set", "hidden_size=8"]
 
 
 def test_train_predict_round_trip(tmp_path, capsys):
     data = write_csv(tmp_path / "d.csv", ids=["a", "b"])
-    assert main([*TRAIN, "--data", str(data), "--id-col", "store", "--out", str(tmp_path / "m")]) == 0
+    assert main([*TRAIN, "--data", str(data), "--id-col", "store", "--model", str(tmp_path / "m")]) == 0
     assert "trained on 2 series" in capsys.readouterr().out
     out = tmp_path / "f.csv"
     assert main(["forecast", "predict", "--model", str(tmp_path / "m"), "--out", str(out)]) == 0
@@ -61,21 +61,21 @@ def test_train_predict_round_trip(tmp_path, capsys):
 )
 def test_bad_input_one_line_exit_2(tmp_path, capsys, edits, message):
     data = write_csv(tmp_path / "d.csv", **edits)
-    err = run_error(capsys, [*TRAIN, "--data", str(data), "--out", str(tmp_path / "m")])
+    err = run_error(capsys, [*TRAIN, "--data", str(data), "--model", str(tmp_path / "m")])
     assert pytest.importorskip("re").search(message, err), err
 
 
 def test_other_cli_errors(tmp_path, capsys):
     data = write_csv(tmp_path / "d.csv", n=15)
-    err = run_error(capsys, [*TRAIN, "--data", str(data), "--out", str(tmp_path / "m")])
+    err = run_error(capsys, [*TRAIN, "--data", str(data), "--model", str(tmp_path / "m")])
     assert "series too short: need at least 24 points" in err
-    err = run_error(capsys, [*TRAIN, "--data", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "m")])
+    err = run_error(capsys, [*TRAIN, "--data", str(tmp_path / "nope.csv"), "--model", str(tmp_path / "m")])
     assert "does not exist" in err
-    err = run_error(capsys, [*TRAIN, "--data", str(data), "-p", "lookbak=3", "--out", str(tmp_path / "m")])
+    err = run_error(capsys, [*TRAIN, "--data", str(data), "--set", "lookbak=3", "--model", str(tmp_path / "m")])
     assert "did you mean 'lookback'" in err
-    err = run_error(capsys, ["forecast", "train", "--data", str(data), "--target", "sale", "--out", str(tmp_path / "m")])
-    assert "did you mean 'sales'" in err
-    err = run_error(capsys, ["forecast", "predict", "--model", str(tmp_path / "none"), "--out", "x.csv"])
+    err = run_error(capsys, ["forecast", "train", "--data", str(data), "--target-col", "sale", "--model", str(tmp_path / "m")])
+    assert "--target-col 'sale' is not a column (did you mean 'sales'?)" in err
+    err = run_error(capsys, ["forecast", "predict", "--model", str(tmp_path / "none"), "--out", str(tmp_path / "x.csv")])
     assert "not a directory" in err
     err = run_error(capsys, ["forecast", "backtest", "--baselines", "naive,arima"])
     assert "did you mean 'ar'" in err or "unknown 'arima'" in err
@@ -97,8 +97,8 @@ def test_datasets_list(capsys):
 def test_train_without_time_col_uses_first_column(tmp_path, capsys):
     # --time-col defaults to the first column ('date'), as its help says
     data = write_csv(tmp_path / "d.csv")
-    argv = ["forecast", "train", "--data", str(data), "--target", "sales", "--horizon", "6", "--epochs", "1",
-            "-p", "lookback=12", "-p", "hidden_size=4", "--out", str(tmp_path / "m")]
+    argv = ["forecast", "train", "--data", str(data), "--target-col", "sales", "--horizon", "6", "--epochs", "1",
+            "--set", "lookback=12", "--set", "hidden_size=4", "--model", str(tmp_path / "m")]
     assert main(argv) == 0, capsys.readouterr().err
     out = tmp_path / "f.csv"
     assert main(["forecast", "predict", "--model", str(tmp_path / "m"), "--out", str(out)]) == 0
@@ -116,9 +116,9 @@ def test_backtest_prints_table_and_writes_plot_and_csv(tmp_path, capsys, monkeyp
     data = tmp_path / "airline.csv"
     load("airline").reset_index().to_csv(data, index=False)  # columns: month, passengers
     plot, csv = tmp_path / "bt.png", tmp_path / "bt.csv"
-    argv = ["forecast", "backtest", "--data", str(data), "--target", "passengers", "--horizon", "6",
-            "--origins", "2", "--epochs", "1", "-p", "lookback=12", "-p", "hidden_size=4",
-            "--baselines", "naive,seasonal_naive", "--plot", str(plot), "--csv", str(csv)]
+    argv = ["forecast", "backtest", "--data", str(data), "--target-col", "passengers", "--horizon", "6",
+            "--origins", "2", "--epochs", "1", "--set", "lookback=12", "--set", "hidden_size=4",
+            "--baselines", "naive,seasonal_naive", "--plot", str(plot), "--out", str(csv)]
     assert main(argv) == 0, capsys.readouterr().err
     out = capsys.readouterr().out
     rows = re.findall(r"^\W+(\w+)\s+│\s+[\d.]+\s+│", out, flags=re.M)
@@ -134,8 +134,8 @@ def test_train_refuses_a_folder_with_user_files_before_training(tmp_path, capsys
     folder = tmp_path / "mine"
     folder.mkdir()
     (folder / "notes.csv").write_text("keep me")
-    err = run_error(capsys, [*TRAIN, "--data", str(data), "--out", str(folder)])
+    err = run_error(capsys, [*TRAIN, "--data", str(data), "--model", str(folder)])
     assert "not an lstmkit model directory" in err and "--force" in err
     assert [p.name for p in folder.iterdir()] == ["notes.csv"]
-    assert main([*TRAIN, "--data", str(data), "--out", str(folder), "--force"]) == 0
+    assert main([*TRAIN, "--data", str(data), "--model", str(folder), "--force"]) == 0
     assert sorted(p.name for p in folder.iterdir()) == ["config.json", "model.safetensors"]

@@ -81,7 +81,8 @@ def test_fit_predict_shape_index_columns_and_learns():
     assert (p["q0.1"] <= p["mean"]).all() and (p["mean"] <= p["q0.9"]).all()
     mae = np.mean(np.abs(p["mean"].to_numpy() - y.iloc[-12:].to_numpy()))
     assert mae < 0.3  # amplitude 1: the seasonal shape was learned (naive level forecast: ~0.64)
-    longer = f.predict(horizon=30)  # beyond the trained horizon: chunks fed back
+    with pytest.warns(UserWarning, match=r"horizon 30 exceeds the trained horizon 12: steps 13..30 are forecast from the model's own"):
+        longer = f.predict(horizon=30)  # beyond the trained horizon: chunks fed back
     assert len(longer) == 30 and np.allclose(longer["mean"].to_numpy()[:12], p["mean"].to_numpy())
 
 

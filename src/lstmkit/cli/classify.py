@@ -13,13 +13,29 @@ from typing import Any, Optional
 import numpy as np
 import typer
 
-from lstmkit.cli._supervised import build_config, confusion, need_file, print_confusion, write_csv
+from lstmkit.cli._options import (
+    ConfigOpt,
+    EpochsOpt,
+    ForceOpt,
+    QuietOpt,
+    ResumeOpt,
+    RunDirOpt,
+    SeedOpt,
+    SetOpt,
+    check_model_path,
+    interruptible,
+    need_file,
+    resume_command,
+    settings,
+    trainer_overrides,
+)
+from lstmkit.cli._supervised import confusion, print_confusion, write_csv
 from lstmkit.errors import DataError
 
-app = typer.Typer(help="Sequence classification: (Bi)LSTM -> pooling -> dense -> softmax.", no_args_is_help=True)
+app = typer.Typer(rich_markup_mode=None, help="Sequence classification: (Bi)LSTM -> pooling -> dense -> softmax.", no_args_is_help=True)
 
 
-def read_labelled(source: str, label_column: str = "label", id_column: str = "id") -> tuple[Any, Any]:
+def read_labelled(source: str, label_column: str = "label", id_column: str = "id", time_column: str = "time") -> tuple[Any, Any]:
     """(X, y) from a .ts file, a long CSV, or ``dataset:<Name>[:train|:test]``; y may be None."""
     import pandas as pd
 
@@ -31,7 +47,7 @@ def read_labelled(source: str, label_column: str = "label", id_column: str = "id
         if not hasattr(d, "X_train"):
             raise DataError(f"dataset {name!r} is not a classification dataset")
         return (d.X_test, d.y_test) if split and split[0] == "test" else (d.X_train, d.y_train)
-    path = need_file(Path(source), "input file")
+    path = need_file(Path(source))
     if path.suffix.lower() == ".ts":
         from lstmkit.data.ts import read_ts
 
@@ -39,7 +55,8 @@ def read_labelled(source: str, label_column: str = "label", id_column: str = "id
     if path.suffix.lower() == ".csv":
         df = pd.read_csv(path)
         if id_column not in df.columns:
-            raise DataError(f"{path}: a long-format CSV needs an {id_column!r} column (one row per id and time step); got {list(df.columns)[:10]}")
+            raise DataError(f"--data {str(path)!r}: a long-format CSV needs an id column {id_column!r} (one row per id and "
+                            f"time step; --id-col names it); got columns {list(df.columns)[:10]}")
         y = None
         if label_column in df.columns:
             per_id = df.groupby(id_column, sort=False)[label_column].nunique()
@@ -48,7 +65,14 @@ def read_labelled(source: str, label_column: str = "label", id_column: str = "id
             y = df.groupby(id_column, sort=False)[label_column].first()
             df = df.drop(columns=[label_column])
         return df, y
-    raise DataError(f"input file {str(path)!r}: expected a .ts or .csv file, got {path.suffix or 'no extension'!r}")
+    raise DataError(f"--data {str(path)!r}: expected a .ts or .csv file or dataset:<Name>, got {path.suffix or 'no extension'!r}")
+
+
+DataOpt = typer.Option(..., "--data", metavar="FILE", help="A .ts file, a long CSV (id, time, features, label) or dataset:<Name>[:test].")
+ModelInOpt = typer.Option(..., "--model", "-m", metavar="DIR", help="Model directory written by `classify train`.")
+IdColOpt = typer.Option("id", "--id-col", metavar="COLUMN", help="Long CSV: the sequence id column.")
+TimeColOpt = typer.Option("time", "--time-col", metavar="COLUMN", help="Long CSV: the time (ordering) column.")
+TargetColOpt = typer.Option("label", "--target-col", metavar="COLUMN", help="Long CSV: the label column.")
 
 
 def _load(model_dir: Path) -> Any:
@@ -58,7 +82,7 @@ def _load(model_dir: Path) -> Any:
 
     model = lstmkit.load(model_dir)
     if not isinstance(model, LSTMClassifier):
-        raise ModelFileError(f"{str(model_dir)!r} holds a {type(model).__name__}, not an LSTMClassifier")
+        raise ModelFileError(f"--model {str(model_dir)!r} holds a {type(model).__name__}, not an LSTMClassifier")
     return model
 
 
@@ -78,88 +102,87 @@ def _predictions_frame(model: Any, X: Any, y: Any = None) -> Any:
 
 @app.command()
 def train(
-    data: str = typer.Argument(..., help="Training data: .ts file, long CSV, or dataset:<Name>."),
-    model_dir: Path = typer.Option(..., "--model-dir", "-m", help="Directory to write the model to."),
-    config: Optional[Path] = typer.Option(None, "--config", help='JSON {"model": {...}, "trainer": {...}}.'),
-    set_: list[str] = typer.Option([], "--set", help="Override a setting: hidden_size=128, pooling=attention, trainer.lr=0.003 (repeatable)."),
-    epochs: Optional[int] = typer.Option(None, "--epochs", help="Trainer max_epochs."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="random_state: seeds the network, training order and validation split."),
-    label_column: str = typer.Option("label", help="CSV input: the label column."),
-    force: bool = typer.Option(False, "--force", help="Replace what is at the model path even if it is not an lstmkit model directory."),
+    data: str = DataOpt,
+    model: Path = typer.Option(..., "--model", "-m", metavar="DIR", help="Model directory to write."),
+    id_col: str = IdColOpt,
+    time_col: str = TimeColOpt,
+    target_col: str = TargetColOpt,
+    epochs: Optional[int] = EpochsOpt,
+    seed: Optional[int] = SeedOpt,
+    set_: Optional[list[str]] = SetOpt,
+    config: Optional[Path] = ConfigOpt,
+    run_dir: Optional[Path] = RunDirOpt,
+    resume: bool = ResumeOpt,
+    quiet: bool = QuietOpt,
+    force: bool = ForceOpt,
 ) -> None:
     """Fit an LSTMClassifier and save it.
 
-    Example: lstmkit classify train GunPoint_TRAIN.ts -m gunpoint.model --set pooling=attention --epochs 100
+    Example: lstmkit classify train --data GunPoint_TRAIN.ts --model gunpoint.model --set pooling=attention --epochs 100
     """
-    import dataclasses
-
-    from lstmkit.persist import check_save_path
+    X, y = read_labelled(data, target_col, id_col, time_col)
+    if y is None:
+        raise DataError(f"--data {data}: no labels found (a .ts file with '@classLabel true', or a CSV with a {target_col!r} column)")
+    check_model_path(model, force)  # before training, not after
     from lstmkit.estimators import LSTMClassifier
-    from lstmkit.train import TrainerConfig
 
-    check_save_path(model_dir, overwrite=force)  # before training, not after
-    params = LSTMClassifier().get_params(deep=False)
-    est, tr = build_config(config, set_, params, [f.name for f in dataclasses.fields(TrainerConfig)])
-    if epochs is not None:
-        tr["max_epochs"] = epochs
+    est, tr = settings(LSTMClassifier._get_param_names(), config, set_)
     if seed is not None:
         est["random_state"] = seed
-    X, y = read_labelled(data, label_column)
-    if y is None:
-        raise DataError(f"{data}: no labels found (a .ts file with '@classLabel true', or a CSV with a {label_column!r} column)")
-    clf = LSTMClassifier(**est, trainer=tr).fit(X, y)  # tr: only the fields given; the rest are the estimator's defaults
-    clf.save(model_dir, overwrite=force)
-    last = clf.history_[-1] if clf.history_ else {}
-    typer.echo(f"trained on {len(y)} sequences, {len(clf.classes_)} classes; "
-               f"training accuracy {clf.score(X, y):.3f}; epochs {len(clf.history_)}; saved {model_dir}"
-               + (f" (last epoch: {', '.join(f'{k}={v:.4g}' for k, v in last.items() if isinstance(v, float))})" if last else ""))
+    tr = trainer_overrides(tr, epochs=epochs, run_dir=run_dir, quiet=quiet)  # only the fields given: the rest are the estimator's defaults
+    clf = LSTMClassifier(**{"id_col": id_col, "time_col": time_col, **est}, trainer=tr)
+    with interruptible(resume_command(run_dir)):
+        clf.fit(X, y, resume=resume)
+    clf.save(model, overwrite=force)
+    typer.echo(f"trained on {len(y)} sequences, {len(clf.classes_)} classes; training accuracy {clf.score(X, y):.3f}; "
+               f"epochs {len(clf.history_)}; saved {model}")
 
 
 @app.command()
 def predict(
-    data: str = typer.Argument(..., help="Sequences to classify: .ts file, long CSV, or dataset:<Name>:test."),
-    model_dir: Path = typer.Option(..., "--model-dir", "-m", help="A model saved by 'classify train'."),
-    out: Path = typer.Option(Path("predictions.csv"), "--out", "-o", help="Predictions CSV (id, prediction, proba_<class>...)."),
-    label_column: str = typer.Option("label", help="CSV input: the label column (ignored if present)."),
+    data: str = typer.Option(..., "--data", metavar="FILE", help="Sequences to classify: .ts file, long CSV, or dataset:<Name>:test."),
+    model: Path = ModelInOpt,
+    out: Path = typer.Option(Path("predictions.csv"), "--out", "-o", metavar="FILE", help="Predictions CSV (id, prediction, proba_<class>...)."),
+    target_col: str = TargetColOpt,
 ) -> None:
     """Write predicted labels and class probabilities to a CSV.
 
-    Example: lstmkit classify predict GunPoint_TEST.ts -m gunpoint.model -o predictions.csv
+    Example: lstmkit classify predict --data GunPoint_TEST.ts --model gunpoint.model --out predictions.csv
     """
-    model = _load(model_dir)
-    X, _ = read_labelled(data, label_column, model.id_col)
-    frame = _predictions_frame(model, X)
+    clf = _load(model)
+    X, _ = read_labelled(data, target_col, clf.id_col, clf.time_col or "time")
+    frame = _predictions_frame(clf, X)
     write_csv(frame, out)
     typer.echo(f"wrote {len(frame)} predictions to {out}")
 
 
 @app.command()
 def evaluate(
-    data: str = typer.Argument(..., help="Labelled sequences: .ts file, long CSV, or dataset:<Name>:test."),
-    model_dir: Path = typer.Option(..., "--model-dir", "-m", help="A model saved by 'classify train'."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Also write the predictions CSV here."),
-    plot: Path = typer.Option(Path("confusion_matrix.png"), "--plot", help="Confusion-matrix PNG."),
-    label_column: str = typer.Option("label", help="CSV input: the label column."),
+    data: str = typer.Option(..., "--data", metavar="FILE", help="Labelled sequences: .ts file, long CSV, or dataset:<Name>:test."),
+    model: Path = ModelInOpt,
+    out: Optional[Path] = typer.Option(None, "--out", "-o", metavar="FILE", help="Also write the predictions CSV here."),
+    plot: Path = typer.Option(Path("confusion_matrix.png"), "--plot", metavar="FILE", help="Confusion-matrix PNG."),
+    target_col: str = TargetColOpt,
 ) -> None:
     """Accuracy and confusion matrix (printed and saved as PNG) on labelled data.
 
-    Example: lstmkit classify evaluate dataset:GunPoint:test -m gunpoint.model --plot cm.png
+    Example: lstmkit classify evaluate --data dataset:GunPoint:test --model gunpoint.model --plot cm.png
     """
     from lstmkit.viz.confusion import plot_confusion_matrix
 
-    model = _load(model_dir)
-    X, y = read_labelled(data, label_column, model.id_col)
+    clf = _load(model)
+    X, y = read_labelled(data, target_col, clf.id_col, clf.time_col or "time")
     if y is None:
-        raise DataError(f"{data}: no labels to evaluate against")
+        raise DataError(f"--data {data}: no labels to evaluate against")
     y = np.asarray(y)
-    if y.dtype.kind in "U" and model.classes_.dtype.kind in "iuf":  # labels read from text files
+    if y.dtype.kind in "U" and clf.classes_.dtype.kind in "iuf":  # labels read from text files
         try:
-            y = y.astype(model.classes_.dtype)
+            y = y.astype(clf.classes_.dtype)
         except ValueError:
             pass
-    model.pipeline_.labels.transform(y)  # DataError naming labels never seen at fit time
-    frame = _predictions_frame(model, X, y)
-    labels = model.classes_.tolist()
+    clf.pipeline_.labels.transform(y)  # DataError naming labels never seen at fit time
+    frame = _predictions_frame(clf, X, y)
+    labels = clf.classes_.tolist()
     cm = confusion(y.tolist(), frame["prediction"].tolist(), labels)
     acc = float(np.trace(cm) / cm.sum())
     print_confusion(cm, labels, f"confusion matrix ({len(y)} sequences)")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import typer
 
-app = typer.Typer(help="Real datasets shipped by optional packages (loaded offline).", no_args_is_help=True)
+app = typer.Typer(rich_markup_mode=None, help="Real datasets shipped by optional packages (loaded offline).", no_args_is_help=True)
 
 
 @app.command("list")
 def list_cmd(
-    task: str = typer.Option(None, "--task", help="Only this task (forecasting, classification, ...)."),
+    task: str = typer.Option(None, "--task", metavar="TEXT", help="Only this task (forecasting, classification, ...)."),
 ) -> None:
     """List datasets: name, task, extra that provides it, description.
 

@@ -4,25 +4,25 @@ from __future__ import annotations
 
 import typer
 
-app = typer.Typer(
+app = typer.Typer(rich_markup_mode=None, 
     help="Long-time-lag experiments of Hochreiter & Schmidhuber (1997): adding and temporal order.",
     no_args_is_help=True,
 )
 
-_CELL = typer.Option(["lstm"], "--cell", help="Recurrent cell: lstm, lstm-ln (layer-norm LSTM), gru or rnn (repeat to compare).")
-_LENGTH = typer.Option(100, "--length", help="Minimal sequence length T (sequences have T..T+T/10 steps).")
-_MINUTES = typer.Option(10.0, "--max-minutes", help="Training-time budget per cell, in minutes.")
-_STEPS = typer.Option(20000, "--max-steps", help="Optimizer-step budget per cell.")
-_HIDDEN = typer.Option(64, "--hidden-size", help="Hidden units H.")
-_FORGET = typer.Option(5.0, "--forget-bias", help="LSTM forget-gate bias at init (5: nearly open, like the 1997 LSTM's f = 1).")
-_BATCH = typer.Option(64, "--batch-size", help="Sequences per step.")
-_LR = typer.Option(3e-3, "--lr", help="Adam learning rate.")
-_SEED = typer.Option(0, "--seed", help="Seed for data, initialisation and order.")
-_VERBOSE = typer.Option(False, "--verbose", help="Show training progress.")
-_RUN_DIR = typer.Option(None, "--run-dir", help="Write metrics.csv, checkpoints and models here.")
+_CELL = typer.Option(["lstm"], "--cell", metavar="CELL", help="Recurrent cell: lstm, lstm-ln (layer-norm LSTM), gru or rnn (repeat to compare).")
+_LENGTH = typer.Option(100, "--length", metavar="INT", help="Minimal sequence length T (sequences have T..T+T/10 steps).")
+_MINUTES = typer.Option(10.0, "--max-minutes", metavar="FLOAT", help="Training-time budget per cell, in minutes.")
+_STEPS = typer.Option(20000, "--max-steps", metavar="INT", help="Optimizer-step budget per cell.")
+_HIDDEN = typer.Option(64, "--hidden-size", metavar="INT", help="Hidden units H.")
+_FORGET = typer.Option(5.0, "--forget-bias", metavar="FLOAT", help="LSTM forget-gate bias at init (5: nearly open, like the 1997 LSTM's f = 1).")
+_BATCH = typer.Option(64, "--batch-size", metavar="INT", help="Sequences per step.")
+_LR = typer.Option(3e-3, "--lr", metavar="FLOAT", help="Adam learning rate.")
+_SEED = typer.Option(0, "--seed", metavar="INT", help="Seed for data, initialisation and order.")
+_QUIET = typer.Option(True, "--quiet/--progress", help="Training progress of each cell (default: quiet; the table is the output).")
+_RUN_DIR = typer.Option(None, "--run-dir", metavar="DIR", help="Write metrics.csv, checkpoints and models here.")
 
 
-def _run(problem: str, cell, length, max_minutes, max_steps, hidden_size, forget_bias, batch_size, lr, seed, verbose, run_dir) -> None:
+def _run(problem: str, cell, length, max_minutes, max_steps, hidden_size, forget_bias, batch_size, lr, seed, quiet, run_dir) -> None:
     from rich.console import Console
 
     from lstmkit.experiments import format_table, run_experiment
@@ -38,7 +38,7 @@ def _run(problem: str, cell, length, max_minutes, max_steps, hidden_size, forget
         max_steps=max_steps,
         max_minutes=max_minutes,
         seed=seed,
-        quiet=not verbose,
+        quiet=quiet,
         run_dir=run_dir,
     )
     Console(width=100).print(format_table(results))
@@ -55,14 +55,14 @@ def adding(
     batch_size: int = _BATCH,
     lr: float = _LR,
     seed: int = _SEED,
-    verbose: bool = _VERBOSE,
+    quiet: bool = _QUIET,
     run_dir: str = _RUN_DIR,
 ) -> None:
     """The adding problem (experiment 4): solved when held-out MAE < 0.04.
 
     Example: lstmkit experiment adding --cell lstm --cell rnn --length 100
     """
-    _run("adding", cell, length, max_minutes, max_steps, hidden_size, forget_bias, batch_size, lr, seed, verbose, run_dir)
+    _run("adding", cell, length, max_minutes, max_steps, hidden_size, forget_bias, batch_size, lr, seed, quiet, run_dir)
 
 
 @app.command("temporal-order")
@@ -76,11 +76,11 @@ def temporal_order(
     batch_size: int = _BATCH,
     lr: float = _LR,
     seed: int = _SEED,
-    verbose: bool = _VERBOSE,
+    quiet: bool = _QUIET,
     run_dir: str = _RUN_DIR,
 ) -> None:
     """The temporal-order problem (experiment 6a, 4 classes): solved when held-out error < 1%.
 
     Example: lstmkit experiment temporal-order --cell lstm --cell gru --length 100
     """
-    _run("temporal-order", cell, length, max_minutes, max_steps, hidden_size, forget_bias, batch_size, lr, seed, verbose, run_dir)
+    _run("temporal-order", cell, length, max_minutes, max_steps, hidden_size, forget_bias, batch_size, lr, seed, quiet, run_dir)

@@ -1,192 +1,231 @@
-"""``lstmkit forecast``: train, predict and backtest LSTM forecasters from the shell.
+"""``lstmkit forecast train|predict|backtest``: LSTM forecasters from the shell.
 
-With no ``--data`` the bundled airline series is used with its tuned settings (log
-transform, lookback 24, an ensemble of 3). Any LSTMForecaster parameter can be set with
-``--param key=value`` (unknown keys are rejected with a suggestion).
+``--data`` is a CSV/Parquet file or ``dataset:<name>`` (default: the bundled airline series,
+with its tuned settings: log transform, lookback 24, an ensemble of 3). Any LSTMForecaster
+parameter or trainer field can be set with ``--set key=value``.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Optional
 
 import typer
 
+from lstmkit.cli._options import (
+    ConfigOpt,
+    EpochsOpt,
+    ForceOpt,
+    IdColOpt,
+    NanOpt,
+    QuietOpt,
+    ResumeOpt,
+    RunDirOpt,
+    SeedOpt,
+    SetOpt,
+    TimeColOpt,
+    check_model_path,
+    interruptible,
+    need_file,
+    resume_command,
+    settings,
+    trainer_overrides,
+)
 from lstmkit.errors import ConfigError, DataError, suggest
 
-app = typer.Typer(help="Time-series forecasting: train, predict, backtest against classical baselines.",
+app = typer.Typer(rich_markup_mode=None, help="Time-series forecasting: train, predict, backtest against classical baselines.",
                   no_args_is_help=True)
 
 _AIRLINE = {"transform": "log", "lookback": 24, "n_models": 3}
 
-DataOpt = typer.Option(None, "--data", help="CSV or Parquet file (default: the bundled airline series).")
-TimeOpt = typer.Option(None, "--time-col", help="Time column (default: the first column).")
-TargetOpt = typer.Option(None, "--target", help="Target column (default: the only other column).")
-IdOpt = typer.Option(None, "--id-col", help="Series id column for many series in long format.")
-DatasetOpt = typer.Option(None, "--dataset", help="A bundled series instead of --data (see `lstmkit datasets list`).")
-ParamOpt = typer.Option(None, "--param", "-p", help="LSTMForecaster parameter override key=value (repeatable).")
+DataOpt = typer.Option(None, "--data", metavar="FILE", help="CSV or Parquet file, or dataset:<name> (default: dataset:airline).")
+TargetColOpt = typer.Option(None, "--target-col", metavar="COLUMN", help="Target column (default: the only other numeric column).")
+FillOpt = typer.Option(False, "--fill-missing", help="Insert missing timestamps (then --nan-policy fills them).")
+HorizonOpt = typer.Option(12, "--horizon", metavar="INT", help="Steps forecast from the end of each series.")
 
 
-def _load(data: Optional[Path], time_col, target, id_col, dataset: Optional[str] = None) -> tuple[Any, dict[str, Any]]:
-    """(y, column kwargs) for the estimator; a bundled dataset (airline by default) when no file is given."""
-    if data is not None and dataset is not None:
-        raise ConfigError("give --data or --dataset, not both")
-    if data is None:
-        from lstmkit.datasets import load
+def _table(data: Optional[str], columns: dict[str, Optional[str]]) -> tuple[Any, dict[str, Any], bool]:
+    """(table or series, column arguments, bundled?) with the file and the named columns checked,
+    all without importing torch."""
+    if data is None or data.startswith("dataset:"):
+        from lstmkit.datasets import load  # the registry only; loaders import their own packages
 
-        return load(dataset or "airline"), {}
-    from lstmkit.data import read_table
+        name = "airline" if data is None else data.split(":", 1)[1]
+        return load(name), {}, name == "airline"
+    from lstmkit.data.timeseries import read_table
 
-    df = read_table(data)
-    return df, {"time_col": time_col, "target_col": target, "id_col": id_col}
+    df = read_table(need_file(Path(data)))
+    cols = [str(c) for c in df.columns]
+    bad = [f"{opt} {v!r} is not a column{suggest(v, cols)}" for opt, v in columns.items() if v is not None and v not in cols]
+    if bad:
+        raise DataError(f"{data}: " + "; ".join(bad) + f"; columns are {cols}")
+    return df, {"time_col": columns["--time-col"], "target_col": columns["--target-col"], "id_col": columns["--id-col"]}, False
 
 
-def _params(horizon: int, overrides: list[str] | None, base: dict[str, Any]) -> dict[str, Any]:
+def _estimator(horizon: int, bundled: bool, config: Optional[Path], set_: Optional[list[str]], seed: Optional[int],
+               tr_args: dict[str, Any], **fixed: Any) -> Any:
     from lstmkit.estimators import LSTMForecaster
 
-    names = set(LSTMForecaster().get_params(deep=False))
-    params = {**base, "horizon": horizon}
-    problems = []
-    for item in overrides or []:
-        if "=" not in item:
-            problems.append(f"--param must be key=value, got {item!r}")
-            continue
-        k, v = item.split("=", 1)
-        k = k.strip().replace("-", "_")
-        if k not in names:
-            problems.append(f"unknown parameter {k!r}{suggest(k, names)}")
-            continue
-        try:
-            params[k] = json.loads(v)
-        except json.JSONDecodeError:
-            params[k] = None if v.lower() in ("none", "null") else v
-    if problems:
-        raise ConfigError("; ".join(problems))
-    return params
-
-
-def _trainer(epochs: Optional[int]) -> Any:
-    """Trainer fields set on the command line (the estimator's trainer_defaults fill the rest)."""
-    return None if epochs is None else {"max_epochs": epochs}
+    est, tr = settings(LSTMForecaster._get_param_names(), config, set_)
+    params = {**(_AIRLINE if bundled else {}), "horizon": horizon, **fixed, **est}
+    if seed is not None:
+        params["random_state"] = seed
+    return LSTMForecaster(**params, trainer=trainer_overrides(tr, **tr_args))
 
 
 @app.command("train")
 def train_cmd(
-    out: Path = typer.Option(..., "--out", help="Directory to write the model to."),
-    data: Optional[Path] = DataOpt,
-    dataset: Optional[str] = DatasetOpt,
-    time_col: Optional[str] = TimeOpt,
-    target: Optional[str] = TargetOpt,
-    id_col: Optional[str] = IdOpt,
-    horizon: int = typer.Option(12, "--horizon", help="Steps to forecast."),
-    epochs: Optional[int] = typer.Option(None, "--epochs", help="Maximum epochs (default 300, early stopping)."),
-    nan_policy: str = typer.Option("error", "--nan-policy", help="error | interpolate | ffill"),
-    param: Optional[list[str]] = ParamOpt,
-    force: bool = typer.Option(False, "--force", help="Replace what is at the model path even if it is not an lstmkit model directory."),
+    model: Path = typer.Option(..., "--model", "-m", metavar="DIR", help="Model directory to write."),
+    data: Optional[str] = DataOpt,
+    id_col: Optional[str] = IdColOpt,
+    time_col: Optional[str] = TimeColOpt,
+    target_col: Optional[str] = TargetColOpt,
+    horizon: int = HorizonOpt,
+    nan_policy: str = NanOpt,
+    fill_missing: bool = FillOpt,
+    epochs: Optional[int] = EpochsOpt,
+    seed: Optional[int] = SeedOpt,
+    set_: Optional[list[str]] = SetOpt,
+    config: Optional[Path] = ConfigOpt,
+    run_dir: Optional[Path] = RunDirOpt,
+    resume: bool = ResumeOpt,
+    quiet: bool = QuietOpt,
+    force: bool = ForceOpt,
 ) -> None:
     """Fit an LSTMForecaster and save it.
 
-    Example: lstmkit forecast train --data sales.csv --time-col date --target units --id-col store --horizon 14 --out runs/sales
+    Example: lstmkit forecast train --data sales.csv --time-col date --target-col units --id-col store --horizon 14 --model runs/sales
     """
-    from lstmkit.persist import check_save_path
-    from lstmkit.estimators import LSTMForecaster
-
-    check_save_path(out, overwrite=force)  # before training: never find out after an hour that the path is taken
-    y, cols = _load(data, time_col, target, id_col, dataset)
-    params = _params(horizon, param, _AIRLINE if data is None and dataset in (None, "airline") else {})
-    est = LSTMForecaster(**params, **cols, nan_policy=nan_policy)
-    if epochs is not None:
-        est.set_params(trainer=_trainer(epochs))
-    est.fit(y)
-    est.save(out, overwrite=force)
-    typer.echo(f"trained on {len(est.pipeline_.contexts)} series; model saved to {out}")
+    y, cols, bundled = _table(data, {"--time-col": time_col, "--target-col": target_col, "--id-col": id_col})
+    check_model_path(model, force)  # before training: never find out after an hour that the path is taken
+    est = _estimator(horizon, bundled, config, set_, seed, dict(epochs=epochs, run_dir=run_dir, quiet=quiet),
+                     **cols, nan_policy=nan_policy, fill_missing=fill_missing)
+    with interruptible(resume_command(run_dir)):
+        est.fit(y, resume=resume)
+    est.save(model, overwrite=force)
+    pipe = est.pipeline_
+    roles = f"target {pipe.target_name!r}"
+    if pipe.n_past:
+        roles += f"; past-only covariates {pipe.column_order[:pipe.n_past]}"
+    if pipe.n_future:
+        roles += f"; known-future covariates {pipe.future_names} (give their future values to predict with --future)"
+    typer.echo(f"trained on {len(pipe.contexts)} series ({roles}); model saved to {model}")
 
 
 @app.command("predict")
 def predict_cmd(
-    model: Path = typer.Option(..., "--model", help="Model directory written by `forecast train`."),
-    out: Path = typer.Option(..., "--out", help="CSV file for the forecasts."),
-    data: Optional[Path] = typer.Option(None, "--data", help="History to forecast from (default: the training series)."),
-    horizon: Optional[int] = typer.Option(None, "--horizon", help="Steps to forecast (default: the trained horizon)."),
+    model: Path = typer.Option(..., "--model", "-m", metavar="DIR", help="Model directory written by `forecast train`."),
+    out: Path = typer.Option(..., "--out", "-o", metavar="FILE", help="CSV file for the forecasts."),
+    data: Optional[str] = typer.Option(None, "--data", metavar="FILE", help="History to forecast from (default: the training series)."),
+    future: Optional[Path] = typer.Option(None, "--future", metavar="FILE", help="CSV of the known-future covariates over the forecast steps (id, time and covariate columns)."),
+    horizon: Optional[int] = typer.Option(None, "--horizon", metavar="INT", help="Steps to forecast (default: the trained horizon)."),
+    plot: Optional[Path] = typer.Option(None, "--plot", metavar="FILE", help="Also plot history and forecast (.png or .svg)."),
 ) -> None:
     """Forecast from the end of the training series (or of --data) and write a CSV.
 
-    Example: lstmkit forecast predict --model runs/airline --out out/forecast.csv
+    Example: lstmkit forecast predict --model runs/airline --out out/forecast.csv --plot out/forecast.png
     """
+    if out.suffix.lower() != ".csv":
+        raise ConfigError(f"--out must be a .csv file, got {str(out)!r}")
+    from lstmkit.data.timeseries import read_table
+
+    history = read_table(need_file(Path(data))) if data is not None else None
+    x_future = read_table(need_file(future, "--future")) if future is not None else None
     import lstmkit
-    from lstmkit.data import read_table
     from lstmkit.estimators import LSTMForecaster
     from lstmkit.utils.io import atomic_write
 
     est = lstmkit.load(model)
     if not isinstance(est, LSTMForecaster):
-        raise ConfigError(f"{str(model)!r} holds a {type(est).__name__}, not an LSTMForecaster")
-    y = read_table(data) if data is not None else None
-    pred = est.predict(horizon=horizon, y=y)
-    if out.suffix.lower() != ".csv":
-        raise ConfigError(f"--out must be a .csv file, got {str(out)!r}")
+        raise ConfigError(f"--model {str(model)!r} holds a {type(est).__name__}, not an LSTMForecaster")
+    pipe = est.pipeline_
+    pred = est.predict(horizon=horizon, y=history, X_future=x_future)
     atomic_write(out, lambda tmp: pred.to_csv(tmp))
     typer.echo(f"wrote {len(pred)} rows to {out}")
+    if plot is not None:
+        from lstmkit.viz import plot_forecast
+
+        import pandas as pd
+
+        series = next(iter(pipe.contexts)) if isinstance(pred.index, pd.MultiIndex) else None
+        hist = _history_series(est, series)
+        sub = pred.xs(series, level=0) if series is not None else pred
+        plot_forecast(hist, sub, title=f"{pipe.target_name}: forecast" + (f" (series {series!r})" if series else ""), path=plot)
+        typer.echo(f"plot saved to {plot}" + (f" (series {series!r}; the first of {len(pipe.contexts)})" if series else ""))
+
+
+def _history_series(est: Any, series: Optional[str]) -> Any:
+    """The context a forecast starts from, as a Series, for plotting."""
+    import pandas as pd
+
+    pipe = est.pipeline_
+    ctx = pipe.contexts[series] if series is not None else next(iter(pipe.contexts.values()))
+    return pd.Series(ctx.target, index=ctx.index, name=pipe.target_name)
 
 
 @app.command("backtest")
 def backtest_cmd(
-    data: Optional[Path] = DataOpt,
-    dataset: Optional[str] = DatasetOpt,
-    time_col: Optional[str] = TimeOpt,
-    target: Optional[str] = TargetOpt,
-    horizon: int = typer.Option(12, "--horizon", help="Steps forecast from each origin."),
-    origins: int = typer.Option(1, "--origins", help="Number of rolling origins (the last ends at the series end)."),
-    stride: Optional[int] = typer.Option(None, "--stride", help="Steps between origins (default: horizon)."),
+    data: Optional[str] = DataOpt,
+    time_col: Optional[str] = TimeColOpt,
+    target_col: Optional[str] = TargetColOpt,
+    horizon: int = HorizonOpt,
+    origins: int = typer.Option(1, "--origins", metavar="INT", help="Number of rolling origins (the last ends at the series end)."),
+    stride: Optional[int] = typer.Option(None, "--stride", metavar="INT", help="Steps between origins (default: horizon)."),
     refit: bool = typer.Option(True, "--refit/--no-refit", help="Refit the LSTM at every origin."),
-    baselines: str = typer.Option("naive,seasonal_naive,holt_winters,sarima", "--baselines",
+    baselines: str = typer.Option("naive,seasonal_naive,holt_winters,sarima", "--baselines", metavar="NAMES",
                                   help="Comma-separated: naive, seasonal_naive, holt_winters, sarima, ar."),
-    season_length: Optional[int] = typer.Option(None, "--season-length", help="Seasonal period (default: from the frequency)."),
-    epochs: Optional[int] = typer.Option(None, "--epochs", help="Maximum epochs per fit."),
-    plot: Optional[Path] = typer.Option(None, "--plot", help="Write a plot of the forecasts (.png or .svg)."),
-    csv: Optional[Path] = typer.Option(None, "--csv", help="Write every forecast (long format) to this CSV."),
-    param: Optional[list[str]] = ParamOpt,
+    season_length: Optional[int] = typer.Option(None, "--season-length", metavar="INT", help="Seasonal period (default: from the frequency)."),
+    nan_policy: str = NanOpt,
+    fill_missing: bool = FillOpt,
+    epochs: Optional[int] = EpochsOpt,
+    seed: Optional[int] = SeedOpt,
+    set_: Optional[list[str]] = SetOpt,
+    config: Optional[Path] = ConfigOpt,
+    quiet: bool = typer.Option(True, "--quiet/--progress", help="Progress of each fit (default: quiet; the table is the output)."),
+    plot: Optional[Path] = typer.Option(None, "--plot", metavar="FILE", help="Write a plot of the forecasts (.png or .svg)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", metavar="FILE", help="Write every forecast (long format) to this CSV."),
 ) -> None:
     """Hold out the end of one series and compare the LSTM with classical baselines.
 
     Examples: lstmkit forecast backtest --horizon 24 --plot out/airline.png
-              lstmkit forecast backtest --dataset sunspots --horizon 20 --baselines naive,ar --season-length 11 -p lookback=60
+              lstmkit forecast backtest --data dataset:sunspots --horizon 20 --baselines naive,ar --season-length 11 --set lookback=60
     """
-    import pandas as pd
-    from rich.console import Console
-
-    from lstmkit.data import read_series
-    from lstmkit.evaluation import backtest
-    from lstmkit.evaluation.baselines import BASELINES
-    from lstmkit.estimators import LSTMForecaster
-
     names = tuple(b.strip() for b in baselines.split(",") if b.strip())
+    from lstmkit.evaluation.baselines import BASELINES
+
     bad = [b for b in names if b not in BASELINES]
     if bad:
         raise ConfigError("--baselines: " + "; ".join(f"unknown {b!r}{suggest(b, BASELINES)}" for b in bad)
                           + f"; choose from {sorted(BASELINES)}")
-    y, cols = _load(data, time_col, target, None, dataset)
-    if data is not None:
-        ss = read_series(y, time_col=time_col, target=target)
+    y, cols, bundled = _table(data, {"--time-col": time_col, "--target-col": target_col, "--id-col": None})
+    if cols:
+        import pandas as pd
+
+        from lstmkit.data.timeseries import read_series
+
+        extra = {"fill_missing": True} if fill_missing else {}
+        ss = read_series(y, time_col=time_col, target=target_col, nan_policy=nan_policy, **extra)
         if len(ss) != 1:
-            raise DataError("backtest takes one series; use --time-col/--target to pick it")
+            raise DataError("backtest takes one series; use --time-col/--target-col to pick it")
         s = ss.series[0]
         y = pd.Series(s.target, index=s.index, name=ss.target_name)
-    params = _params(horizon, param, _AIRLINE if data is None and dataset in (None, "airline") else {})
-    est = LSTMForecaster(**params)
-    if epochs is not None:
-        est.set_params(trainer=_trainer(epochs))
+    from rich.console import Console
+
+    from lstmkit.evaluation import backtest
+
+    est = _estimator(horizon, bundled, config, set_, seed, dict(epochs=epochs, run_dir=None, quiet=quiet))
     result = backtest(est, y, horizon=horizon, n_origins=origins, stride=stride, refit=refit, baselines=names,
                       season_length=season_length)
-    what = str(data) if data is not None else ("airline passengers" if dataset in (None, "airline") else dataset)
+    what = data if data is not None else "airline passengers"
+    if bundled:
+        what = "airline passengers"
     Console().print(result.table(f"{what}: last {horizon + (origins - 1) * (stride or horizon)} points held out, "
                                  f"{origins} origin(s), horizon {horizon}"))
-    if csv is not None:
+    if out is not None:
         from lstmkit.utils.io import atomic_write
 
-        atomic_write(csv, lambda tmp: result.forecasts.to_csv(tmp, index=False))
-        typer.echo(f"forecasts written to {csv}")
+        atomic_write(out, lambda tmp: result.forecasts.to_csv(tmp, index=False))
+        typer.echo(f"forecasts written to {out}")
     if plot is not None:
         from lstmkit.viz import plot_backtest
 

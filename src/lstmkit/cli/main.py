@@ -11,9 +11,11 @@ import sys
 
 import typer
 
+from lstmkit.cli import _options
+from lstmkit.cli._options import Interrupted
 from lstmkit.errors import LstmkitError
 
-app = typer.Typer(
+app = typer.Typer(rich_markup_mode=None, 
     name="lstmkit",
     help="Long Short-Term Memory networks: train, evaluate and use LSTM models.",
     no_args_is_help=True,
@@ -24,9 +26,18 @@ app = typer.Typer(
 _STATE = {"debug": False}
 
 
+def _version(value: bool) -> None:
+    if value:
+        import lstmkit
+
+        typer.echo(f"lstmkit {lstmkit.__version__}")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def _root(
     debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
 ) -> None:
     _STATE["debug"] = debug
 
@@ -47,15 +58,21 @@ def main(argv: list[str] | None = None) -> int:
     _register()
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    _options.ARGV[:] = args  # for the "resume with: ..." line of an interrupted training
     try:
-        app(args=args, prog_name="lstmkit", standalone_mode=False)
+        code = app(args=args, prog_name="lstmkit", standalone_mode=False)
+    except Interrupted as exc:  # Ctrl-C or SIGTERM during training: one line, exit 130
+        if debug:
+            raise
+        typer.echo(str(exc), err=True)
+        return 130
     except LstmkitError as exc:
         if debug:
             raise
         typer.echo(f"error: {exc}", err=True)
         return 2
     except (typer.Abort, KeyboardInterrupt):
-        typer.echo("aborted", err=True)
+        typer.echo("interrupted", err=True)
         return 130
     except SystemExit as exc:  # typer/click usage errors already printed their message
         return int(exc.code or 0)
@@ -66,12 +83,15 @@ def main(argv: list[str] | None = None) -> int:
         if callable(message) and isinstance(code, int):  # ClickException: UsageError, BadParameter...
             if debug:
                 raise
-            typer.echo(f"error: {message()}", err=True)
+            if type(exc).__name__ == "NoArgsIsHelpError":  # a command group alone: its help, no "error:"
+                typer.echo(message(), err=True)
+            else:
+                typer.echo(f"error: {message()}", err=True)
             return code
         if isinstance(code, int):  # click's Exit
             return code
         raise
-    return 0
+    return code if isinstance(code, int) else 0  # click returns the exit code (130 on Ctrl-C) in this mode
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,10 +13,26 @@ from typing import Any, Optional
 
 import typer
 
-from lstmkit.cli._supervised import build_config, confusion, need_file, print_confusion, write_csv
+from lstmkit.cli._options import (
+    ConfigOpt,
+    EpochsOpt,
+    ForceOpt,
+    QuietOpt,
+    ResumeOpt,
+    RunDirOpt,
+    SeedOpt,
+    SetOpt,
+    check_model_path,
+    interruptible,
+    need_file,
+    resume_command,
+    settings,
+    trainer_overrides,
+)
+from lstmkit.cli._supervised import confusion, print_confusion, write_csv
 from lstmkit.errors import DataError
 
-app = typer.Typer(help="Sequence labelling: BiLSTM tagger with optional CRF.", no_args_is_help=True)
+app = typer.Typer(rich_markup_mode=None, help="Sequence labelling: BiLSTM tagger with optional CRF.", no_args_is_help=True)
 
 CONLL_SUFFIXES = (".conll", ".bio", ".iob", ".tsv")
 
@@ -30,7 +46,7 @@ def read_tagged(source: str, column: str = "upos", need_tags: bool = True) -> tu
         if not hasattr(d, "tokens_train"):
             raise DataError(f"dataset {name!r} is not a tagging dataset")
         return (d.tokens_test, d.tags_test) if split and split[0] == "test" else (d.tokens_train, d.tags_train)
-    path = need_file(Path(source), "input file")
+    path = need_file(Path(source))
     suffix = path.suffix.lower()
     if suffix == ".conllu":
         from lstmkit.data.conll import read_conllu
@@ -45,7 +61,7 @@ def read_tagged(source: str, column: str = "upos", need_tags: bool = True) -> tu
         if not sents:
             raise DataError(f"{path}: no sentences found")
         return sents, None
-    raise DataError(f"input file {str(path)!r}: expected .conllu, {', '.join(CONLL_SUFFIXES)}" + ("" if need_tags else " or .txt") + f", got {suffix or 'no extension'!r}")
+    raise DataError(f"--data {str(path)!r}: expected .conllu, {', '.join(CONLL_SUFFIXES)}" + ("" if need_tags else " or .txt") + f", got {suffix or 'no extension'!r}")
 
 
 def _load(model_dir: Path) -> Any:
@@ -55,7 +71,7 @@ def _load(model_dir: Path) -> Any:
 
     model = lstmkit.load(model_dir)
     if not isinstance(model, LSTMTagger):
-        raise ModelFileError(f"{str(model_dir)!r} holds a {type(model).__name__}, not an LSTMTagger")
+        raise ModelFileError(f"--model {str(model_dir)!r} holds a {type(model).__name__}, not an LSTMTagger")
     return model
 
 
@@ -72,76 +88,79 @@ def _frame(tokens: list[list[str]], pred: list[list[Any]], gold: Any = None) -> 
     return pd.DataFrame(rows)
 
 
+ModelInOpt = typer.Option(..., "--model", "-m", metavar="DIR", help="Model directory written by `tag train`.")
+TargetColOpt = typer.Option("upos", "--target-col", metavar="COLUMN", help="CoNLL-U column with the tags (upos, xpos, deprel ...).")
+
+
 @app.command()
 def train(
-    data: str = typer.Argument(..., help="Tagged training data: .conllu, .conll/.bio, or dataset:turkish_web_treebank."),
-    model_dir: Path = typer.Option(..., "--model-dir", "-m", help="Directory to write the model to."),
-    column: str = typer.Option("upos", help="CoNLL-U column with the tags (upos, xpos, deprel ...)."),
-    config: Optional[Path] = typer.Option(None, "--config", help='JSON {"model": {...}, "trainer": {...}}.'),
-    set_: list[str] = typer.Option([], "--set", help="Override a setting: use_crf=true, hidden_size=128, trainer.lr=0.002 (repeatable)."),
-    epochs: Optional[int] = typer.Option(None, "--epochs", help="Trainer max_epochs."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="random_state: seeds the network, training order and unk_replace."),
-    force: bool = typer.Option(False, "--force", help="Replace what is at the model path even if it is not an lstmkit model directory."),
+    data: str = typer.Option(..., "--data", metavar="FILE", help="Tagged training data: .conllu, .conll/.bio, or dataset:turkish_web_treebank."),
+    model: Path = typer.Option(..., "--model", "-m", metavar="DIR", help="Model directory to write."),
+    target_col: str = TargetColOpt,
+    epochs: Optional[int] = EpochsOpt,
+    seed: Optional[int] = SeedOpt,
+    set_: Optional[list[str]] = SetOpt,
+    config: Optional[Path] = ConfigOpt,
+    run_dir: Optional[Path] = RunDirOpt,
+    resume: bool = ResumeOpt,
+    quiet: bool = QuietOpt,
+    force: bool = ForceOpt,
 ) -> None:
     """Fit an LSTMTagger and save it.
 
-    Example: lstmkit tag train train.conllu -m pos.model --set use_crf=true --epochs 10
+    Example: lstmkit tag train --data train.conllu --model pos.model --set use_crf=true --epochs 10
     """
-    import dataclasses
-
-    from lstmkit.persist import check_save_path
+    tokens, tags = read_tagged(data, target_col)
+    check_model_path(model, force)  # before training, not after
     from lstmkit.estimators import LSTMTagger
-    from lstmkit.train import TrainerConfig
 
-    check_save_path(model_dir, overwrite=force)  # before training, not after
-    est, tr = build_config(config, set_, LSTMTagger().get_params(deep=False), [f.name for f in dataclasses.fields(TrainerConfig)])
-    if epochs is not None:
-        tr["max_epochs"] = epochs
+    est, tr = settings(LSTMTagger._get_param_names(), config, set_)
     if seed is not None:
         est["random_state"] = seed
-    tokens, tags = read_tagged(data, column)
-    tagger = LSTMTagger(**est, trainer=tr).fit(tokens, tags)  # tr: only the fields given, over the estimator's defaults
-    tagger.save(model_dir, overwrite=force)
-    typer.echo(f"trained on {len(tokens)} sentences ({sum(map(len, tokens))} tokens), {len(tagger.classes_)} tags; saved {model_dir}")
+    tagger = LSTMTagger(**est, trainer=trainer_overrides(tr, epochs=epochs, run_dir=run_dir, quiet=quiet))
+    with interruptible(resume_command(run_dir)):
+        tagger.fit(tokens, tags, resume=resume)
+    tagger.save(model, overwrite=force)
+    typer.echo(f"trained on {len(tokens)} sentences ({sum(map(len, tokens))} tokens), {len(tagger.classes_)} tags; saved {model}")
 
 
 @app.command()
 def predict(
-    data: str = typer.Argument(..., help="Sentences: .conllu, .conll/.bio, .txt (one tokenised sentence per line)."),
-    model_dir: Path = typer.Option(..., "--model-dir", "-m", help="A model saved by 'tag train'."),
-    out: Path = typer.Option(Path("tags.csv"), "--out", "-o", help="CSV: sentence, position, token, prediction."),
-    column: str = typer.Option("upos", help="CoNLL-U column (only to parse the file; tags are ignored)."),
+    data: str = typer.Option(..., "--data", metavar="FILE", help="Sentences: .conllu, .conll/.bio, .txt (one tokenised sentence per line)."),
+    model: Path = ModelInOpt,
+    out: Path = typer.Option(Path("tags.csv"), "--out", "-o", metavar="FILE", help="CSV: sentence, position, token, prediction."),
+    target_col: str = typer.Option("upos", "--target-col", metavar="COLUMN", help="CoNLL-U column (only to parse the file; tags are ignored)."),
 ) -> None:
     """Tag every token and write a CSV.
 
-    Example: lstmkit tag predict sentences.txt -m pos.model -o tags.csv
+    Example: lstmkit tag predict --data sentences.txt --model pos.model --out tags.csv
     """
-    model = _load(model_dir)
-    tokens, _ = read_tagged(data, column, need_tags=False)
-    frame = _frame(tokens, model.predict(tokens))
+    tagger = _load(model)
+    tokens, _ = read_tagged(data, target_col, need_tags=False)
+    frame = _frame(tokens, tagger.predict(tokens))
     write_csv(frame, out)
     typer.echo(f"tagged {len(tokens)} sentences ({len(frame)} tokens); wrote {out}")
 
 
 @app.command()
 def evaluate(
-    data: str = typer.Argument(..., help="Tagged data: .conllu, .conll/.bio, or dataset:turkish_web_treebank:test."),
-    model_dir: Path = typer.Option(..., "--model-dir", "-m", help="A model saved by 'tag train'."),
-    column: str = typer.Option("upos", help="CoNLL-U column with the tags."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Also write the per-token predictions CSV here."),
-    plot: Path = typer.Option(Path("confusion_matrix.png"), "--plot", help="Confusion-matrix PNG."),
+    data: str = typer.Option(..., "--data", metavar="FILE", help="Tagged data: .conllu, .conll/.bio, or dataset:turkish_web_treebank:test."),
+    model: Path = ModelInOpt,
+    target_col: str = TargetColOpt,
+    out: Optional[Path] = typer.Option(None, "--out", "-o", metavar="FILE", help="Also write the per-token predictions CSV here."),
+    plot: Path = typer.Option(Path("confusion_matrix.png"), "--plot", metavar="FILE", help="Confusion-matrix PNG."),
 ) -> None:
     """Token accuracy (+ entity precision/recall/F1 for BIO tags) and the tag confusion matrix.
 
-    Example: lstmkit tag evaluate dataset:turkish_web_treebank:test -m pos.model --plot cm.png
+    Example: lstmkit tag evaluate --data dataset:turkish_web_treebank:test --model pos.model --plot cm.png
     """
     from lstmkit.viz.confusion import plot_confusion_matrix
 
-    model = _load(model_dir)
-    tokens, gold = read_tagged(data, column)
-    scores = model.evaluate(tokens, gold)  # raises on tags never seen at fit time
-    pred = model.predict(tokens)
-    labels = model.classes_.tolist()
+    tagger = _load(model)
+    tokens, gold = read_tagged(data, target_col)
+    scores = tagger.evaluate(tokens, gold)  # raises on tags never seen at fit time
+    pred = tagger.predict(tokens)
+    labels = tagger.classes_.tolist()
     flat_gold = [t for s in gold for t in s]
     flat_pred = [t for s in pred for t in s]
     cm = confusion(flat_gold, flat_pred, labels)

@@ -1,50 +1,41 @@
 """Data at the edge: read and validate input once, and the fitted pipelines (scalers, target
 transforms, label encoders, vocabularies, sequence and forecast pipelines) that learn from
-training data, invert exactly and serialise to JSON."""
+training data, invert exactly and serialise to JSON.
 
-from lstmkit.data.scalers import (
-    IdentityScaler,
-    MinMaxScaler,
-    RobustScaler,
-    Scaler,
-    StandardScaler,
-    make_scaler,
-    scaler_from_dict,
-)
-from lstmkit.data.timeseries import SeriesSet, TimeSeries, check_min_length, future_index, read_series, read_table
-from lstmkit.data.forecast_pipeline import ForecastPipeline
-from lstmkit.data.labels import LabelEncoder
-from lstmkit.data.sequence_pipeline import SEQUENCE_SCALERS, SequencePipeline
-from lstmkit.data.supervised import SupervisedPipeline
-from lstmkit.data.transforms import TRANSFORMS, TargetTransform
-from lstmkit.data.vocab import TokenPipeline, Vocabulary
-from lstmkit.data.windows import WindowBatchSampler, WindowDataset, collate_windows, materialize_windows
+The names below are loaded on first use (PEP 562), so reading and checking a table
+(``lstmkit.data.timeseries``) does not import torch: the CLI reports a bad file or column at once.
+"""
 
-__all__ = [
-    "TimeSeries",
-    "SeriesSet",
-    "read_series",
-    "read_table",
-    "check_min_length",
-    "future_index",
-    "Scaler",
-    "StandardScaler",
-    "MinMaxScaler",
-    "RobustScaler",
-    "IdentityScaler",
-    "make_scaler",
-    "scaler_from_dict",
-    "WindowDataset",
-    "WindowBatchSampler",
-    "collate_windows",
-    "materialize_windows",
-    "TargetTransform",
-    "TRANSFORMS",
-    "LabelEncoder",
-    "Vocabulary",
-    "TokenPipeline",
-    "SequencePipeline",
-    "SEQUENCE_SCALERS",
-    "ForecastPipeline",
-    "SupervisedPipeline",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_WHERE = {
+    "TimeSeries": "timeseries", "SeriesSet": "timeseries", "read_series": "timeseries", "read_table": "timeseries",
+    "check_min_length": "timeseries", "future_index": "timeseries",
+    "Scaler": "scalers", "StandardScaler": "scalers", "MinMaxScaler": "scalers", "RobustScaler": "scalers",
+    "IdentityScaler": "scalers", "make_scaler": "scalers", "scaler_from_dict": "scalers",
+    "WindowDataset": "windows", "WindowBatchSampler": "windows", "collate_windows": "windows",
+    "materialize_windows": "windows",
+    "TargetTransform": "transforms", "TRANSFORMS": "transforms",
+    "LabelEncoder": "labels",
+    "Vocabulary": "vocab", "TokenPipeline": "vocab",
+    "SequencePipeline": "sequence_pipeline", "SEQUENCE_SCALERS": "sequence_pipeline",
+    "ForecastPipeline": "forecast_pipeline",
+    "SupervisedPipeline": "supervised",
+}
+
+__all__ = list(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f"lstmkit.data.{_WHERE[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'lstmkit.data' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))

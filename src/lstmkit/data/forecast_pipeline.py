@@ -125,6 +125,7 @@ class ForecastPipeline:
             part = X_future
             if self.id_name is not None and self.id_name in X_future.columns:
                 part = X_future[X_future[self.id_name].astype(str) == sid]
+            if self.time_name is not None and self.time_name in part.columns:  # a table (e.g. a CSV): index by its time column
                 t = part[self.time_name]
                 part = part.set_index(pd.to_datetime(t) if isinstance(ctx.index, pd.DatetimeIndex) else t)
             try:

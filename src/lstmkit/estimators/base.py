@@ -133,22 +133,30 @@ class Estimator(BaseEstimator):
     def _n_networks(self) -> int:
         return 1
 
-    def _fit(self, *data: Any) -> "Estimator":
+    def _fit(self, *data: Any, resume: bool = False) -> "Estimator":
         """The fit skeleton: check -> fit the pipeline -> build networks -> train each member.
 
-        Member ``k`` is seeded with ``random_state + k`` (the trainer's ``seed`` is set from it).
+        Member ``k`` is seeded with ``random_state + k`` (the trainer's ``seed`` is set from it)
+        and, with several members, checkpoints into ``run_dir/member-<k>``. ``resume=True``
+        continues an interrupted fit from ``trainer.run_dir`` (the same data and settings give
+        the same pipeline; finished members are read back, the others continue).
         """
         seed = self._check_seed()
         self._check_params()
         config = self.trainer_config()
+        if resume and config.run_dir is None:
+            raise ConfigError("resume=True needs a run folder: set trainer={'run_dir': ...} (CLI: --run-dir)")
         prepared = self._prepare(*data)
+        n = self._n_networks()
         networks, histories = [], []
-        for k in range(self._n_networks()):
+        for k in range(n):
             cfg = dataclasses.replace(config, seed=seed + k)
+            if n > 1 and config.run_dir is not None:
+                cfg = dataclasses.replace(cfg, run_dir=str(Path(config.run_dir) / f"member-{k}"))
             torch.manual_seed(seed + k)
             network = self.network_class(prepared.network_config)
             train = prepared.train(cfg) if callable(prepared.train) else prepared.train
-            history = Trainer(cfg).fit(network, train, prepared.val)
+            history = Trainer(cfg).fit(network, train, prepared.val, resume=resume)
             networks.append(network.cpu().eval())
             histories.append(list(history) if history is not None else [])
         self.pipeline_ = prepared.pipeline

@@ -121,9 +121,11 @@ class LSTMClassifier(ClassifierMixin, Estimator):
         if self.scaler not in SEQUENCE_SCALERS:
             raise ConfigError(f"scaler must be one of {list(SEQUENCE_SCALERS)}, got {self.scaler!r}{suggest(str(self.scaler), SEQUENCE_SCALERS)}")
 
-    def fit(self, X: Any, y: Any, lengths: Any = None) -> "LSTMClassifier":
-        """Fit on ``X`` (see the class docstring) and labels ``y`` (n,) of any hashable type."""
-        return self._fit(X, y, lengths)
+    def fit(self, X: Any, y: Any, lengths: Any = None, *, resume: bool = False) -> "LSTMClassifier":
+        """Fit on ``X`` (see the class docstring) and labels ``y`` (n,) of any hashable type.
+
+        ``resume``: continue an interrupted fit from ``trainer.run_dir``."""
+        return self._fit(X, y, lengths, resume=resume)
 
     def _prepare(self, X: Any, y: Any, lengths: Any) -> Prepared:
         if y is None:

@@ -8,6 +8,7 @@ the data (column roles, transform, per-series scalers, contexts) is a
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, ClassVar
 
 import numpy as np
@@ -15,7 +16,6 @@ import pandas as pd
 import torch
 
 from lstmkit.data.forecast_pipeline import ForecastPipeline
-from lstmkit.data.scalers import Scaler
 from lstmkit.data.timeseries import check_min_length, read_series
 from lstmkit.data.transforms import TRANSFORMS
 from lstmkit.data.windows import WindowBatchSampler, WindowDataset
@@ -57,6 +57,8 @@ class LSTMForecaster(Estimator):
         time_col, target_col, id_col: column names for DataFrame input (long format with
             ``id_col`` for many series).
         nan_policy: ``"error"``, ``"interpolate"`` or ``"ffill"`` for NaN/inf in the data.
+        fill_missing: insert the timestamps missing from the regular frequency (given or
+            inferred) as NaN, which ``nan_policy`` then fills.
         freq: pandas frequency, if it cannot be inferred.
         random_state: seed of the first ensemble member.
 
@@ -97,6 +99,7 @@ class LSTMForecaster(Estimator):
         target_col: str | None = None,
         id_col: str | None = None,
         nan_policy: str = "error",
+        fill_missing: bool = False,
         freq: str | None = None,
         random_state: int = 0,
     ) -> None:
@@ -120,6 +123,7 @@ class LSTMForecaster(Estimator):
         self.target_col = target_col
         self.id_col = id_col
         self.nan_policy = nan_policy
+        self.fill_missing = fill_missing
         self.freq = freq
         self.random_state = random_state
 
@@ -148,17 +152,19 @@ class LSTMForecaster(Estimator):
             raise ConfigError("LSTMForecaster: " + "; ".join(problems))
 
     # --- fit ----------------------------------------------------------------------------------
-    def fit(self, y: Any, X: Any = None) -> "LSTMForecaster":
+    def fit(self, y: Any, X: Any = None, *, resume: bool = False) -> "LSTMForecaster":
         """Fit on ``y`` (Series with DatetimeIndex, long DataFrame with ``id_col``, array or file).
 
         ``X``: covariates aligned with ``y`` (a DataFrame for a Series ``y``; for long
-        DataFrames the extra columns are the covariates).
+        DataFrames the extra columns are the covariates). ``resume``: continue an interrupted
+        fit from ``trainer.run_dir``.
         """
-        return self._fit(y, X)
+        return self._fit(y, X, resume=resume)
 
     def _read(self, y: Any, X: Any = None) -> Any:
         return read_series(y, X, time_col=self.time_col, target=self.target_col, id_col=self.id_col,
-                           nan_policy=self.nan_policy, freq=self.freq)
+                           nan_policy=self.nan_policy, freq=self.freq,
+                           **({"fill_missing": True} if self.fill_missing else {}))  # TODO(merge issue-14-data): always
 
     def _prepare(self, y: Any, X: Any) -> Prepared:
         data = self._read(y, X)
@@ -203,6 +209,11 @@ class LSTMForecaster(Estimator):
                 f"horizon {h} exceeds the fitted horizon {H} and the model has past-only covariates "
                 f"{pipe.column_order[:pipe.n_past]}, which cannot be extended; refit with horizon={h}"
             )
+        if h > H:
+            warnings.warn(
+                f"horizon {h} exceeds the trained horizon {H}: steps {H + 1}..{h} are forecast from the model's own "
+                f"forecasts fed back as inputs, and their intervals do not account for that extra error; refit with "
+                f"horizon={h} for calibrated intervals", UserWarning, stacklevel=2)
         single_fit = pipe.id_name is None and len(pipe.contexts) == 1
         contexts = pipe.contexts_for(None if y is None else self._read(y, X), keep_single_scaler=single_fit)
         future = pipe.future_covariates(X_future, contexts, h)

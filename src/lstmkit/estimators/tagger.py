@@ -107,9 +107,11 @@ class LSTMTagger(Estimator):
         if not (isinstance(self.unk_replace, (int, float)) and 0 <= self.unk_replace <= 1):
             raise ConfigError(f"unk_replace must be in [0, 1], got {self.unk_replace!r}")
 
-    def fit(self, X: Any, y: Any) -> "LSTMTagger":
-        """Fit on sequences ``X`` (token lists or numeric arrays) and per-step tags ``y``."""
-        return self._fit(X, y)
+    def fit(self, X: Any, y: Any, *, resume: bool = False) -> "LSTMTagger":
+        """Fit on sequences ``X`` (token lists or numeric arrays) and per-step tags ``y``.
+
+        ``resume``: continue an interrupted fit from ``trainer.run_dir``."""
+        return self._fit(X, y, resume=resume)
 
     def _prepare(self, X: Any, y: Any) -> Prepared:
         chars = None

@@ -5,13 +5,14 @@
 
 from lstmkit.train.config import TrainerConfig
 from lstmkit.train.tbptt import StreamChunk, StreamLoader, detach_state, reset_state
-from lstmkit.train.trainer import Callback, NonFiniteLossError, Trainer
+from lstmkit.train.trainer import Callback, NonFiniteLossError, Trainer, TrainingInterrupted
 
 __all__ = [
     "Trainer",
     "TrainerConfig",
     "Callback",
     "NonFiniteLossError",
+    "TrainingInterrupted",
     "StreamLoader",
     "StreamChunk",
     "detach_state",

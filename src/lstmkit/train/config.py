@@ -53,7 +53,7 @@ class TrainerConfig:
     checkpoint_every: int | None = None  # also checkpoint every N optimizer steps (None: once per epoch)
     keep_checkpoints: int = 2  # checkpoints kept on disk; more history, more disk
     save_model: bool = True  # write run_dir/model (best weights) at the end via model.save
-    quiet: bool = True  # no progress output at all
+    quiet: bool = False  # True: no progress output (a rich bar on a terminal, plain lines otherwise)
     log_every: int = 50  # steps between plain log lines (non-terminal output); 0: per epoch only
     tensorboard: bool = True  # also write TensorBoard events to run_dir/tb when tensorboard is importable
 

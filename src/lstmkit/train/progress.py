@@ -43,29 +43,23 @@ class Progress:
         self._last = 0.0
         self._extra = ""
         self._fields: dict[str, Any] = {}
+        self._of = ""
 
     # lifecycle ------------------------------------------------------------------------
-    def start(self, total_steps: int | None) -> None:
+    def start(self, total_steps: int | None, total_epochs: int | None = None) -> None:
+        self._of = f"/{total_epochs}" if total_epochs else ""
         if self.mode != "rich":
             return
         from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress as RichProgress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
+        from rich.progress import BarColumn, TextColumn, TimeRemainingColumn
+        from rich.progress import Progress as RichProgress
 
+        # fits 80 columns: "epoch 3/300 ━━━━━━━━━━ loss 0.1234 val_loss 0.2345 eta 0:01:02"
         self._bar = RichProgress(
             TextColumn("[bold]epoch {task.fields[epoch]}"),
-            BarColumn(),
-            MofNCompleteColumn(),
+            BarColumn(bar_width=16),
             TextColumn("loss {task.fields[loss]}"),
             TextColumn("{task.fields[extra]}"),
-            TextColumn("{task.fields[rate]} samples/s"),
-            TimeElapsedColumn(),
             TextColumn("eta"),
             TimeRemainingColumn(),
             console=Console(file=self.stream),
@@ -79,7 +73,8 @@ class Progress:
         if self.mode == "quiet":
             return
         if self.mode == "rich":
-            self._fields = dict(completed=step, epoch=epoch, loss="-" if loss is None else _fmt(loss), rate=f"{rate:,.0f}")
+            self._fields = dict(completed=step, epoch=f"{epoch}{self._of}", loss="-" if loss is None else _fmt(loss),
+                                rate=f"{rate:,.0f}")
             now = time.perf_counter()
             if now - self._last < 0.1:  # rich redraws on its own clock; keep per-step cost tiny
                 self._bar.update(self._task, completed=step)
@@ -96,7 +91,7 @@ class Progress:
         if self.mode == "quiet":
             return
         shown = {k: v for k, v in row.items() if k.startswith("val_")}
-        self._extra = " ".join(f"{k} {_fmt(v)}" for k, v in shown.items())
+        self._extra = " ".join(f"{k} {_fmt(v)}" for k, v in list(shown.items())[:2])  # two fit in 80 columns
         if self.mode == "rich":
             self._bar.update(self._task, extra=self._extra, **self._fields)
         else:

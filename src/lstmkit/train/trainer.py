@@ -13,6 +13,8 @@ import itertools
 import math
 import os
 import random
+import signal
+import threading
 import time
 from collections.abc import Iterable
 from contextlib import nullcontext
@@ -37,6 +39,50 @@ __all__ = ["Trainer", "Callback", "NonFiniteLossError"]
 
 class NonFiniteLossError(LstmkitError, FloatingPointError):
     """The loss or the gradient became NaN/inf; training stopped (last good checkpoint kept)."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Training stopped on SIGINT (Ctrl-C) or SIGTERM after the step in progress.
+
+    A KeyboardInterrupt (so ``except Exception`` does not swallow it), with ``epoch`` (1-based,
+    the epoch in progress), ``step`` (optimizer steps done), ``signal`` ("SIGINT"/"SIGTERM") and
+    ``checkpoint`` (the folder of the checkpoint written at the interrupt, or None without a
+    ``run_dir``). ``fit(..., resume=True)`` with the same ``run_dir`` continues from it.
+    """
+
+    def __init__(self, *, epoch: int, step: int, signal: str, checkpoint: Path | None) -> None:
+        self.epoch, self.step, self.signal, self.checkpoint = epoch, step, signal, checkpoint
+        where = f"interrupted ({signal}) at epoch {epoch}, step {step}"
+        if checkpoint is None:
+            msg = f"{where}; nothing was saved (give a run_dir to be able to resume)"
+        else:
+            msg = f"{where}; checkpoint saved in {str(checkpoint)!r}; resume with resume=True"
+        super().__init__(msg)
+
+
+class _Signals:
+    """While active (main thread only), the first SIGINT/SIGTERM sets ``caught``; a second SIGINT
+    raises KeyboardInterrupt at once. Previous handlers are put back on exit."""
+
+    def __init__(self) -> None:
+        self.caught: str | None = None
+        self._old: dict[int, Any] = {}
+
+    def __enter__(self) -> "_Signals":
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.caught is not None and signum == signal.SIGINT:
+            raise KeyboardInterrupt  # asked twice: stop now
+        self.caught = signal.Signals(signum).name
+
+    def __exit__(self, *exc: Any) -> None:
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+        self._old = {}
 
 
 class Callback:
@@ -196,14 +242,16 @@ class Trainer:
         self.progress: Progress | None = None
         self.tb: TensorBoard | None = None
         flags = _global_flags()
+        self._signals = _Signals()
         try:
-            pending_rng = self._setup(model, train, val, resume)
-            for cb in self.callbacks:
-                cb.on_fit_start(self, model)
-            if not self._finished:
-                if self.stop_reason is None:
-                    self._loop(pending_rng)
-                self._finish()
+            with self._signals:
+                pending_rng = self._setup(model, train, val, resume)
+                for cb in self.callbacks:
+                    cb.on_fit_start(self, model)
+                if not self._finished:
+                    if self.stop_reason is None:
+                        self._loop(pending_rng)
+                    self._finish()
             if self._owns_pg:
                 import torch.distributed as dist
 
@@ -389,7 +437,7 @@ class Trainer:
         loss_fn = self._ddp if self._ddp is not None else None
         deadline = None if cfg.max_minutes is None else time.perf_counter() + cfg.max_minutes * 60
         t_start = time.perf_counter()
-        self.progress.start(self.total_steps)
+        self.progress.start(self.total_steps, cfg.max_epochs)
         model.train()
         stop = False
         while self.epoch < cfg.max_epochs and not stop:
@@ -461,6 +509,8 @@ class Trainer:
                 self.progress.step(epoch=self.epoch + 1, step=self.global_step, loss=value, rate=rate)
                 for cb in self.callbacks:
                     cb.on_step_end(self, model, value)
+                if self._signals.caught is not None:
+                    self._interrupted()
                 if self.stop_reason is not None:
                     stop = True
                 elif cfg.max_steps is not None and self.global_step >= cfg.max_steps:
@@ -477,6 +527,15 @@ class Trainer:
             if self.stop_reason is not None:
                 stop = True
         self._elapsed = time.perf_counter() - t_start
+
+    def _interrupted(self) -> None:
+        """Checkpoint (with a run_dir) and raise TrainingInterrupted; called after a step."""
+        self._save_checkpoint()
+        path = None
+        if self.checkpoint_dir is not None and self.is_main:
+            path = ckpt.latest_checkpoint(self.checkpoint_dir)
+        raise TrainingInterrupted(epoch=self.epoch + 1, step=self.global_step, signal=self._signals.caught,
+                                  checkpoint=path)
 
     def _any(self, flag: bool) -> bool:
         """Make a per-rank decision collective (max over ranks) so every rank stops together."""
@@ -545,11 +604,24 @@ class Trainer:
             self.progress.message(f"restored best weights from epoch {self._es['best_epoch']}")
         if self.stop_reason:
             self.progress.message(f"stopped: {self.stop_reason}")
+        self.progress.message(self.summary())
         self._finished = True
         self._save_checkpoint()
         if cfg.run_dir is not None and cfg.save_model and self.is_main:
             if is_registered(self.model):
                 save_model(self.model, Path(cfg.run_dir) / "model", overwrite=True)  # the run folder is lstmkit's own
+
+    def summary(self) -> str:
+        """One line: epochs run, time, and the best monitored value with its epoch."""
+        cfg = self.config
+        key = f"val_{cfg.monitor}" if self.val_loader is not None else "train_loss"
+        seconds = sum(row.get("time_s", 0.0) for row in self.history)
+        line = f"trained {len(self.history)} epochs ({self.global_step} steps) in {seconds:.1f} s"
+        values = [(row[key], row["epoch"]) for row in self.history if key in row]
+        if values:
+            best, epoch = min(values)
+            line += f"; best {key} {best:.4g} at epoch {epoch}"
+        return line
 
     # ------------------------------------------------------------------ evaluation
     @torch.no_grad()

@@ -1,0 +1,128 @@
+"""The command line a user touches: one vocabulary, --version, help pages, progress by default,
+fast argument errors, and Ctrl-C / SIGTERM during training (a real signal to the real entry point)."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmkit.cli.main import main
+
+LSTMKIT = [sys.executable, "-m", "lstmkit.cli.main"]
+COMMANDS = [["forecast", "train"], ["forecast", "predict"], ["forecast", "backtest"], ["classify", "train"],
+            ["classify", "predict"], ["classify", "evaluate"], ["tag", "train"], ["tag", "predict"], ["tag", "evaluate"],
+            ["experiment", "adding"], ["experiment", "temporal-order"], ["datasets", "list"]]
+
+
+def run(args, **kw):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "COLUMNS": "80"}
+    return subprocess.run([*LSTMKIT, *args], capture_output=True, text=True, env=env, timeout=600, **kw)
+
+
+def test_version_and_group_without_command():
+    import lstmkit
+
+    r = run(["--version"])
+    assert r.returncode == 0 and r.stdout.strip() == f"lstmkit {lstmkit.__version__}"
+    r = run(["forecast"])
+    assert "Usage: lstmkit forecast" in r.stderr and "error:" not in r.stderr
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_help_pages_have_an_example_and_no_placeholders(command, capsys):
+    assert main([*command, "--help"]) == 0
+    text = capsys.readouterr().out
+    assert "Example" in text, text
+    assert not re.search(r"<(bool|str|int|path|list\[str\]|float)>", text), text
+    assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_one_spelling_per_concept_across_commands(capsys):
+    """Every command that takes a concept spells it the same way; the old spellings are gone."""
+    seen: dict[str, set[str]] = {}
+    for command in COMMANDS:
+        main([*command, "--help"])
+        text = capsys.readouterr().out
+        for opt in re.findall(r"^\s+(?:-\w, )?(--[\w-]+)", text, flags=re.M):
+            seen.setdefault(opt, set()).add(" ".join(command))
+    for old in ("--model-dir", "--param", "--target", "--csv", "--dataset", "--label-column", "--column", "--verbose"):
+        assert old not in seen, (old, seen.get(old))
+    assert {"forecast train", "classify train", "tag train"} <= seen["--model"] & seen["--run-dir"] & seen["--resume"] & seen["--set"] & seen["--force"] & seen["--seed"]
+    assert {"forecast train", "classify train"} <= seen["--id-col"] & seen["--time-col"] & seen["--target-col"]
+
+
+def test_missing_file_is_reported_before_torch_is_imported(tmp_path):
+    code = ("import sys; from lstmkit.cli.main import main; "
+            f"rc = main(['forecast', 'train', '--data', {str(tmp_path / 'nope.csv')!r}, '--model', {str(tmp_path / 'm')!r}]); "
+            "assert rc == 2, rc; assert 'torch' not in sys.modules, 'torch was imported'")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.strip() == f"error: --data {str(tmp_path / 'nope.csv')!r} does not exist"
+
+
+def _csv(path: Path, n: int = 120) -> Path:
+    t = pd.date_range("2000-01-01", periods=n, freq="MS").strftime("%Y-%m-%d")
+    pd.DataFrame({"date": t, "sales": 10 + np.sin(np.arange(n) * np.pi / 6)}).to_csv(path, index=False)
+    return path
+
+
+def test_progress_by_default_in_a_pipe_and_quiet_on_request(tmp_path):
+    data = _csv(tmp_path / "d.csv")
+    base = ["forecast", "train", "--data", str(data), "--horizon", "6", "--epochs", "3", "--set", "lookback=12",
+            "--set", "hidden_size=4"]
+    r = run([*base, "--model", str(tmp_path / "m1")])
+    assert r.returncode == 0, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert any(line.startswith("epoch 1 ") and "val_loss" in line for line in lines), r.stderr  # plain lines in a pipe
+    assert re.search(r"^trained 3 epochs \(\d+ steps\) in [\d.]+ s; best val_loss [-\d.e]+ at epoch \d$", r.stderr, re.M), r.stderr
+    r = run([*base, "--model", str(tmp_path / "m2"), "--quiet"])
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_during_training_stops_saves_and_exits_130_then_resume_finishes(tmp_path, sig):
+    data = _csv(tmp_path / "d.csv", n=400)
+    run_dir, model = tmp_path / "run", tmp_path / "model"
+    argv = ["forecast", "train", "--data", str(data), "--horizon", "6", "--epochs", "100", "--set", "lookback=24",
+            "--set", "hidden_size=16", "--set", "trainer.patience=null", "--run-dir", str(run_dir), "--model", str(model)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([*LSTMKIT, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 300
+    while not (run_dir / "metrics.csv").exists():  # training has started (one epoch done)
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.1)
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130, err
+    last = err.strip().splitlines()[-1]
+    assert re.fullmatch(r"interrupted at epoch \d+, step \d+; resume with: lstmkit forecast train .* --resume", last), last
+    assert not model.exists()  # nothing pretends to be a finished model
+    epochs_done = len(pd.read_csv(run_dir / "metrics.csv"))
+    assert epochs_done < 100
+    r = run([*argv, "--resume", "--quiet"])
+    assert r.returncode == 0, r.stderr
+    assert len(pd.read_csv(run_dir / "metrics.csv")) == 100 and (model / "config.json").is_file()
+
+
+def test_ctrl_c_without_run_dir_says_nothing_was_saved(tmp_path):
+    data = _csv(tmp_path / "d.csv", n=400)
+    argv = ["forecast", "train", "--data", str(data), "--horizon", "6", "--epochs", "500", "--set", "lookback=24",
+            "--model", str(tmp_path / "m")]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([*LSTMKIT, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 300
+    err_lines: list[str] = []
+    while not any(line.startswith("epoch 1 ") for line in err_lines):  # the first epoch line (plain progress)
+        assert proc.poll() is None and time.monotonic() < deadline
+        err_lines.append(proc.stderr.readline())
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130
+    assert re.search(r"interrupted at epoch \d+, step \d+; nothing was saved \(train with --run-dir DIR", err), err
