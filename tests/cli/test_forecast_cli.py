@@ -139,3 +139,22 @@ def test_train_refuses_a_folder_with_user_files_before_training(tmp_path, capsys
     assert [p.name for p in folder.iterdir()] == ["notes.csv"]
     assert main([*TRAIN, "--data", str(data), "--model", str(folder), "--force"]) == 0
     assert sorted(p.name for p in folder.iterdir()) == ["config.json", "model.safetensors"]
+
+
+def test_known_future_covariates_are_named_at_train_and_given_with_future(tmp_path, capsys):
+    n = 60
+    t = pd.date_range("2010-01-01", periods=n + 6, freq="MS")
+    promo = (np.arange(n + 6) % 4 == 0).astype(float)
+    sales = 10 + np.sin(np.arange(n + 6) * np.pi / 6) + 2 * promo
+    pd.DataFrame({"date": t[:n].strftime("%Y-%m-%d"), "sales": sales[:n], "promo": promo[:n]}).to_csv(tmp_path / "d.csv", index=False)
+    m = tmp_path / "m"
+    assert main(["forecast", "train", "--quiet", "--data", str(tmp_path / "d.csv"), "--time-col", "date", "--target-col", "sales",
+                 "--horizon", "6", "--epochs", "2", "--set", "lookback=12", "--set", "hidden_size=4", "--model", str(m)]) == 0
+    assert "known-future covariates ['promo'] (give their future values to predict with --future)" in capsys.readouterr().out
+    err = run_error(capsys, ["forecast", "predict", "--model", str(m), "--out", str(tmp_path / "f.csv")])
+    assert "--future FILE is required: the model uses the known-future covariates ['promo']" in err
+    pd.DataFrame({"date": t[n:].strftime("%Y-%m-%d"), "promo": promo[n:]}).to_csv(tmp_path / "future.csv", index=False)
+    assert main(["forecast", "predict", "--model", str(m), "--future", str(tmp_path / "future.csv"),
+                 "--out", str(tmp_path / "f.csv"), "--plot", str(tmp_path / "f.png")]) == 0
+    pred = pd.read_csv(tmp_path / "f.csv")
+    assert list(pred["date"]) == list(t[n:].strftime("%Y-%m-%d")) and (tmp_path / "f.png").stat().st_size > 0

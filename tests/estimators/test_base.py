@@ -34,3 +34,41 @@ def test_bad_trainer_arguments_are_config_errors():
         LSTMTagger(trainer=3).trainer_config()
     with pytest.raises(ConfigError, match=r"unknown parameter 'hiden_size' \(did you mean 'hidden_size'\?\)"):
         LSTMTagger().set_params(hiden_size=3)
+
+
+def test_resume_needs_a_run_folder():
+    import numpy as np
+
+    X, y = [np.zeros((3, 1), np.float32)] * 4, ["a", "b"] * 2
+    with pytest.raises(ConfigError, match=r"resume=True needs a run folder: set trainer=\{'run_dir': ...\} \(CLI: --run-dir\)"):
+        LSTMClassifier(trainer={"max_epochs": 1}).fit(X, y, resume=True)
+
+
+def test_fit_resume_in_python_continues_to_the_same_weights(tmp_path, monkeypatch):
+    """A fit interrupted after 5 steps (the SIGINT path, triggered from a callback) and resumed from
+    its run folder ends with the weights of an uninterrupted fit."""
+    import numpy as np
+    import torch
+
+    import lstmkit.estimators.base as base
+    from lstmkit.train import Callback, Trainer, TrainingInterrupted
+
+    rng = np.random.default_rng(0)
+    X = [rng.normal(size=(6, 2)).astype(np.float32) + (i % 2) for i in range(24)]
+    y = ["a", "b"] * 12
+    trainer = {"max_epochs": 4, "batch_size": 8, "quiet": True}
+    full = LSTMClassifier(hidden_size=4, head_hidden_size=4, trainer=trainer).fit(X, y)
+
+    class CtrlC(Callback):
+        def on_step_end(self, t, model, loss):
+            if t.global_step == 5:
+                t._signals.caught = "SIGINT"  # what the SIGINT handler does
+
+    monkeypatch.setattr(base, "Trainer", lambda cfg: Trainer(cfg, callbacks=[CtrlC()]))
+    run = {**trainer, "run_dir": str(tmp_path / "run")}
+    with pytest.raises(TrainingInterrupted, match=r"interrupted \(SIGINT\) at epoch 2, step 5; checkpoint saved"):
+        LSTMClassifier(hidden_size=4, head_hidden_size=4, trainer=run).fit(X, y)
+    monkeypatch.undo()
+    resumed = LSTMClassifier(hidden_size=4, head_hidden_size=4, trainer=run).fit(X, y, resume=True)
+    for (k, a), b in zip(full.network_.state_dict().items(), resumed.network_.state_dict().values()):
+        assert torch.equal(a, b), k

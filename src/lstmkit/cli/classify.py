@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
-import numpy as np
 import typer
 
 from lstmkit.cli._options import (
@@ -37,8 +36,6 @@ app = typer.Typer(rich_markup_mode=None, help="Sequence classification: (Bi)LSTM
 
 def read_labelled(source: str, label_column: str = "label", id_column: str = "id", time_column: str = "time") -> tuple[Any, Any]:
     """(X, y) from a .ts file, a long CSV, or ``dataset:<Name>[:train|:test]``; y may be None."""
-    import pandas as pd
-
     if source.startswith("dataset:"):
         import lstmkit.datasets
 
@@ -48,6 +45,8 @@ def read_labelled(source: str, label_column: str = "label", id_column: str = "id
             raise DataError(f"dataset {name!r} is not a classification dataset")
         return (d.X_test, d.y_test) if split and split[0] == "test" else (d.X_train, d.y_train)
     path = need_file(Path(source))
+    import pandas as pd
+
     if path.suffix.lower() == ".ts":
         from lstmkit.data.ts import read_ts
 
@@ -87,6 +86,7 @@ def _load(model_dir: Path) -> Any:
 
 
 def _predictions_frame(model: Any, X: Any, y: Any = None) -> Any:
+    import numpy as np
     import pandas as pd
 
     proba = model.predict_proba(X)
@@ -168,6 +168,8 @@ def evaluate(
 
     Example: lstmkit classify evaluate --data dataset:GunPoint:test --model gunpoint.model --plot cm.png
     """
+    import numpy as np
+
     from lstmkit.viz.confusion import plot_confusion_matrix
 
     clf = _load(model)

@@ -52,9 +52,10 @@ def _table(data: Optional[str], columns: dict[str, Optional[str]]) -> tuple[Any,
 
         name = "airline" if data is None else data.split(":", 1)[1]
         return load(name), {}, name == "airline"
+    path = need_file(Path(data))  # before pandas is even imported
     from lstmkit.data.timeseries import read_table
 
-    df = read_table(need_file(Path(data)))
+    df = read_table(path)
     cols = [str(c) for c in df.columns]
     bad = [f"{opt} {v!r} is not a column{suggest(v, cols)}" for opt, v in columns.items() if v is not None and v not in cols]
     if bad:
@@ -139,6 +140,11 @@ def predict_cmd(
     if not isinstance(est, LSTMForecaster):
         raise ConfigError(f"--model {str(model)!r} holds a {type(est).__name__}, not an LSTMForecaster")
     pipe = est.pipeline_
+    if pipe.n_future and x_future is None:
+        raise ConfigError(f"--future FILE is required: the model uses the known-future covariates {pipe.future_names}; "
+                          f"give a CSV with the {pipe.time_name or 'time'} column"
+                          + (f", the {pipe.id_name} column" if pipe.id_name else "")
+                          + f" and {pipe.future_names} over the {horizon or est.horizon} forecast steps")
     pred = est.predict(horizon=horizon, y=history, X_future=x_future)
     atomic_write(out, lambda tmp: pred.to_csv(tmp))
     typer.echo(f"wrote {len(pred)} rows to {out}")
