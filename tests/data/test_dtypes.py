@@ -8,7 +8,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from lstmkit.data import ForecastPipeline, SequencePipeline, read_series
+from lstmkit.data import ForecastPipeline, LabelEncoder, SequencePipeline, read_series
 from lstmkit.data.sequences import to_sequences
 from lstmkit.errors import DataError
 
@@ -192,3 +192,16 @@ def test_forecast_pipeline_future_covariates_of_extension_dtypes():
     with pytest.raises(DataError, match=r"X_future: covariate column\(s\) \['promo'\] are not numeric"):
         pipe.future_covariates(pd.DataFrame({"promo": pd.array(["yes", "no", "yes"], dtype="string")}, index=future),
                                contexts, 3)
+
+
+# --- labels -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", ["str", "string", "string[pyarrow]", "category", pd.ArrowDtype(pa.string())])
+def test_label_encoder_on_text_dtypes(dtype):
+    le = LabelEncoder()
+    np.testing.assert_array_equal(le.fit_transform(pd.Series(["run", "walk", "run"], dtype=dtype)), [0, 1, 0])
+    assert le.to_dict() == {"values": ["run", "walk"], "dtype": "object"}
+    # a missing label used to become a class of its own (and failed only at save time)
+    with pytest.raises(DataError, match=r"y contains missing labels \(None, NaN or pd.NA\) at index 1 \(and 1 more\)"):
+        LabelEncoder().fit_transform(pd.Series(["run", None, None, "walk"], dtype=dtype))
