@@ -36,9 +36,9 @@ def test_duplicate_timestamp_names_both_rows():
         read_series(df, time_col="date", target="y")
 
 
-def test_irregular_frequency_names_row_and_expected_timestamp():
+def test_missing_timestamp_named_with_the_rows_around_it():
     df = frame().drop(index=10).reset_index(drop=True)
-    with pytest.raises(DataError, match=r"irregular frequency at row 10: got 2020-01-12.*expected 2020-01-11"):
+    with pytest.raises(DataError, match=r"1 missing timestamp for frequency 'D': 2020-01-11 \(between row 9 and row 10\)"):
         read_series(df, time_col="date", target="y")
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 from lstmkit.data.scalers import Scaler, make_scaler, scaler_from_dict
 from lstmkit.data.timeseries import SeriesSet, TimeSeries, check_min_length, future_index
@@ -119,6 +120,12 @@ class ForecastPipeline:
         missing = [c for c in names if c not in X_future.columns]
         if missing:
             raise DataError(f"X_future lacks covariate column(s) {missing}; columns are {list(X_future.columns)}")
+        numbers = {c: _floats(X_future[c]) for c in names}
+        text = [c for c, v in numbers.items() if v is None]
+        if text:
+            raise DataError(f"X_future: covariate column(s) {text} are not numeric (dtype "
+                            f"{', '.join(str(X_future[c].dtype) for c in text)}); pass numbers")
+        X_future = X_future.assign(**numbers)
         out = {}
         for sid, (ctx, _) in contexts.items():
             fi = self.future_index(ctx, steps)
@@ -129,7 +136,7 @@ class ForecastPipeline:
                 t = part[self.time_name]
                 part = part.set_index(pd.to_datetime(t) if isinstance(ctx.index, pd.DatetimeIndex) else t)
             try:
-                vals = part.loc[fi, names].to_numpy(dtype=np.float64)
+                vals = part.loc[fi, names].to_numpy(dtype=np.float64, na_value=np.nan)  # pd.NA -> NaN
             except KeyError:
                 raise DataError(
                     f"X_future must cover the {steps} steps {fi[0]} .. {fi[-1]} of series {sid!r} (index by those timestamps)"
@@ -169,6 +176,19 @@ class ForecastPipeline:
             scaler=d["scaler"], scalers={sid: scaler_from_dict(sc) for sid, sc in d["scalers"].items()},
             contexts={sid: _series_from_dict(sid, c, d["freq"], n_cov) for sid, c in d["contexts"].items()},
         )
+
+
+def _floats(col: pd.Series) -> np.ndarray | None:
+    """A column of numbers in any pandas storage (NumPy, nullable, Arrow, categorical, numbers as
+    text) as float64 with NaN for missing values; None when some value is not a number."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        col = col.astype(object)
+    if not (is_numeric_dtype(col.dtype) or is_bool_dtype(col.dtype)):
+        converted = pd.to_numeric(col.astype(object), errors="coerce")  # Arrow strings would give NaN, not NA
+        if (converted.isna() & col.notna()).any():
+            return None
+        col = converted
+    return col.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def _tail(s: TimeSeries, n: int) -> TimeSeries:

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from lstmkit.errors import ConfigError, DataError, NotFittedError
 
@@ -73,8 +74,12 @@ class LabelEncoder:
             raise DataError(f"{name} must be 1-D (one label per sample), got shape {arr.shape}")
         if arr.dtype.kind in "fc" and np.isnan(arr).any():
             raise DataError(f"{name} contains NaN labels at index {int(np.flatnonzero(np.isnan(arr))[0])}")
-        if arr.dtype == object and any(v is None for v in arr):
-            raise DataError(f"{name} contains None labels at index {next(i for i, v in enumerate(arr) if v is None)}")
+        if arr.dtype == object:  # text or nullable pandas labels: None, NaN or pd.NA
+            missing = np.flatnonzero([v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) for v in arr])
+            if len(missing):
+                more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+                raise DataError(f"{name} contains missing labels (None, NaN or pd.NA) at index {int(missing[0])}{more}; "
+                                "drop those samples or give them a label")
         try:
             classes, codes = np.unique(arr, return_inverse=True)
         except TypeError:  # mixed, unorderable types: order of first appearance

@@ -56,7 +56,7 @@ class SequencePipeline:
 
     def read(self, X: Any, lengths: Any = None, name: str = "X") -> tuple[list[np.ndarray], list[Any] | None]:
         """Validated raw sequences and the ids of a long DataFrame (None otherwise)."""
-        return to_sequences(X, lengths, name=name, id_column=self.id_col, time_column=self.time_col)
+        return to_sequences(X, lengths, name=name, id_col=self.id_col, time_col=self.time_col)
 
     def fit_transform(self, X: Any, lengths: Any = None) -> list[np.ndarray]:
         seqs, _ = self.read(X, lengths)
