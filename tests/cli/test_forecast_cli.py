@@ -52,11 +52,12 @@ def test_train_predict_round_trip(tmp_path, capsys):
 @pytest.mark.parametrize(
     "edits,message",
     [
-        ({"cells": {(5, "date"): "yesterday"}}, r"column 'date' \(time\): cannot parse 'yesterday' at row 5"),
-        ({"cells": {(5, "date"): "2010-05-01"}}, r"duplicate timestamp 2010-05-01.*rows 4 and 5"),
-        ({"drop": 9}, r"irregular frequency at row 9"),
-        ({"cells": {(3, "sales"): np.nan}}, r"column 'sales' has NaN at row 3"),
-        ({"cells": {(3, "sales"): "n/a?"}}, r"column 'sales' is not numeric: row 3 holds 'n/a\?'"),
+        ({"cells": {(5, "date"): "yesterday"}}, r"column 'date' \(time\): cannot parse 'yesterday' at line 7 as a timestamp"),
+        ({"cells": {(5, "date"): "2010-05-01"}}, r"duplicate timestamp 2010-05-01.*lines 6 and 7"),
+        ({"drop": 9}, r"column 'date': 1 missing timestamp for frequency 'MS': 2010-10-01 \(between line 10 and line 11\); "
+                      r"to add it and fill its value pass --fill-missing with --nan-policy interpolate or ffill"),
+        ({"cells": {(3, "sales"): np.nan}}, r"column 'sales' has NaN at line 5"),
+        ({"cells": {(3, "sales"): "n/a?"}}, r"column 'sales' is not numeric: line 5 holds 'n/a\?'"),
     ],
 )
 def test_bad_input_one_line_exit_2(tmp_path, capsys, edits, message):

@@ -44,23 +44,33 @@ FillOpt = typer.Option(False, "--fill-missing", help="Insert missing timestamps 
 HorizonOpt = typer.Option(12, "--horizon", metavar="INT", help="Steps forecast from the end of each series.")
 
 
-def _table(data: Optional[str], columns: dict[str, Optional[str]]) -> tuple[Any, dict[str, Any], bool]:
-    """(table or series, column arguments, bundled?) with the file and the named columns checked,
-    all without importing torch."""
+def _table(data: Optional[str], columns: dict[str, Optional[str]], **read: Any) -> tuple[Any, dict[str, Any], bool]:
+    """(series, column arguments for the estimator, bundled?): ``--data`` read and validated once
+    here, with messages in the command line's spelling (file line numbers, --options); the named
+    columns are checked from the header first. No torch is imported."""
     if data is None or data.startswith("dataset:"):
         from lstmkit.datasets import load  # the registry only; loaders import their own packages
 
         name = "airline" if data is None else data.split(":", 1)[1]
         return load(name), {}, name == "airline"
     path = need_file(Path(data))  # before pandas is even imported
-    from lstmkit.data.timeseries import read_table
+    import pandas as pd
 
-    df = read_table(path)
-    cols = [str(c) for c in df.columns]
+    from lstmkit.data.timeseries import read_series, read_table
+
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt", ".tsv"):  # the header only
+        header = pd.read_csv(path, nrows=0, sep="\t" if suffix == ".tsv" else ",")
+    else:
+        header = read_table(path)
+    cols = [str(c) for c in header.columns]
     bad = [f"{opt} {v!r} is not a column{suggest(v, cols)}" for opt, v in columns.items() if v is not None and v not in cols]
     if bad:
         raise DataError(f"{data}: " + "; ".join(bad) + f"; columns are {cols}")
-    return df, {"time_col": columns["--time-col"], "target_col": columns["--target-col"], "id_col": columns["--id-col"]}, False
+    given = {"time_col": columns["--time-col"], "target_col": columns["--target-col"], "id_col": columns["--id-col"]}
+    series = read_series(path, time_col=given["time_col"], target=given["target_col"], id_col=given["id_col"],
+                         spelling="cli", **read)
+    return series, given, False
 
 
 def _estimator(horizon: int, bundled: bool, config: Optional[Path], set_: Optional[list[str]], seed: Optional[int],
@@ -97,7 +107,8 @@ def train_cmd(
 
     Example: lstmkit forecast train --data sales.csv --time-col date --target-col units --id-col store --horizon 14 --model runs/sales
     """
-    y, cols, bundled = _table(data, {"--time-col": time_col, "--target-col": target_col, "--id-col": id_col})
+    y, cols, bundled = _table(data, {"--time-col": time_col, "--target-col": target_col, "--id-col": id_col},
+                              nan_policy=nan_policy, fill_missing=fill_missing)
     check_model_path(model, force)  # before training: never find out after an hour that the path is taken
     est = _estimator(horizon, bundled, config, set_, seed, dict(epochs=epochs, run_dir=run_dir, quiet=quiet),
                      **cols, nan_policy=nan_policy, fill_missing=fill_missing)
@@ -128,9 +139,9 @@ def predict_cmd(
     """
     if out.suffix.lower() != ".csv":
         raise ConfigError(f"--out must be a .csv file, got {str(out)!r}")
-    from lstmkit.data.timeseries import read_table
+    from lstmkit.data.timeseries import read_series, read_table
 
-    history = read_table(need_file(Path(data))) if data is not None else None
+    path = need_file(Path(data)) if data is not None else None
     x_future = read_table(need_file(future, "--future")) if future is not None else None
     import lstmkit
     from lstmkit.estimators import LSTMForecaster
@@ -140,6 +151,10 @@ def predict_cmd(
     if not isinstance(est, LSTMForecaster):
         raise ConfigError(f"--model {str(model)!r} holds a {type(est).__name__}, not an LSTMForecaster")
     pipe = est.pipeline_
+    history = None
+    if path is not None:  # the model's own columns and policies, messages in CLI spelling
+        history = read_series(path, time_col=est.time_col, target=est.target_col, id_col=est.id_col,
+                              nan_policy=est.nan_policy, fill_missing=est.fill_missing, freq=est.freq, spelling="cli")
     if pipe.n_future and x_future is None:
         raise ConfigError(f"--future FILE is required: the model uses the known-future covariates {pipe.future_names}; "
                           f"give a CSV with the {pipe.time_name or 'time'} column"
@@ -203,18 +218,15 @@ def backtest_cmd(
     if bad:
         raise ConfigError("--baselines: " + "; ".join(f"unknown {b!r}{suggest(b, BASELINES)}" for b in bad)
                           + f"; choose from {sorted(BASELINES)}")
-    y, cols, bundled = _table(data, {"--time-col": time_col, "--target-col": target_col, "--id-col": None})
+    y, cols, bundled = _table(data, {"--time-col": time_col, "--target-col": target_col, "--id-col": None},
+                              nan_policy=nan_policy, fill_missing=fill_missing)
     if cols:
         import pandas as pd
 
-        from lstmkit.data.timeseries import read_series
-
-        extra = {"fill_missing": True} if fill_missing else {}
-        ss = read_series(y, time_col=time_col, target=target_col, nan_policy=nan_policy, **extra)
-        if len(ss) != 1:
+        if len(y) != 1:
             raise DataError("backtest takes one series; use --time-col/--target-col to pick it")
-        s = ss.series[0]
-        y = pd.Series(s.target, index=s.index, name=ss.target_name)
+        s = y.series[0]
+        y = pd.Series(s.target, index=s.index, name=y.target_name)
     from rich.console import Console
 
     from lstmkit.evaluation import backtest

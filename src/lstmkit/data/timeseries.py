@@ -142,12 +142,17 @@ def read_series(
     time); default: inferred per series, from the most common step when there are gaps.
     ``fill_missing``: add the timestamps missing from that regular frequency (values NaN), then
     fill them with ``nan_policy`` (``"interpolate"`` or ``"ffill"``; ``"error"`` names them).
+    A :class:`SeriesSet` (already validated) is returned as it is.
     ``spelling``: how messages spell the fix, ``"python"`` (``nan_policy='interpolate'``) or
     ``"cli"`` (``--nan-policy interpolate``).
 
     Messages name rows as ``line n`` of a CSV/TSV file read here (the header is line 1), else as
     ``row r``, the 0-based position in the table.
     """
+    if isinstance(source, SeriesSet):  # already read and validated at the edge (e.g. by the CLI)
+        if X is not None:
+            raise DataError("X cannot be given with a SeriesSet: its covariates are part of it")
+        return source
     spell = _Spell(spelling)
     opts = {"time_col": time_col, "target": target, "id_col": id_col, "covariates": covariates,
             "nan_policy": nan_policy, "freq": freq, "fill_missing": fill_missing, "spell": spell}

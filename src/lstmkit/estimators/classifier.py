@@ -38,6 +38,14 @@ def split_size(val_size: Any, n: int, name: str = "val_size") -> int:
     raise ConfigError(f"{name} must be a fraction in [0, 1) or a count in [0, {n}), got {val_size!r}")
 
 
+def _continuous(y: Any) -> bool:
+    """True for float labels that look like a regression target (scikit-learn's rule)."""
+    try:
+        return type_of_target(label_array(y)) == "continuous"
+    except (TypeError, ValueError):  # mixed label types such as [1, 'one'] are classes
+        return False
+
+
 @register
 class LSTMClassifier(ClassifierMixin, Estimator):
     """Scikit-learn classifier of sequences with a (Bi)LSTM, pooling and a dense softmax head.
@@ -130,7 +138,7 @@ class LSTMClassifier(ClassifierMixin, Estimator):
     def _prepare(self, X: Any, y: Any, lengths: Any) -> Prepared:
         if y is None:
             raise DataError("LSTMClassifier requires y to be passed, but the target y is None")
-        if type_of_target(label_array(y)) == "continuous":
+        if _continuous(y):
             raise DataError("Unknown label type: y holds continuous values; LSTMClassifier needs class labels "
                             "(for a numeric target use a regression model)")
         inputs = SequencePipeline(self.scaler, self.downsample, self.patch_size, self.id_col, self.time_col)

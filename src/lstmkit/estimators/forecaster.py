@@ -16,7 +16,7 @@ import pandas as pd
 import torch
 
 from lstmkit.data.forecast_pipeline import ForecastPipeline
-from lstmkit.data.timeseries import check_min_length, read_series
+from lstmkit.data.timeseries import SeriesSet, check_min_length, read_series
 from lstmkit.data.transforms import TRANSFORMS
 from lstmkit.data.windows import WindowBatchSampler, WindowDataset
 from lstmkit.errors import ConfigError
@@ -153,7 +153,8 @@ class LSTMForecaster(Estimator):
 
     # --- fit ----------------------------------------------------------------------------------
     def fit(self, y: Any, X: Any = None, *, resume: bool = False) -> "LSTMForecaster":
-        """Fit on ``y`` (Series with DatetimeIndex, long DataFrame with ``id_col``, array or file).
+        """Fit on ``y`` (Series with DatetimeIndex, long DataFrame with ``id_col``, array, file or
+        :class:`~lstmkit.data.SeriesSet`).
 
         ``X``: covariates aligned with ``y`` (a DataFrame for a Series ``y``; for long
         DataFrames the extra columns are the covariates). ``resume``: continue an interrupted
@@ -163,8 +164,7 @@ class LSTMForecaster(Estimator):
 
     def _read(self, y: Any, X: Any = None) -> Any:
         return read_series(y, X, time_col=self.time_col, target=self.target_col, id_col=self.id_col,
-                           nan_policy=self.nan_policy, freq=self.freq,
-                           **({"fill_missing": True} if self.fill_missing else {}))  # TODO(merge issue-14-data): always
+                           nan_policy=self.nan_policy, freq=self.freq, fill_missing=self.fill_missing)
 
     def _prepare(self, y: Any, X: Any) -> Prepared:
         data = self._read(y, X)
@@ -235,7 +235,7 @@ class LSTMForecaster(Estimator):
 
     def _single_input(self, y: Any) -> bool:
         return isinstance(y, pd.Series) or (isinstance(y, np.ndarray) and y.ndim == 1) or (
-            isinstance(y, pd.DataFrame) and self.id_col is None)
+            isinstance(y, pd.DataFrame) and self.id_col is None) or (isinstance(y, SeriesSet) and y.id_name is None)
 
     def _roll(self, z: np.ndarray, zf: np.ndarray | None, h: int) -> tuple[np.ndarray, np.ndarray]:
         """Forecast h steps (scaled) from the scaled context z (L, C); chunks of H fed back if h > H.
