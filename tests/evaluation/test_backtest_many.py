@@ -1,6 +1,8 @@
 """Backtests over every series of a long table: one global LSTM fit per origin, baselines and
 scores per series, the summary as the mean over series, and ``series=[...]`` to pick some."""
 
+from typing import ClassVar
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -38,7 +40,7 @@ def scores(result, sid, model):
 def test_baselines_per_series_equal_single_series_backtests_and_summary_is_their_mean():
     df = stores()
     df.loc[df["store"] == "east", "sales"] *= 100  # MASE is scaled per series: unchanged by a factor
-    kw = dict(horizon=7, n_origins=2, baselines=("naive", "seasonal_naive"))
+    kw = {"horizon": 7, "n_origins": 2, "baselines": ("naive", "seasonal_naive")}
     r = backtest(None, df, id_col="store", time_col="date", target_col="sales", **kw)
     assert list(r.forecasts.columns) == ["series", "model", "origin", "time", "actual", "mean", "lower", "upper"]
     assert len(r.forecasts) == 3 * 2 * 2 * 7  # series x models x origins x steps
@@ -69,7 +71,7 @@ def test_series_of_different_lengths_hold_out_their_own_last_points():
 
 
 class CountingForecaster(LSTMForecaster):
-    fits: list = []
+    fits: ClassVar[list] = []
 
     def fit(self, y, X=None):
         CountingForecaster.fits.append(sorted(y[self.id_col].unique()) + [len(y)])
