@@ -101,7 +101,9 @@ class BacktestResult:
 
 
 def holdout_origins(n: int, horizon: int, n_origins: int = 1, stride: int | None = None) -> list[int]:
-    """Origins (positions) so that the last origin's forecast ends exactly at the series end."""
+    """Origins (0-based positions of the first forecast point) so that the last origin's forecast
+    ends exactly at the end of a series of ``n`` points; ``stride`` (default ``horizon``) apart,
+    ascending. Positions may be negative for a short series: callers check the first one."""
     stride = horizon if stride is None else stride
     last = n - horizon
     return sorted(last - k * stride for k in range(n_origins))
