@@ -46,6 +46,11 @@ def _statsmodels():
 
 
 class Baseline:
+    """A baseline: ``fit(y)`` on one Series (DatetimeIndex with a freq, or an integer index with a
+    constant step), then ``predict(h)`` -> DataFrame of ``h`` rows indexed by the next ``h``
+    timestamps, columns ``mean``, ``lower``, ``upper`` (the interval at ``level``, a fraction
+    such as 0.8; NaN where the method has none), in the target's units."""
+
     name = "baseline"
 
     def __init__(self, level: float = 0.8) -> None:
@@ -185,7 +190,11 @@ BASELINES = {"naive": Naive, "seasonal_naive": SeasonalNaive, "holt_winters": Ho
 
 
 def make_baseline(name: str, season_length: int = 12, level: float = 0.8) -> Baseline:
-    """A baseline by name, with the seasonal period applied where it matters."""
+    """A baseline by name (a key of ``BASELINES``), with the seasonal period applied where it matters.
+
+    Raises:
+        ConfigError: an unknown ``name`` (with the closest name suggested).
+    """
     if name not in BASELINES:
         raise ConfigError(f"unknown baseline {name!r}{suggest(name, BASELINES)}; choose from {sorted(BASELINES)}")
     m = max(int(season_length), 1)

@@ -1,8 +1,10 @@
 """Point and interval forecast metrics (pure NumPy).
 
-All take ``actual`` and ``forecast`` arrays of the same shape and return a float; MAPE and
-sMAPE are in percent. MASE divides by the in-sample MAE of the seasonal naive forecast on
-the training series (Hyndman & Koehler 2006).
+All take ``actual`` and ``forecast`` array-likes of the same size (any shape; flattened) and
+return a float. MAE and RMSE are in the target's units; MAPE, sMAPE and coverage are in
+percent; MASE is unitless: the MAE divided by the in-sample MAE of the seasonal naive
+forecast on the training series (Hyndman & Koehler 2006). Every function raises
+:class:`~lstmkit.errors.DataError` when the sizes differ or there is no point to score.
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ def _pair(actual, forecast) -> tuple[np.ndarray, np.ndarray]:
 
 
 def mae(actual, forecast) -> float:
+    """Mean absolute error, in the target's units."""
     a, f = _pair(actual, forecast)
     return float(np.mean(np.abs(a - f)))
 
 
 def rmse(actual, forecast) -> float:
+    """Root mean squared error, in the target's units."""
     a, f = _pair(actual, forecast)
     return float(np.sqrt(np.mean((a - f) ** 2)))
 
@@ -51,7 +55,12 @@ def smape(actual, forecast) -> float:
 
 
 def mase(actual, forecast, train, season_length: int = 1) -> float:
-    """MAE scaled by the in-sample MAE of the seasonal naive forecast on ``train``."""
+    """MAE scaled by the in-sample MAE of the seasonal naive forecast on ``train`` (unitless).
+
+    ``train``: the series before the forecast (T,); ``season_length`` m falls back to 1 when
+    ``train`` has no more than m points. NaN when the scale is 0 (a constant series) or
+    ``train`` has a single point.
+    """
     a, f = _pair(actual, forecast)
     t = np.asarray(train, dtype=np.float64).ravel()
     m = max(int(season_length), 1)
@@ -64,7 +73,7 @@ def mase(actual, forecast, train, season_length: int = 1) -> float:
 
 
 def coverage(actual, lower, upper) -> float:
-    """Fraction (%) of actuals inside [lower, upper]."""
+    """Percentage of actuals inside [lower, upper] (bounds included); NaN when a bound is all NaN."""
     a, lo = _pair(actual, lower)
     _, hi = _pair(actual, upper)
     if np.all(np.isnan(lo)) or np.all(np.isnan(hi)):

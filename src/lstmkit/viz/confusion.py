@@ -7,19 +7,33 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from lstmkit.errors import ConfigError
 from lstmkit.utils.io import atomic_write
 
 __all__ = ["plot_confusion_matrix"]
 
 
 def plot_confusion_matrix(cm: np.ndarray, labels: Sequence[object], path: str | os.PathLike, title: str = "Confusion matrix") -> None:
-    """Write a PNG of ``cm`` (rows: true label, columns: predicted), counts in the cells."""
+    """Write a PNG of ``cm`` (rows: true label, columns: predicted), counts in the cells.
+
+    Args:
+        cm: (K, K) counts, e.g. ``sklearn.metrics.confusion_matrix(y_true, y_pred)``.
+        labels: the K class labels, in the order of ``cm``'s rows and columns.
+        path: the PNG file to write (atomically: a crash leaves any old file whole).
+        title: shown with the accuracy (trace / total).
+
+    Raises:
+        ConfigError: ``cm`` is not a (K, K) matrix with K = ``len(labels)``.
+    """
+    cm = np.asarray(cm)
+    n = len(labels)
+    if cm.shape != (n, n):
+        raise ConfigError(f"cm must be a ({n}, {n}) matrix for {n} labels, got shape {cm.shape}")
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    n = len(labels)
     size = max(4.0, 0.45 * n + 2.5)
     fig, ax = plt.subplots(figsize=(size, size * 0.9))
     try:
