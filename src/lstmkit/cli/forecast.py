@@ -187,6 +187,8 @@ def _history_series(est: Any, series: Optional[str]) -> Any:
 @app.command("backtest")
 def backtest_cmd(
     data: Optional[str] = DataOpt,
+    id_col: Optional[str] = IdColOpt,
+    series: Optional[list[str]] = typer.Option(None, "--series", metavar="ID", help="Score only this series (repeatable); the LSTM still trains on every series."),
     time_col: Optional[str] = TimeColOpt,
     target_col: Optional[str] = TargetColOpt,
     horizon: int = HorizonOpt,
@@ -206,10 +208,10 @@ def backtest_cmd(
     plot: Optional[Path] = typer.Option(None, "--plot", metavar="FILE", help="Write a plot of the forecasts (.png or .svg)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", metavar="FILE", help="Write every forecast (long format) to this CSV."),
 ) -> None:
-    """Hold out the end of one series and compare the LSTM with classical baselines.
+    """Hold out the end of each series and compare the LSTM with classical baselines.
 
     Examples: lstmkit forecast backtest --horizon 24 --plot out/airline.png
-              lstmkit forecast backtest --data dataset:sunspots --horizon 20 --baselines naive,ar --season-length 11 --set lookback=60
+              lstmkit forecast backtest --data sales.csv --id-col store --time-col date --horizon 14 --series north
     """
     names = tuple(b.strip() for b in baselines.split(",") if b.strip())
     from lstmkit.evaluation.baselines import BASELINES
@@ -218,27 +220,38 @@ def backtest_cmd(
     if bad:
         raise ConfigError("--baselines: " + "; ".join(f"unknown {b!r}{suggest(b, BASELINES)}" for b in bad)
                           + f"; choose from {sorted(BASELINES)}")
-    y, cols, bundled = _table(data, {"--time-col": time_col, "--target-col": target_col, "--id-col": None},
+    y, cols, bundled = _table(data, {"--time-col": time_col, "--target-col": target_col, "--id-col": id_col},
                               nan_policy=nan_policy, fill_missing=fill_missing)
     if cols:
         import pandas as pd
 
-        if len(y) != 1:
-            raise DataError("backtest takes one series; use --time-col/--target-col to pick it")
-        s = y.series[0]
-        y = pd.Series(s.target, index=s.index, name=y.target_name)
+        if len(y) > 1:  # many series: a long table (id, time, target) of the validated, gap-filled series
+            roles = {"id_col": y.id_name, "time_col": y.time_name or "time", "target_col": y.target_name}
+            y = pd.concat([pd.DataFrame({roles["id_col"]: s.id, roles["time_col"]: s.index, roles["target_col"]: s.target})
+                           for s in y.series], ignore_index=True)
+            cols = roles
+        else:
+            s = y.series[0]
+            y = pd.Series(s.target, index=s.index, name=y.target_name)
+            cols = {}
+    elif series:
+        raise ConfigError("--series needs a table of many series (--data FILE with --id-col)")
     from rich.console import Console
 
     from lstmkit.evaluation import backtest
 
-    est = _estimator(horizon, bundled, config, set_, seed, dict(epochs=epochs, run_dir=None, quiet=quiet))
+    est = _estimator(horizon, bundled, config, set_, seed, dict(epochs=epochs, run_dir=None, quiet=quiet), **cols)
     result = backtest(est, y, horizon=horizon, n_origins=origins, stride=stride, refit=refit, baselines=names,
-                      season_length=season_length)
+                      season_length=season_length, series=series or None)
     what = data if data is not None else "airline passengers"
     if bundled:
         what = "airline passengers"
+    many = f", mean over {len(result.series)} series" if cols else ""
     Console().print(result.table(f"{what}: last {horizon + (origins - 1) * (stride or horizon)} points held out, "
-                                 f"{origins} origin(s), horizon {horizon}"))
+                                 f"{origins} origin(s), horizon {horizon}{many}"))
+    if cols:
+        table = result.per_series.pivot_table(index=["series", "model"], columns="metric", values="value", sort=False)
+        Console().print(table.round(3).to_string())
     if out is not None:
         from lstmkit.utils.io import atomic_write
 
@@ -247,5 +260,5 @@ def backtest_cmd(
     if plot is not None:
         from lstmkit.viz import plot_backtest
 
-        plot_backtest(y, result, last=3 * horizon, title=f"{what}: forecasts vs actuals", path=plot)
+        plot_backtest(y, result, series=series or None, last=3 * horizon, title=f"{what}: forecasts vs actuals", path=plot)
         typer.echo(f"plot saved to {plot}")
