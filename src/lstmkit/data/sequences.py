@@ -159,8 +159,8 @@ def to_sequences(
     ids = None
     if hasattr(X, "tocoo") or type(X).__module__.startswith("scipy.sparse"):
         raise DataError(f"{name}: sparse input is not supported; pass a dense array (X.toarray())")
-    if np.iscomplexobj(X) if isinstance(X, np.ndarray) else False:
-        raise DataError(f"{name}: complex values are not supported; got dtype {X.dtype}")
+    if isinstance(X, np.ndarray) and np.iscomplexobj(X):
+        raise DataError(f"{name}: Complex data not supported (got dtype {X.dtype}); pass real numbers")
     if isinstance(X, pd.DataFrame):  # long format
         seqs, ids = _from_long(X, name, id_col, time_col, feature_columns)
         if lengths is not None:

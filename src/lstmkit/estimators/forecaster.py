@@ -279,6 +279,7 @@ class LSTMForecaster(Estimator):
 def _from_v1(meta: dict, tensors: dict) -> tuple[dict, dict]:
     """0.1.0 saved the parameters flat, the learned state as loose fields, tensors as ``m<k>.``."""
     params, state = dict(meta["config"]), meta["state"]  # a TrainerConfig was already saved with "__class__"
+    params.setdefault("fill_missing", False)  # added in 0.2.0; 0.1.0 never filled gaps
     kind = state["index_kind"]
     pipeline = {
         "lookback": state["core_config"]["lookback"], "transform": params.get("transform"),
