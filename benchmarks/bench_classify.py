@@ -48,7 +48,7 @@ def run(name: str, seed: int, est_over: dict, train_over: dict) -> tuple[float, 
     d = lstmkit.datasets.load(name)
     s = SETTINGS[name]
     est = {**s["est"], **est_over}
-    tr = {**s["train"], **train_over}
+    tr = {**s["train"], **train_over, "quiet": True}
     torch.set_num_threads(1)
     t0 = time.perf_counter()
     clf = LSTMClassifier(**est, random_state=seed, trainer=tr).fit(d.X_train, d.y_train)

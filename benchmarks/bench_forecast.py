@@ -97,7 +97,7 @@ def speed(epochs: int = 50) -> None:
     train = y.iloc[:-24]
     H, L, hidden, bs = 24, 24, 64, 16
     print(f"== speed: airline (120 points), horizon {H}, lookback {L}, hidden {hidden}, {epochs} epochs, batch {bs}")
-    tc = TrainerConfig(max_epochs=epochs, batch_size=bs, lr=3e-3, patience=None, seed=0, device="cpu")
+    tc = TrainerConfig(max_epochs=epochs, batch_size=bs, lr=3e-3, patience=None, seed=0, device="cpu", quiet=True)
     f = LSTMForecaster(horizon=H, lookback=L, hidden_size=hidden, transform="log", val_size=0, trainer=tc)
     import dataclasses
 

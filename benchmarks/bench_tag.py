@@ -53,7 +53,7 @@ def main() -> None:
     print(f"{'majority tag baseline':34s} token accuracy {maj:.4f}")
     print(f"{'most-frequent-tag baseline':34s} token accuracy {mft:.4f}   (unknown-word rate {oov:.3f})")
     for use_crf in {"both": (False, True), "no": (False,), "yes": (True,)}[args.crf]:
-        tc = TrainerConfig(max_epochs=args.epochs, batch_size=32, lr=2e-3, seed=args.seed)
+        tc = TrainerConfig(max_epochs=args.epochs, batch_size=32, lr=2e-3, seed=args.seed, quiet=True)
         est = dict(embedding_dim=64, hidden_size=64, dropout=0.25, use_char_features=True, use_crf=use_crf)
         t0 = time.perf_counter()
         tagger = LSTMTagger(**est, trainer=tc).fit(d.tokens_train, d.tags_train)
