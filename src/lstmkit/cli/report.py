@@ -10,7 +10,7 @@ from lstmkit.cli._options import need_dir
 
 
 def report(
-    run_dir: Path = typer.Argument(..., help="A training run folder (what --run-dir wrote)."),
+    run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="A training run folder (what --run-dir wrote)."),
     out: Path = typer.Option(Path("report.html"), "--out", "-o", metavar="FILE", help="The HTML page to write."),
     sequences: int = typer.Option(3, "--sequences", metavar="INT", help="Held-out sequences drawn with their gates (when the run records its data)."),
 ) -> None:

@@ -160,8 +160,8 @@ def unit_summary(gates: LSTMGates, *, index: int = 0, sequences: Sequence[int] |
         gates: from :func:`record_gates` or ``LSTM(..., return_gates=True)``.
         index: layer * num_directions + direction.
         sequences: batch positions to pool (default: all).
-        low, high: a sigmoid gate below ``low`` is left-saturated (closed), above ``high``
-            right-saturated (open).
+        low: a sigmoid gate below ``low`` is left-saturated (closed).
+        high: a sigmoid gate above ``high`` is right-saturated (open).
 
     Returns:
         DataFrame indexed by ``unit`` (0..H-1) with columns ``activity`` (mean |h_t|),
