@@ -155,8 +155,10 @@ def _config_section(page: _Page, run: Path, experiment: dict | None) -> None:
                   "lstmkit. The gate views below need it.")
     cfg = _read_json(run / "trainer_config.json")
     if cfg:
-        page.p("Training (<code>trainer_config.json</code>)")
+        page.parts.append("<details><summary>Training (<code>trainer_config.json</code>): "
+                          f"{len(cfg)} fields</summary>")
         page.table(["field", "value"], [[k, v] for k, v in sorted(cfg.items())])
+        page.parts.append("</details>")
     else:
         page.note("No <code>trainer_config.json</code> in this run folder (older lstmkit versions did not write it).")
 
@@ -202,7 +204,7 @@ def _metrics_section(page: _Page, run: Path) -> None:
         for name in names:
             fig.add_trace(go.Scatter(x=x, y=cols[name], mode="lines+markers", name=name))
         fig.update_layout(height=320, margin={"l": 60, "r": 20, "t": 40, "b": 40},
-                          title=f"{ytitle} per epoch", xaxis_title=x_name or "epoch", yaxis_title=ytitle)
+                          title=f"{ytitle} at the end of each epoch", xaxis_title=x_name or "epoch", yaxis_title=ytitle)
         page.figure(fig)
     last = {k: v[-1] for k, v in cols.items()}
     page.p(f"Last epoch ({len(x)} epochs logged)")
