@@ -297,14 +297,21 @@ def _adding(page: _Page, data: Any, pred: torch.Tensor, gates: Any, n_sequences:
                 ["input gate i_t", _gate_at(i, marker), _gate_at(i, other), _gate_at(i, marker, memory),
                  _gate_at(i, other, memory)]])
     f_mark, f_other = _gate_at(f, marker, memory), _gate_at(f, other, memory)
-    i_mark, i_other = _gate_at(i, marker, memory), _gate_at(i, other, memory)
-    writes = ("opens at the markers to write the marked values" if i_mark > i_other + 0.1 else
-              "shows no clear opening at the markers yet (the network has not learned to write the marked values)")
-    page.p(f"Between the markers the memory units' forget gate averages f = {f_other:.3f}, so they keep "
-           f"f^{steps} = {f_other ** steps:.2g} of their content over the whole sequence (a forget gate near 1 keeps "
-           f"c_t); at the markers it is {f_mark:.3f}. Their input gate is {i_mark:.3f} at the markers against "
-           f"{i_other:.3f} elsewhere: it {writes}. In the traces below, a memory unit's cell state should step at "
-           "each dashed marker line and stay level in between.", "caption")
+    cell = gates.cell[0]  # (T, N, H)
+    step = (cell - torch.cat([torch.zeros_like(cell[:1]), cell[:-1]])).abs()  # |c_t - c_{t-1}|, c_{-1} = 0
+    d_mark, d_other = _gate_at(step, marker, memory), _gate_at(step, other, memory)
+    page.table(["memory units", "at markers", "elsewhere"],
+               [["mean |c_t - c_{t-1}| (how much the cell state changes)", d_mark, d_other]])
+    ratio = d_mark / d_other if d_other > 0 else float("inf")
+    writes = (f"the memory units write at the markers: their cell state moves {ratio:.1f} times as much there as "
+              "at the other steps" if ratio >= 2 else
+              f"the memory units do not (yet) single out the markers: their cell state moves {ratio:.1f} times as "
+              "much there as elsewhere")
+    page.p(f"Between the markers the memory units' forget gate averages f = {f_other:.3f} (at the markers "
+           f"{f_mark:.3f}), so they keep f^{steps} = {f_other ** steps:.2g} of their content over the whole sequence; "
+           f"{writes}. The write goes through i_t * g_t, so it may come from the candidate g_t (which sees the "
+           "marker) as much as from the input gate. The traces below show each held-out sequence's markers as "
+           "dashed lines.", "caption")
     for b in range(min(n_sequences, n)):
         marks = _markers_adding(x[b])
         vals = [float(x[b, t, 0]) for t in marks]
