@@ -15,7 +15,7 @@ def test_viz_exports_every_plot_function(tmp_path):
                                         "plot_confusion_matrix", "save_figure", "record_gates", "gate_arrays",
                                         "unit_summary", "top_units", "plot_gates", "plot_saturation",
                                         "plot_cell_trace", "plot_gates_interactive", "plot_cell_trace_interactive",
-                                        "save_html"}
+                                        "save_html", "text_activation_html"}
     assert all(callable(getattr(lstmkit.viz, n)) for n in lstmkit.viz.__all__)
     plot_confusion_matrix(np.array([[3, 1], [0, 4]]), ["cat", "dog"], tmp_path / "cm.png")
     assert (tmp_path / "cm.png").read_bytes()[:8] == PNG

@@ -17,12 +17,21 @@ from lstmkit.viz import (
     plot_gates_interactive,
     plot_saturation,
     record_gates,
+    text_activation_html,
     top_units,
     unit_summary,
 )
 
 PNG = b"\x89PNG\r\n\x1a\n"
 T, B, F, H = 13, 3, 2, 5
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
 
 
 @pytest.fixture
@@ -123,3 +132,20 @@ def test_interactive_versions_are_offline_html(lstm_and_x, tmp_path):
         assert not re.search(r"<(script|link)[^>]+(src|href)=[\"']?(https?:)?//", html)  # plotly.js inlined, no CDN
     with pytest.raises(ConfigError, match=r"must end in \.html"):
         plot_gates_interactive(gates, path=tmp_path / "g.png")
+
+
+def test_karpathy_coloured_text(tmp_path):
+    torch.manual_seed(0)
+    text = "ab c\nd"
+    lstm = LSTM(3, 4)
+    x = torch.randn(len(text), 3)  # unbatched (T, F): gates (L*D, T, H)
+    _, _, gates = lstm(x, return_gates=True)
+    h = gate_arrays(gates)["hidden"][:, 2]
+    fragment = text_activation_html(text, h, title="unit 2", path=tmp_path / "text.html")
+    assert re.findall(r'title="(-?[0-9.]+)"', fragment) == [f"{v:.3f}" for v in h]
+    assert fragment.count("<span") == len(text) and "&#8629;<br>" in fragment
+    assert "<script" not in (tmp_path / "text.html").read_text()
+    tokens = text_activation_html(["the", "<cat>"], [0.5, -2.0])
+    assert "&lt;cat&gt;" in tokens and "rgba(178,24,43,1.000)" in tokens
+    with pytest.raises(ConfigError, match=r"one value per character/token \(6,\), got shape \(2,\)"):
+        text_activation_html(text, [0.1, 0.2])

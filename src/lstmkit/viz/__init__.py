@@ -14,10 +14,12 @@ from lstmkit.viz.gates import (
     plot_saturation,
     record_gates,
     save_html,
+    text_activation_html,
     top_units,
     unit_summary,
 )
 
 __all__ = ["plot_forecast", "plot_backtest", "plot_training_curves", "plot_confusion_matrix", "save_figure",
            "record_gates", "gate_arrays", "unit_summary", "top_units", "plot_gates", "plot_saturation",
-           "plot_cell_trace", "plot_gates_interactive", "plot_cell_trace_interactive", "save_html"]
+           "plot_cell_trace", "plot_gates_interactive", "plot_cell_trace_interactive", "save_html",
+           "text_activation_html"]

@@ -12,7 +12,9 @@ num_directions + direction, as in h_n):
   and Fei-Fei, "Visualizing and understanding recurrent networks", 2015);
 * :func:`plot_saturation`: that paper's scatter of left- vs right-saturation per unit and gate;
 * :func:`plot_cell_trace`: the cell state of one unit over a long input, with its forget and
-  input gates and optional marker steps.
+  input gates and optional marker steps;
+* :func:`text_activation_html`: for character (or token) models, the text with each character
+  shaded by a unit's activation (Karpathy et al.'s coloured text), as plain HTML.
 
 Static figures are matplotlib (Agg backend), written atomically as PNG or SVG by
 :func:`~lstmkit.viz.save_figure`. Interactive versions (hover values, zoom) are plotly figures
@@ -23,6 +25,7 @@ optional ``viz`` extra (``pip install lstmkit[viz]``).
 
 from __future__ import annotations
 
+import html as _html
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -49,6 +52,7 @@ __all__ = [
     "plot_gates_interactive",
     "plot_cell_trace_interactive",
     "save_html",
+    "text_activation_html",
     "GATE_PANELS",
 ]
 
@@ -517,3 +521,42 @@ def save_html(fig: Any, path: str | os.PathLike) -> Path:
     html = fig.to_html(include_plotlyjs=True, full_html=True)
     atomic_write(p, lambda tmp: Path(tmp).write_text(html, encoding="utf-8"))
     return p
+
+
+def text_activation_html(text: str | Sequence[str], values: Any, *, title: str | None = None,
+                         path: str | os.PathLike | None = None) -> str:
+    """Karpathy-style coloured text: each character (or token) on a background shaded by one
+    unit's activation, blue for positive and red for negative values, the strength |v| (values
+    are clipped to [-1, 1], the range of h_t and tanh(c_t)); hovering shows the value.
+
+    Args:
+        text: a string (one step per character) or a sequence of tokens (one step per token).
+        values: (T,) the unit's activation per step, e.g. ``gate_arrays(gates)["hidden"][:, unit]``.
+        title: a heading above the text; path: also write a self-contained HTML page (.html).
+
+    Returns:
+        An HTML fragment (a ``<div>``; plain HTML and inline styles, no script).
+
+    Raises:
+        ConfigError: ``values`` is not one value per character/token; a bad ``path`` suffix.
+    """
+    steps = list(text)
+    vals = np.asarray(values.detach().cpu() if isinstance(values, torch.Tensor) else values, dtype=float)
+    if vals.ndim != 1 or vals.shape[0] != len(steps):
+        raise ConfigError(f"values must hold one value per character/token ({len(steps)},), got shape {vals.shape}")
+    if path is not None and Path(path).suffix.lower() not in (".html", ".htm"):
+        raise ConfigError(f"text activation path must end in .html, got {str(path)!r}")
+    spans = []
+    sep = "" if isinstance(text, str) else " "
+    for token, v in zip(steps, vals):
+        a = float(np.clip(abs(v), 0.0, 1.0))
+        rgb = "33,102,172" if v >= 0 else "178,24,43"
+        shown = _html.escape(str(token)).replace("\n", "&#8629;<br>").replace(" ", "&nbsp;")
+        spans.append(f'<span title="{v:.3f}" style="background:rgba({rgb},{a:.3f})">{shown}</span>')
+    head = f"<h3>{_html.escape(title)}</h3>" if title else ""
+    fragment = (f'<div class="lstmkit-text" style="font-family:monospace;line-height:1.6">{head}'
+                + sep.join(spans) + "</div>")
+    if path is not None:
+        page = f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{_html.escape(title or 'activations')}</title></head><body>{fragment}</body></html>"
+        atomic_write(Path(path), lambda tmp: Path(tmp).write_text(page, encoding="utf-8"))
+    return fragment
