@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -32,8 +33,13 @@ from lstmkit.data.synthetic import adding_problem, temporal_order
 from lstmkit.errors import ConfigError, suggest
 from lstmkit.models.sequence import CELLS, SequenceNetwork, SequenceNetworkConfig
 from lstmkit.train import Callback, Trainer, TrainerConfig
+from lstmkit.utils.io import atomic_write_json
 
-__all__ = ["ExperimentResult", "run_experiment", "PROBLEMS", "format_table"]
+__all__ = ["ExperimentResult", "run_experiment", "PROBLEMS", "format_table", "EXPERIMENT_FILE"]
+
+# Written into each cell's run folder: problem, cell, length, seeds (the held-out set is
+# regenerated from heldout_seed by `lstmkit report`).
+EXPERIMENT_FILE = "experiment.json"
 
 # problem -> (metric reported, solved threshold, generator, task)
 PROBLEMS: dict[str, dict[str, Any]] = {
@@ -144,6 +150,10 @@ def _run(problem, cells, length, hidden_size, forget_bias, batch_size, lr, max_s
         t0 = time.perf_counter()
         trainer.fit(model, epoch_data, val)
         wall = time.perf_counter() - t0
+        if config.run_dir is not None:  # what `lstmkit report` needs to draw held-out sequences
+            atomic_write_json(Path(config.run_dir) / EXPERIMENT_FILE, {
+                "problem": problem, "cell": cell, "length": length, "seed": seed,
+                "heldout_seed": seed + 2_000_006, "metric": spec["metric"], "threshold": spec["threshold"]})
         err = trainer.evaluate(model, test)[spec["metric"]]
         results.append(
             ExperimentResult(problem, cell, length, trainer.global_step, wall, spec["metric"], err, err < spec["threshold"], trainer.stop_reason or "max_epochs")

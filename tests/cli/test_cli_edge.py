@@ -18,7 +18,7 @@ from lstmkit.cli.main import main
 LSTMKIT = [sys.executable, "-m", "lstmkit.cli.main"]
 COMMANDS = [["forecast", "train"], ["forecast", "predict"], ["forecast", "backtest"], ["classify", "train"],
             ["classify", "predict"], ["classify", "evaluate"], ["tag", "train"], ["tag", "predict"], ["tag", "evaluate"],
-            ["experiment", "adding"], ["experiment", "temporal-order"], ["datasets", "list"]]
+            ["experiment", "adding"], ["experiment", "temporal-order"], ["datasets", "list"], ["report"]]
 
 
 def run(args, **kw):

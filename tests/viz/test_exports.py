@@ -12,7 +12,10 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 def test_viz_exports_every_plot_function(tmp_path):
     assert set(lstmkit.viz.__all__) == {"plot_forecast", "plot_backtest", "plot_training_curves",
-                                        "plot_confusion_matrix", "save_figure"}
+                                        "plot_confusion_matrix", "save_figure", "record_gates", "gate_arrays",
+                                        "unit_summary", "top_units", "plot_gates", "plot_saturation",
+                                        "plot_cell_trace", "plot_gates_interactive", "plot_cell_trace_interactive",
+                                        "save_html", "text_activation_html"}
     assert all(callable(getattr(lstmkit.viz, n)) for n in lstmkit.viz.__all__)
     plot_confusion_matrix(np.array([[3, 1], [0, 4]]), ["cat", "dog"], tmp_path / "cm.png")
     assert (tmp_path / "cm.png").read_bytes()[:8] == PNG

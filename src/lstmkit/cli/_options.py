@@ -117,6 +117,12 @@ def need_file(path: Path, what: str = "--data") -> Path:
     return Path(path)
 
 
+def need_dir(path: Path, what: str) -> Path:
+    if not Path(path).is_dir():
+        raise DataError(f"{what} {str(path)!r} is not a folder" if Path(path).exists() else f"{what} {str(path)!r} does not exist")
+    return Path(path)
+
+
 def check_model_path(path: Path, force: bool) -> None:
     """Refuse, before any training, a --model path that holds something other than a model."""
     from lstmkit.persist import check_save_path

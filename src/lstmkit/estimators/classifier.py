@@ -51,8 +51,12 @@ class LSTMClassifier(ClassifierMixin, Estimator):
     """Scikit-learn classifier of sequences with a (Bi)LSTM, pooling and a dense softmax head.
 
     Args:
-        hidden_size, num_layers, bidirectional, dropout, pooling, head_hidden_size: the network
-            (see :class:`ClassifierNetworkConfig`); pooling is last | mean | max | attention.
+        hidden_size: LSTM units per direction (the network: see :class:`ClassifierNetworkConfig`).
+        num_layers: stacked LSTM layers.
+        bidirectional: read each sequence in both directions.
+        dropout: dropout between layers and before the head.
+        pooling: how the steps become one vector: last | mean | max | attention.
+        head_hidden_size: width of the dense layer of the head (0: linear head).
         scaler: "standard" (per-feature z-score with training statistics), "minmax", "robust",
             "none", or "sequence" (z-normalise each sequence and feature on its own, the UCR
             convention).
@@ -65,9 +69,9 @@ class LSTMClassifier(ClassifierMixin, Estimator):
             out for validation metrics and early stopping (``trainer__patience``); 0: none.
         trainer: a :class:`lstmkit.train.TrainerConfig` or dict over ``trainer_defaults``
             (100 epochs, batch 16, Adam 3e-3).
-        id_col, time_col: for long-format DataFrame input: the sequence id and the ordering
-            column. Labels are then a Series indexed by id, or an array in the order the ids
-            first appear.
+        id_col: for long-format DataFrame input: the sequence id column. Labels are then a
+            Series indexed by id, or an array in the order the ids first appear.
+        time_col: for long-format DataFrame input: the ordering column.
         random_state: seeds the network, the training order and the validation split.
 
     Raises:

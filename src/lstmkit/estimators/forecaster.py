@@ -40,9 +40,14 @@ class LSTMForecaster(Estimator):
     Args:
         horizon: steps predicted from the end of each series.
         lookback: past steps the encoder reads (default ``max(3 * horizon, 24)``).
-        hidden_size, num_layers, dropout, head_hidden_size, decoder, likelihood, quantiles,
-            use_instance_norm: the network (see :class:`ForecasterNetworkConfig`);
-            ``quantiles`` are the levels reported as ``q0.1``-style columns.
+        hidden_size: LSTM units (the network: see :class:`ForecasterNetworkConfig`).
+        num_layers: stacked LSTM layers.
+        dropout: dropout between layers and before the head.
+        head_hidden_size: width of the dense layer of the output head (0: linear head).
+        decoder: ``"direct"`` (one head for the whole horizon) or ``"autoregressive"`` (a decoder LSTM).
+        likelihood: ``"gaussian"`` (NLL, intervals from a normal), ``"quantile"`` (pinball) or ``"mse"`` (point only).
+        quantiles: the levels reported as ``q0.1``-style columns.
+        use_instance_norm: subtract each window's last value (level-free learning, trend extrapolation).
         transform: ``None``, ``"log"`` or ``"log1p"`` applied before scaling (log needs
             positive values; multiplicative seasonality becomes additive).
         scaler: ``"standard"``, ``"minmax"``, ``"robust"`` or ``"none"``, fitted per series
@@ -54,8 +59,9 @@ class LSTMForecaster(Estimator):
         n_models: ensemble size (seeds ``random_state + k``); forecasts are averaged.
         trainer: a :class:`lstmkit.train.TrainerConfig` or dict; the fields you set override
             ``trainer_defaults`` (300 epochs, batch 16, lr 3e-3, patience 30).
-        time_col, target_col, id_col: column names for DataFrame input (long format with
-            ``id_col`` for many series).
+        time_col: time column of DataFrame input.
+        target_col: target column of DataFrame input.
+        id_col: series id column of a long-format DataFrame of many series.
         nan_policy: ``"error"``, ``"interpolate"`` or ``"ffill"`` for NaN/inf in the data.
         fill_missing: insert the timestamps missing from the regular frequency (given or
             inferred) as NaN, which ``nan_policy`` then fills.

@@ -43,13 +43,21 @@ class LSTMTagger(Estimator):
     """BiLSTM sequence tagger (one label per step) with optional CRF output layer.
 
     Args:
-        embedding_dim, hidden_size, num_layers, bidirectional, dropout, use_crf: the network
-            (see :class:`TaggerNetworkConfig`).
-        use_char_features, char_dim, char_filters, max_word_length: a character CNN per token
-            (token input only): unseen words still get features.
-        min_freq, lowercase, unk_replace: vocabulary: tokens seen fewer than ``min_freq`` times
-            are ``<unk>``; ``unk_replace`` is the share of training occurrences of once-seen
-            tokens replaced by ``<unk>`` (seeded), so the ``<unk>`` embedding is trained.
+        embedding_dim: token embedding width (the network: see :class:`TaggerNetworkConfig`).
+        hidden_size: LSTM units per direction.
+        num_layers: stacked LSTM layers.
+        bidirectional: read each sentence in both directions.
+        dropout: dropout on embeddings and LSTM outputs.
+        use_crf: a CRF output layer (consistent tag sequences) instead of per-step softmax.
+        use_char_features: a character CNN per token (token input only): unseen words still
+            get features.
+        char_dim: character embedding width.
+        char_filters: filters of the character CNN.
+        max_word_length: characters read per token.
+        min_freq: tokens seen fewer than ``min_freq`` times are ``<unk>``.
+        lowercase: lowercase tokens before the vocabulary lookup.
+        unk_replace: the share of training occurrences of once-seen tokens replaced by
+            ``<unk>`` (seeded), so the ``<unk>`` embedding is trained.
         trainer: a :class:`lstmkit.train.TrainerConfig` or dict over ``trainer_defaults``
             (10 epochs, batch 32, Adam 2e-3).
         random_state: seeds the network, the training order and ``unk_replace``.
