@@ -126,3 +126,21 @@ def test_ctrl_c_without_run_dir_says_nothing_was_saved(tmp_path):
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 130
     assert re.search(r"interrupted at epoch \d+, step \d+; nothing was saved \(train with --run-dir DIR", err), err
+
+
+def test_review_findings_on_the_command_line(tmp_path, capsys):
+    data = _csv(tmp_path / "d.csv", n=60)
+    base = ["forecast", "train", "--data", str(data), "--horizon", "6", "--epochs", "1", "--quiet", "--set", "lookback=12",
+            "--set", "hidden_size=4"]
+    # scikit-learn's nested spelling works in --set; a trainer field typed bare is suggested with its prefix
+    assert main([*base, "--set", "trainer__lr=0.01", "--freq", "MS", "--model", str(tmp_path / "m")]) == 0
+    assert main([*base, "--set", "use_bf17=true", "--model", str(tmp_path / "m2")]) == 2
+    assert "unknown setting 'use_bf17' (did you mean 'trainer.use_bf16'?)" in capsys.readouterr().err
+    # a warning is one plain line; a bad --plot path is refused before the CSV is written
+    out = tmp_path / "f.csv"
+    assert main(["forecast", "predict", "--model", str(tmp_path / "m"), "--out", str(out), "--horizon", "8"]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("warning: horizon 8 exceeds the trained horizon 6"), err
+    out.unlink()
+    assert main(["forecast", "predict", "--model", str(tmp_path / "m"), "--out", str(out), "--plot", str(tmp_path / "f.txt")]) == 2
+    assert not out.exists() and "--plot must end in .png or .svg" in capsys.readouterr().err

@@ -72,3 +72,28 @@ def test_fit_resume_in_python_continues_to_the_same_weights(tmp_path, monkeypatc
     resumed = LSTMClassifier(hidden_size=4, head_hidden_size=4, trainer=run).fit(X, y, resume=True)
     for (k, a), b in zip(full.network_.state_dict().items(), resumed.network_.state_dict().values()):
         assert torch.equal(a, b), k
+
+
+def test_tagger_rejects_wrong_types_by_name():
+    sents, tags = [["the", "cat"]] * 4, [["D", "N"]] * 4
+    with pytest.raises(ConfigError, match=r"dropout must be in \[0, 1\), got 'a'"):
+        LSTMTagger(dropout="a", trainer={"max_epochs": 1}).fit(sents, tags)
+    with pytest.raises(ConfigError, match=r"use_crf must be True or False, got 'maybe'"):
+        LSTMTagger(use_crf="maybe", trainer={"max_epochs": 1}).fit(sents, tags)
+    with pytest.raises(ConfigError, match=r"lowercase must be True or False, got 1"):
+        LSTMTagger(lowercase=1, trainer={"max_epochs": 1}).fit(sents, tags)
+
+
+def test_grid_search_on_one_series_with_time_series_split():
+    """GridSearchCV works on the forecaster without a custom scorer: score() is the negative MAE
+    of forecasting the fold that follows the training part."""
+    import numpy as np
+    import pandas as pd
+    from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
+
+    y = pd.Series(10 + np.sin(np.arange(96) * np.pi / 6), index=pd.date_range("2000-01-01", periods=96, freq="MS"))
+    est = LSTMForecaster(horizon=6, lookback=12, hidden_size=4, trainer={"max_epochs": 2, "quiet": True})
+    search = GridSearchCV(est, {"trainer__lr": [1e-3, 1e-2]}, cv=TimeSeriesSplit(2), error_score="raise").fit(y)
+    assert search.best_params_["trainer__lr"] in (1e-3, 1e-2) and np.isfinite(search.best_score_)
+    fitted = est.fit(y.iloc[:-6])
+    assert fitted.score(y.iloc[-6:]) == -float(np.mean(np.abs(fitted.predict()["mean"].to_numpy() - y.iloc[-6:].to_numpy())))

@@ -15,6 +15,7 @@ This module imports neither torch nor the estimators, so argument errors come ba
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import sys
 from collections.abc import Iterator, Sequence
@@ -80,9 +81,9 @@ def settings(params: Sequence[str], config_file: Optional[Path], items: Optional
         key, sep, value = item.partition("=")
         key = key.strip().replace("-", "_")
         if not sep or not key:
-            problems.append(f"--set expects key=value, got {item!r}")
-        elif key.startswith("trainer."):
-            tr[key[len("trainer."):]] = parse_value(value)
+            problems.append(f"expected key=value, got {item!r}")
+        elif key.startswith(("trainer.", "trainer__")):  # trainer.lr, or scikit-learn's nested trainer__lr
+            tr[key.split(".", 1)[1] if key.startswith("trainer.") else key[len("trainer__"):]] = parse_value(value)
         elif key.startswith("model."):
             est[key[len("model."):]] = parse_value(value)
         elif key in params and key != "trainer":
@@ -90,7 +91,10 @@ def settings(params: Sequence[str], config_file: Optional[Path], items: Optional
         elif key in fields:
             tr[key] = parse_value(value)
         else:
-            problems.append(f"unknown setting {key!r}{suggest(key, [*params, *fields])}")
+            names = [p for p in params if p != "trainer"]
+            close = difflib.get_close_matches(key, names, n=1, cutoff=0.6) or [
+                f"trainer.{f}" for f in difflib.get_close_matches(key, fields, n=1, cutoff=0.6)]
+            problems.append(f"unknown setting {key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
     problems += [f"unknown model setting {k!r}{suggest(k, params)}" for k in est if k not in params or k == "trainer"]
     problems += [f"unknown trainer field {k!r}{suggest(k, fields)}" for k in tr if k not in fields]
     if problems:

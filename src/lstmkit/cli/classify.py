@@ -161,7 +161,7 @@ def evaluate(
     data: str = typer.Option(..., "--data", metavar="FILE", help="Labelled sequences: .ts file, long CSV, or dataset:<Name>:test."),
     model: Path = ModelInOpt,
     out: Optional[Path] = typer.Option(None, "--out", "-o", metavar="FILE", help="Also write the predictions CSV here."),
-    plot: Path = typer.Option(Path("confusion_matrix.png"), "--plot", metavar="FILE", help="Confusion-matrix PNG."),
+    plot: Optional[Path] = typer.Option(None, "--plot", metavar="FILE", help="Also save the confusion matrix as a PNG here."),
     target_col: str = TargetColOpt,
 ) -> None:
     """Accuracy and confusion matrix (printed and saved as PNG) on labelled data.
@@ -188,7 +188,8 @@ def evaluate(
     cm = confusion(y.tolist(), frame["prediction"].tolist(), labels)
     acc = float(np.trace(cm) / cm.sum())
     print_confusion(cm, labels, f"confusion matrix ({len(y)} sequences)")
-    plot_confusion_matrix(cm, labels, plot, title="LSTMClassifier")
+    if plot is not None:
+        plot_confusion_matrix(cm, labels, plot, title="LSTMClassifier")
     if out is not None:
         write_csv(frame, out)
-    typer.echo(f"accuracy {acc:.4f} on {len(y)} sequences; confusion matrix saved to {plot}")
+    typer.echo(f"accuracy {acc:.4f} on {len(y)} sequences" + (f"; confusion matrix saved to {plot}" if plot else ""))

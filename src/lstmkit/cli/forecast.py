@@ -40,6 +40,7 @@ _AIRLINE = {"transform": "log", "lookback": 24, "n_models": 3}
 
 DataOpt = typer.Option(None, "--data", metavar="FILE", help="CSV or Parquet file, or dataset:<name> (default: dataset:airline).")
 TargetColOpt = typer.Option(None, "--target-col", metavar="COLUMN", help="Target column (default: the only other numeric column).")
+FreqOpt = typer.Option(None, "--freq", metavar="FREQ", help="Frequency of the series (pandas alias such as D, W-SUN, MS), if it cannot be inferred.")
 FillOpt = typer.Option(False, "--fill-missing", help="Insert missing timestamps (then --nan-policy fills them).")
 HorizonOpt = typer.Option(12, "--horizon", metavar="INT", help="Steps forecast from the end of each series.")
 
@@ -94,6 +95,7 @@ def train_cmd(
     horizon: int = HorizonOpt,
     nan_policy: str = NanOpt,
     fill_missing: bool = FillOpt,
+    freq: Optional[str] = FreqOpt,
     epochs: Optional[int] = EpochsOpt,
     seed: Optional[int] = SeedOpt,
     set_: Optional[list[str]] = SetOpt,
@@ -108,10 +110,10 @@ def train_cmd(
     Example: lstmkit forecast train --data sales.csv --time-col date --target-col units --id-col store --horizon 14 --model runs/sales
     """
     y, cols, bundled = _table(data, {"--time-col": time_col, "--target-col": target_col, "--id-col": id_col},
-                              nan_policy=nan_policy, fill_missing=fill_missing)
+                              nan_policy=nan_policy, fill_missing=fill_missing, freq=freq)
     check_model_path(model, force)  # before training: never find out after an hour that the path is taken
     est = _estimator(horizon, bundled, config, set_, seed, dict(epochs=epochs, run_dir=run_dir, quiet=quiet),
-                     **cols, nan_policy=nan_policy, fill_missing=fill_missing)
+                     **cols, nan_policy=nan_policy, fill_missing=fill_missing, freq=freq)
     with interruptible(resume_command(run_dir)):
         est.fit(y, resume=resume)
     est.save(model, overwrite=force)
@@ -139,6 +141,8 @@ def predict_cmd(
     """
     if out.suffix.lower() != ".csv":
         raise ConfigError(f"--out must be a .csv file, got {str(out)!r}")
+    if plot is not None and plot.suffix.lower() not in (".png", ".svg"):  # before anything is written
+        raise ConfigError(f"--plot must end in .png or .svg, got {str(plot)!r}")
     from lstmkit.data.timeseries import read_series, read_table
 
     path = need_file(Path(data)) if data is not None else None
@@ -200,6 +204,7 @@ def backtest_cmd(
     season_length: Optional[int] = typer.Option(None, "--season-length", metavar="INT", help="Seasonal period (default: from the frequency)."),
     nan_policy: str = NanOpt,
     fill_missing: bool = FillOpt,
+    freq: Optional[str] = FreqOpt,
     epochs: Optional[int] = EpochsOpt,
     seed: Optional[int] = SeedOpt,
     set_: Optional[list[str]] = SetOpt,
@@ -210,8 +215,10 @@ def backtest_cmd(
 ) -> None:
     """Hold out the end of each series and compare the LSTM with classical baselines.
 
-    Examples: lstmkit forecast backtest --horizon 24 --plot out/airline.png
-              lstmkit forecast backtest --data sales.csv --id-col store --time-col date --horizon 14 --series north
+    \b
+    Examples:
+      lstmkit forecast backtest --horizon 24 --plot out/airline.png
+      lstmkit forecast backtest --data sales.csv --id-col store --series north
     """
     names = tuple(b.strip() for b in baselines.split(",") if b.strip())
     from lstmkit.evaluation.baselines import BASELINES
@@ -221,7 +228,7 @@ def backtest_cmd(
         raise ConfigError("--baselines: " + "; ".join(f"unknown {b!r}{suggest(b, BASELINES)}" for b in bad)
                           + f"; choose from {sorted(BASELINES)}")
     y, cols, bundled = _table(data, {"--time-col": time_col, "--target-col": target_col, "--id-col": id_col},
-                              nan_policy=nan_policy, fill_missing=fill_missing)
+                              nan_policy=nan_policy, fill_missing=fill_missing, freq=freq)
     if cols:
         import pandas as pd
 

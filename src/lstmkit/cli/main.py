@@ -8,6 +8,7 @@ exit 2; ``--debug`` shows the full traceback instead.
 from __future__ import annotations
 
 import sys
+import warnings
 
 import typer
 
@@ -54,9 +55,14 @@ def _register() -> None:
     app.command("report")(report.report)  # one command, no subcommands
 
 
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+    typer.echo(f"warning: {message}", err=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (also used by tests)."""
     _register()
+    warnings.showwarning = _one_line_warning  # a library warning is one plain line, not a source excerpt
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     _options.ARGV[:] = args  # for the "resume with: ..." line of an interrupted training

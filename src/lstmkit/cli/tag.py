@@ -148,7 +148,7 @@ def evaluate(
     model: Path = ModelInOpt,
     target_col: str = TargetColOpt,
     out: Optional[Path] = typer.Option(None, "--out", "-o", metavar="FILE", help="Also write the per-token predictions CSV here."),
-    plot: Path = typer.Option(Path("confusion_matrix.png"), "--plot", metavar="FILE", help="Confusion-matrix PNG."),
+    plot: Optional[Path] = typer.Option(None, "--plot", metavar="FILE", help="Also save the confusion matrix as a PNG here."),
 ) -> None:
     """Token accuracy (+ entity precision/recall/F1 for BIO tags) and the tag confusion matrix.
 
@@ -165,7 +165,8 @@ def evaluate(
     flat_pred = [t for s in pred for t in s]
     cm = confusion(flat_gold, flat_pred, labels)
     print_confusion(cm, labels, f"tag confusion matrix ({len(flat_gold)} tokens)")
-    plot_confusion_matrix(cm, labels, plot, title="LSTMTagger")
+    if plot is not None:
+        plot_confusion_matrix(cm, labels, plot, title="LSTMTagger")
     if out is not None:
         write_csv(_frame(tokens, pred, gold), out)
-    typer.echo("; ".join(f"{k} {v:.4f}" for k, v in scores.items()) + f" on {len(flat_gold)} tokens; confusion matrix saved to {plot}")
+    typer.echo("; ".join(f"{k} {v:.4f}" for k, v in scores.items()) + f" on {len(flat_gold)} tokens" + (f"; confusion matrix saved to {plot}" if plot else ""))

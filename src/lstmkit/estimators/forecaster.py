@@ -19,7 +19,7 @@ from lstmkit.data.forecast_pipeline import ForecastPipeline
 from lstmkit.data.timeseries import SeriesSet, check_min_length, read_series
 from lstmkit.data.transforms import TRANSFORMS
 from lstmkit.data.windows import WindowBatchSampler, WindowDataset
-from lstmkit.errors import ConfigError
+from lstmkit.errors import ConfigError, DataError
 from lstmkit.estimators.base import Estimator, Prepared
 from lstmkit.models.forecaster import ForecasterNetwork, ForecasterNetworkConfig
 from lstmkit.persist import migration, register
@@ -238,6 +238,26 @@ class LSTMForecaster(Estimator):
         if one_in and len(frames) == 1:
             return next(iter(frames.values()))
         return pd.concat(frames, names=[pipe.id_name or "id", next(iter(frames.values())).index.name])
+
+    def score(self, y: Any, X: Any = None) -> float:
+        """Negative mean absolute error of the forecast of ``y``, the points that follow the end
+        of the (single) training series (scikit-learn's "greater is better"), so that
+        ``GridSearchCV(est, ..., cv=TimeSeriesSplit(k))`` works on one series.
+
+        Raises DataError when the model was fitted on several series (score each with
+        :func:`lstmkit.evaluation.backtest` instead).
+        """
+        self._check_fitted()
+        pipe = self.pipeline_
+        if pipe.id_name is not None or len(pipe.contexts) != 1:
+            raise DataError("score() forecasts one series: this model was fitted on several; use lstmkit.evaluation.backtest")
+        actual = np.asarray(y.to_numpy() if isinstance(y, pd.Series) else y, dtype=np.float64).reshape(-1)
+        if actual.size == 0:
+            raise DataError("y is empty: give the points that follow the training series")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # a test fold longer than the horizon is forecast recursively
+            pred = self.predict(horizon=len(actual), X_future=X)["mean"].to_numpy()
+        return -float(np.mean(np.abs(pred - actual)))
 
     def _single_input(self, y: Any) -> bool:
         return isinstance(y, pd.Series) or (isinstance(y, np.ndarray) and y.ndim == 1) or (

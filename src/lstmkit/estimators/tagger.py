@@ -112,8 +112,14 @@ class LSTMTagger(Estimator):
 
     # --- fit ----------------------------------------------------------------------------------
     def _check_params(self) -> None:
-        if not (isinstance(self.unk_replace, (int, float)) and 0 <= self.unk_replace <= 1):
-            raise ConfigError(f"unk_replace must be in [0, 1], got {self.unk_replace!r}")
+        problems = []
+        if not (isinstance(self.unk_replace, (int, float)) and not isinstance(self.unk_replace, bool) and 0 <= self.unk_replace <= 1):
+            problems.append(f"unk_replace must be in [0, 1], got {self.unk_replace!r}")
+        for name in ("use_char_features", "lowercase"):
+            if not isinstance(getattr(self, name), bool):
+                problems.append(f"{name} must be True or False, got {getattr(self, name)!r}")
+        if problems:
+            raise ConfigError("LSTMTagger: " + "; ".join(problems))
 
     def fit(self, X: Any, y: Any, *, resume: bool = False) -> "LSTMTagger":
         """Fit on sequences ``X`` (token lists or numeric arrays) and per-step tags ``y``.

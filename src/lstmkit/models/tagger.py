@@ -86,13 +86,22 @@ class TaggerNetworkConfig:
 
     def __post_init__(self) -> None:
         problems = []
+        for name in ("vocab_size", "input_size", "char_vocab_size", "char_dim", "char_filters"):
+            v = getattr(self, name)
+            if not (isinstance(v, int) and not isinstance(v, bool) and v >= 0):
+                problems.append(f"{name} must be an int >= 0, got {v!r}")
+        for name in ("bidirectional", "use_crf"):
+            if not isinstance(getattr(self, name), bool):
+                problems.append(f"{name} must be True or False, got {getattr(self, name)!r}")
+        if problems:
+            raise ConfigError("TaggerNetworkConfig: " + "; ".join(problems))
         if (self.vocab_size > 0) == (self.input_size > 0):
             problems.append(f"exactly one of vocab_size ({self.vocab_size}) and input_size ({self.input_size}) must be positive")
         for name in ("num_tags", "hidden_size", "num_layers", "embedding_dim"):
             v = getattr(self, name)
-            if not (isinstance(v, int) and v > 0):
+            if not (isinstance(v, int) and not isinstance(v, bool) and v > 0):
                 problems.append(f"{name} must be a positive int, got {v!r}")
-        if not 0 <= self.dropout < 1:
+        if not (isinstance(self.dropout, (int, float)) and not isinstance(self.dropout, bool) and 0 <= self.dropout < 1):
             problems.append(f"dropout must be in [0, 1), got {self.dropout!r}")
         if problems:
             raise ConfigError("TaggerNetworkConfig: " + "; ".join(problems))
