@@ -1125,11 +1125,19 @@ Bwd12 lstm_bwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
   Tensor dx = need_dx ? pooled_empty({T, B, F}, opts) : none(opts);
   Tensor dpeep = in.peephole ? at::zeros({3, H}, opts) : none(opts);
   // Weight/input gradients of the steps [t0, t1) held in chunk slots 0 .. t1-t0-1 (layer norm).
+  // The backward must not read padding: dL/da is zero past each sequence's end, but 0 * NaN = NaN, so
+  // the inputs of those steps (which may hold anything, NaN or inf included) are replaced by zeros before
+  // the weight-gradient GEMM (a select, not a product). Only with lengths: one pass over x.
+  Tensor xw = in.x;
+  if (in.has_len) {
+    Tensor valid = at::arange(T, in.len.options()).unsqueeze(1).lt(in.len.unsqueeze(0)).unsqueeze(-1);  // (T, B, 1)
+    xw = at::where(valid, in.x, at::zeros({}, opts));
+  }
   auto flush = [&](int64_t t0, int64_t t1) {
     const int64_t n = t1 - t0;
     Tensor gx = dGXb.narrow(0, 0, n).reshape({n * B, G});
     Tensor gh = dGH.narrow(0, 0, n).reshape({n * B, G});
-    dw_ih.addmm_(gx.t(), in.x.narrow(0, t0, n).reshape({n * B, F}));
+    dw_ih.addmm_(gx.t(), xw.narrow(0, t0, n).reshape({n * B, F}));
     if (need_dx) {
       Tensor dxv = dx.narrow(0, t0, n).view({n * B, F});
       at::mm_out(dxv, gx, in.w_ih);
@@ -1294,6 +1302,13 @@ const c10::OperatorHandle& bwd_op() {
   static const c10::OperatorHandle h = c10::Dispatcher::singleton().findSchemaOrThrow("lstmkit_fused::lstm_bwd", "");
   return h;
 }
+// The differentiable backward (double backward): implemented in Python (fused_cpu.py) for the
+// CompositeImplicitAutograd key, by recomputing the layer through PyTorch operations.
+const c10::OperatorHandle& bwd_graph_op() {
+  static const c10::OperatorHandle h =
+      c10::Dispatcher::singleton().findSchemaOrThrow("lstmkit_fused::lstm_bwd_graph", "");
+  return h;
+}
 constexpr int kNumIn = 16;  // tensor arguments of lstm_fwd (optional ones saved as undefined)
 
 Fwd15 call_fwd(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const OptT& bias, const OptT& w_hr,
@@ -1345,18 +1360,35 @@ class LstmFn : public torch::autograd::Function<LstmFn> {
     Tensor dhn = grads[1].defined() ? grads[1].reshape(h0.sizes()) : at::zeros_like(h0);
     Tensor dcn = grads[2].defined() ? grads[2].reshape(c0.sizes()) : at::zeros_like(c0);
     const bool need_dx = ctx->needs_input_grad(0);
-    auto r = [&](int i) -> const Tensor& { return sv[kNumIn + i]; };  // r(1..12): gates .. rstd_c
-    Bwd12 g = bwd_op().typed<Bwd12(const Tensor&, const Tensor&, const Tensor&, const OptT&, const OptT&,
-                                   const Tensor&, const Tensor&, const OptT&, const OptT&, const OptT&,
-                                   const OptT&, const OptT&, const OptT&, const OptT&, const OptT&, const OptT&,
-                                   double, double, bool, bool, bool, const Tensor&, const Tensor&, const Tensor&,
-                                   const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                                   const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                                   const Tensor&, const Tensor&, const Tensor&, bool)>()
-                  .call(x, sv[1], sv[2], opt(3), opt(4), h0, c0, opt(7), opt(8), opt(9), opt(10), opt(11),
-                        opt(12), opt(13), opt(14), opt(15), zc_p, zh_p, flags & 1, (flags >> 1) & 1,
-                        (flags >> 2) & 1, y, r(1), r(2), r(3), r(4), r(5), r(6), r(7), r(8), r(9), r(10), r(11),
-                        r(12), dy, dhn, dcn, need_dx);
+    Bwd12 g;
+    if (at::GradMode::is_enabled()) {
+      // create_graph=True: this backward is itself differentiated (gradient penalties, meta-learning,
+      // gradgradcheck). The hand-written backward below is not differentiable, so the gradients are
+      // computed through PyTorch operations instead (a recomputation of the layer: slower, only here).
+      g = bwd_graph_op()
+              .typed<Bwd12(const Tensor&, const Tensor&, const Tensor&, const OptT&, const OptT&, const Tensor&,
+                           const Tensor&, const OptT&, const OptT&, const OptT&, const OptT&, const OptT&,
+                           const OptT&, const OptT&, const OptT&, const OptT&, double, double, bool, bool, bool,
+                           const Tensor&, const Tensor&, const Tensor&)>()
+              .call(x, sv[1], sv[2], opt(3), opt(4), h0, c0, opt(7), opt(8), opt(9), opt(10), opt(11), opt(12),
+                    opt(13), opt(14), opt(15), zc_p, zh_p, flags & 1, (flags >> 1) & 1, (flags >> 2) & 1, dy, dhn,
+                    dcn);
+    } else {
+      // Below autograd: the kernel's own ATen calls (mm_out, ...) must not be recorded.
+      at::AutoDispatchBelowADInplaceOrView guard;
+      auto r = [&](int i) -> const Tensor& { return sv[kNumIn + i]; };  // r(1..12): gates .. rstd_c
+      g = bwd_op().typed<Bwd12(const Tensor&, const Tensor&, const Tensor&, const OptT&, const OptT&,
+                                     const Tensor&, const Tensor&, const OptT&, const OptT&, const OptT&,
+                                     const OptT&, const OptT&, const OptT&, const OptT&, const OptT&, const OptT&,
+                                     double, double, bool, bool, bool, const Tensor&, const Tensor&, const Tensor&,
+                                     const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                                     const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                                     const Tensor&, const Tensor&, const Tensor&, bool)>()
+                    .call(x, sv[1], sv[2], opt(3), opt(4), h0, c0, opt(7), opt(8), opt(9), opt(10), opt(11),
+                          opt(12), opt(13), opt(14), opt(15), zc_p, zh_p, flags & 1, (flags >> 1) & 1,
+                          (flags >> 2) & 1, y, r(1), r(2), r(3), r(4), r(5), r(6), r(7), r(8), r(9), r(10), r(11),
+                          r(12), dy, dhn, dcn, need_dx);
+    }
     const bool b = sv[3].defined(), p = sv[4].defined(), pe = sv[8].defined(), ln = sv[9].defined();
     Tensor u;
     return {need_dx ? std::get<0>(g) : u, std::get<1>(g), std::get<2>(g), b ? std::get<3>(g) : u,
@@ -1403,6 +1435,13 @@ TORCH_LIBRARY(lstmkit_fused, m) {
       "bool reverse, bool coupled, bool hard, Tensor y, Tensor gates, Tensor c_seq, Tensor h_seq, "
       "Tensor c_new, Tensor tanh_c, Tensor h_pre, Tensor xhat_ih, Tensor rstd_ih, Tensor xhat_hh, "
       "Tensor rstd_hh, Tensor xhat_c, Tensor rstd_c, Tensor dy, Tensor dh_n, Tensor dc_n, bool need_dx) "
+      "-> (Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)");
+  // lstm_bwd's results computed differentiably (double backward); kernel: Python, CompositeImplicitAutograd.
+  m.def(
+      "lstm_bwd_graph(Tensor x, Tensor w_ih, Tensor w_hh, Tensor? bias, Tensor? w_hr, Tensor h0, Tensor c0, "
+      "Tensor? lengths, Tensor? peephole, Tensor? ln_gain_ih, Tensor? ln_gain_hh, Tensor? ln_gain_c, "
+      "Tensor? ln_bias_c, Tensor? rd_mask, Tensor? zc_mask, Tensor? zh_mask, float zc_p, float zh_p, "
+      "bool reverse, bool coupled, bool hard, Tensor dy, Tensor dh_n, Tensor dc_n) "
       "-> (Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)");
 }
 
