@@ -327,7 +327,9 @@ class _RNNBase(nn.Module):
     def _initial_state(self, state, B: int, batched: bool, x: Tensor, low=None) -> tuple[Tensor, Tensor | None]:
         """(h0, c0) in x's dtype (a given state may also be in autocast's dtype ``low``)."""
         h0, c0 = self._validated_state(state, B, batched, x, low)
-        return h0.to(x.dtype), (None if c0 is None else c0.to(x.dtype))
+        if h0.dtype != x.dtype:  # only under autocast
+            h0, c0 = h0.to(x.dtype), (None if c0 is None else c0.to(x.dtype))
+        return h0, c0
 
     def _validated_state(self, state, B: int, batched: bool, x: Tensor, low) -> tuple[Tensor, Tensor | None]:
         LD, H, R = self.num_layers * self.num_directions, self.hidden_size, self.proj_size or self.hidden_size

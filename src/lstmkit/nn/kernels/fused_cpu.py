@@ -32,6 +32,13 @@ torch.compile: the kernel is the custom op ``torch.ops.lstmkit_fused.lstm_fwd`` 
 ``lstm_bwd``) with fake (meta) implementations and an autograd formula registered in C++
 (a ``torch::autograd::Function``; the Python ``register_autograd`` route cost ~290 us per
 training step), so dynamo traces a model containing it without a graph break.
+
+Double backward: the hand-written backward is not itself differentiable; when it runs under
+``create_graph=True`` it calls ``lstm_bwd_graph`` instead (:func:`_bwd_graph`), which recomputes
+the layer through PyTorch operations with the same masks and differentiates that (slower than
+the first-order backward, and only then). torch.func transforms and empty batches never reach
+the kernel (:func:`supports`). Padding (steps past each sequence's length) is never read by the
+backward either: NaN or inf there leave every gradient finite.
 """
 
 from __future__ import annotations
