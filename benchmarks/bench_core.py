@@ -9,7 +9,10 @@ Prints, per shape (B, T, F, H), torch's median time and lstmkit's time as a rati
              the price of seeing every gate
   lengths    random right-padded lengths: lstmkit(lengths=) vs torch pack/LSTM/pad
 
-Usage: python benchmarks/bench_core.py [--repeats 7] [--threads N]
+``--clock cpu`` (with ``--threads 1``) times the calling thread's CPU time instead of wall time,
+for a machine shared with other work.
+
+Usage: python benchmarks/bench_core.py [--repeats 7] [--threads N] [--clock cpu]
 """
 
 from __future__ import annotations
@@ -28,14 +31,17 @@ import lstmkit.nn as lnn
 SHAPES = [(32, 100, 32, 64), (64, 200, 64, 128), (128, 100, 128, 256), (1, 1000, 8, 32), (256, 50, 16, 64)]
 
 
+CLOCK = time.perf_counter  # or time.thread_time (--clock cpu)
+
+
 def _median_pair(fa, fb, repeats: int, warmup: int = 2) -> tuple[float, float]:
     """Median seconds of fa and fb, interleaved so that machine noise hits both alike."""
     for _ in range(warmup):
         fa(), fb()
     ta, tb = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter(); fa(); ta.append(time.perf_counter() - t0)  # noqa: E702
-        t0 = time.perf_counter(); fb(); tb.append(time.perf_counter() - t0)  # noqa: E702
+        t0 = CLOCK(); fa(); ta.append(CLOCK() - t0)  # noqa: E702
+        t0 = CLOCK(); fb(); tb.append(CLOCK() - t0)  # noqa: E702
     return statistics.median(ta), statistics.median(tb)
 
 
@@ -43,10 +49,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                    help="cpu: the thread's CPU time (needs --threads 1), robust on a shared machine")
     args = ap.parse_args()
+    global CLOCK
+    if args.clock == "cpu":
+        if args.threads != 1:
+            ap.error(f"--clock cpu needs --threads 1 (the other threads' time would not count), got --threads {args.threads}")
+        CLOCK = time.thread_time
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {platform.processor() or platform.machine()}, "
-          f"{args.threads} threads, median of {args.repeats} (2 warm-up)")
+          f"{args.threads} threads, median of {args.repeats} (2 warm-up)" + (", thread CPU time" if args.clock == "cpu" else ""))
     print(f"{'B,T,F,H':>18} {'torch fwd ms':>12} {'fwd':>6} {'torch f+b ms':>12} {'fwd+bwd':>8} {'gates':>6} {'lengths':>8}")
     for B, T, F, H in SHAPES:
         torch.manual_seed(0)

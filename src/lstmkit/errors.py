@@ -15,6 +15,9 @@ __all__ = [
     "ConfigError",
     "DataError",
     "ShapeError",
+    "ShapeRuntimeError",
+    "ShapeTypeError",
+    "ConfigTypeError",
     "NotFittedError",
     "ModelFileError",
     "suggest",
@@ -35,6 +38,23 @@ class DataError(LstmkitError, ValueError):
 
 class ShapeError(LstmkitError, ValueError):
     """A tensor has the wrong rank, size or dtype."""
+
+
+# Drop-in classes: where torch.nn raises RuntimeError or TypeError for the same mistake, lstmkit's
+# error is also an instance of that class, so code written against torch.nn (``except RuntimeError``,
+# ``pytest.raises(TypeError)``) keeps working; ``except ShapeError`` / ``except ValueError`` do too.
+class ShapeRuntimeError(ShapeError, RuntimeError):
+    """A size that does not fit the module (input_size, hidden state shape, zero time steps,
+    lengths out of range): a ShapeError that is also the RuntimeError torch.nn raises there."""
+
+
+class ShapeTypeError(ShapeError, TypeError):
+    """An argument of the wrong Python type (input not a tensor, state not a tuple): also a TypeError."""
+
+
+class ConfigTypeError(ConfigError, TypeError):
+    """A constructor argument of the wrong type (``hidden_size=4.5``, ``bias="yes"``): a ConfigError
+    (so a ValueError) that is also the TypeError torch.nn raises."""
 
 
 class NotFittedError(LstmkitError, ValueError, AttributeError):

@@ -78,14 +78,14 @@ CONSTRUCTOR_CASES = [
     (lambda: lnn.LSTM(0, 4), "input_size must be a positive int, got 0"),
     (lambda: lnn.LSTM(3, 4.5), "hidden_size must be a positive int, got 4.5"),
     (lambda: lnn.LSTM(3, 4, num_layers=0), "num_layers must be a positive int, got 0"),
-    (lambda: lnn.LSTM(3, 4, num_layers=2, dropout=1.0), "dropout must be a float in [0, 1), got 1.0"),
-    (lambda: lnn.LSTM(3, 4, num_layers=2, dropout=-0.1), "dropout must be a float in [0, 1), got -0.1"),
+    (lambda: lnn.LSTM(3, 4, num_layers=2, dropout=1.5), "dropout must be a float in [0, 1], got 1.5"),
+    (lambda: lnn.LSTM(3, 4, num_layers=2, dropout=-0.1), "dropout must be a float in [0, 1], got -0.1"),
     (lambda: lnn.LSTM(3, 4, proj_size=4), "proj_size must be smaller than hidden_size=4, got 4"),
     (lambda: lnn.LSTM(3, 4, proj_size=-1), "proj_size must be an int >= 0, got -1"),
     (lambda: lnn.LSTM(3, 4, bidirectional="yes"), "bidirectional must be True or False, got 'yes'"),
     (lambda: lnn.LSTM(3, 4, recurrent_init="orthogonl"), "(did you mean 'orthogonal'?)"),
     (lambda: lnn.RNN(3, 4, nonlinearity="rleu"), "nonlinearity must be 'tanh' or 'relu', got 'rleu' (did you mean 'relu'?)"),
-    (lambda: lnn.LSTMCell(3, -1), "hidden_size must be a positive int, got -1"),
+    (lambda: lnn.LSTMCell(3, -1), "hidden_size must be an int >= 0, got -1"),
     (lambda: lnn.GRU(-1, 0), "input_size must be a positive int, got -1; hidden_size must be a positive int, got 0"),
 ]
 

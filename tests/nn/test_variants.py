@@ -4,10 +4,12 @@ a graph break, and a failed kernel build falls back with one warning."""
 
 from __future__ import annotations
 
+import copy
 import warnings
 
 import pytest
 import torch
+from nn_helpers import assert_f32_as_accurate, replayed_masks
 
 import lstmkit.nn as lnn
 from lstmkit.errors import ConfigError
@@ -24,10 +26,27 @@ def _run(m, x, path, seed, lengths=None):
     torch.manual_seed(seed)
     with force_path(path):
         y, (h, c) = m(x, lengths=lengths)
-    gy = torch.linspace(-1, 1, y.numel()).view_as(y)
+    gy = torch.linspace(-1, 1, y.numel(), dtype=y.dtype).view_as(y)
     loss = (y * gy).sum() + h.sum() + c.sum()
     grads = torch.autograd.grad(loss, [x, *m.parameters()])
     return (y, h, c), grads
+
+
+def _fused_as_accurate_as_reference(m, x, lengths=None, seed=7):
+    """The fused path and the pure-PyTorch path in float32, and a float64 run of the same computation
+    (same weights, inputs and masks): the fused path's error within a small factor of the pure-PyTorch
+    path's (nn_helpers.assert_f32_as_accurate), for the outputs and for all gradients."""
+    m64 = copy.deepcopy(m).double()
+    x64 = x.detach().double().requires_grad_()
+    with replayed_masks() as next_run:
+        fused = _run(m, x, "fused", seed, lengths)
+        next_run()
+        ref = _run(m, x, "variant_reference", seed, lengths)
+        next_run()
+        exact = _run(m64, x64, "variant_reference", seed, lengths)
+    # in float64 both paths compute the same function (to ~1e-12): any difference is rounding
+    assert_f32_as_accurate(fused[0], ref[0], exact[0], "outputs")
+    assert_f32_as_accurate(fused[1], ref[1], exact[1], "gradients")
 
 
 @needs_kernel
@@ -43,17 +62,18 @@ def _run(m, x, path, seed, lengths=None):
 )
 def test_fused_path_equals_pure_pytorch_path(opts, training):
     """Same seed -> same masks on both paths; outputs and all gradients agree (2 layers,
-    bidirectional, projection, lengths)."""
+    bidirectional, projection, lengths): in float64 to 1e-10, in float32 the fused path as accurate
+    as the pure-PyTorch path within a small factor, both against float64."""
     torch.manual_seed(0)
     m = lnn.LSTM(3, 6, num_layers=2, bidirectional=True, proj_size=4, dropout=0.0, **opts).train(training)
     x = torch.randn(5, 3, 3, requires_grad=True)
     lengths = torch.tensor([5, 2, 4])
-    out_f, g_f = _run(m, x, "fused", 7, lengths)
-    out_r, g_r = _run(m, x, "variant_reference", 7, lengths)
-    for a, b in zip(out_f, out_r):
-        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
-    for a, b in zip(g_f, g_r):
-        torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)
+    _fused_as_accurate_as_reference(m, x, lengths)
+    m64, x64 = copy.deepcopy(m).double(), x.detach().double().requires_grad_()
+    out_f, g_f = _run(m64, x64, "fused", 7, lengths)
+    out_r, g_r = _run(m64, x64, "variant_reference", 7, lengths)
+    for a, b in zip([*out_f, *g_f], [*out_r, *g_r]):
+        torch.testing.assert_close(a, b, atol=1e-10, rtol=1e-10)
 
 
 def test_variant_layer_dispatches_to_the_kernel_and_never_to_torch():
@@ -112,12 +132,20 @@ def test_cell_loop_equals_layer_in_eval():
     cell = lnn.LSTMCell(3, 4, proj_size=2, **opts).eval()
     cell.load_state_dict({k.removesuffix("_l0"): v for k, v in layer.state_dict().items()})
     x = torch.randn(5, 2, 3)
+
+    def loop(cell, x):
+        h, c = x.new_zeros(2, 2), x.new_zeros(2, 4)
+        hs = []
+        for t in range(5):
+            h, c = cell(x[t], (h, c))
+            hs.append(h)
+        return [torch.stack(hs), c]
+
     y, (h_n, c_n) = layer(x)
-    h, c = torch.zeros(2, 2), torch.zeros(2, 4)
-    for t in range(5):
-        h, c = cell(x[t], (h, c))
-        torch.testing.assert_close(h, y[t], atol=1e-5, rtol=1e-5)
-    torch.testing.assert_close(c, c_n[0], atol=1e-5, rtol=1e-5)
+    fast, ref, exact = [y, c_n[0]], loop(cell, x), loop(copy.deepcopy(cell).double(), x.double())
+    assert_f32_as_accurate(fast, ref, exact, "layer (fused) vs cell loop")
+    y64, (_, c64) = copy.deepcopy(layer).double()(x.double())
+    torch.testing.assert_close([y64, c64[0]], exact, atol=1e-12, rtol=1e-12)
 
 
 def test_parameters_names_init_and_repr():
@@ -232,9 +260,8 @@ def test_variant_gates_fused_equal_reference_and_differentiable_with_grad():
             y, _, g = m(x, lengths=lengths, return_gates=True)
         with force_path("variant_reference"):
             y_r, _, g_r = m(x, lengths=lengths, return_gates=True)
-    torch.testing.assert_close(y, y_r, atol=1e-5, rtol=1e-5)
-    for a, b in zip(g, g_r):
-        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+            y_64, _, g_64 = copy.deepcopy(m).double()(x.double(), lengths=lengths, return_gates=True)
+    assert_f32_as_accurate([y, *g], [y_r, *g_r], [y_64, *g_64], "outputs and gates")
     _, _, g = m(x, lengths=lengths, return_gates=True)  # autograd on: differentiable gates
     (grad,) = torch.autograd.grad(g.forget_gate.sum(), [m.ln_weight_hh_l0])
     assert torch.isfinite(grad).all() and grad.abs().sum() > 0
@@ -242,26 +269,32 @@ def test_variant_gates_fused_equal_reference_and_differentiable_with_grad():
 
 @needs_kernel
 @pytest.mark.parametrize(
-    "opts, tol",
-    [
-        (dict(peephole=True, recurrent_dropout=0.3, zoneout=(0.2, 0.1)), (1e-5, 1e-4)),
-        # layer norm amplifies rounding as the sequence grows (1e-5 holds over short ones, above)
-        (dict(layer_norm=True, peephole=True, recurrent_dropout=0.3), (2e-4, 1e-3)),
-    ],
+    "opts",
+    [dict(peephole=True, recurrent_dropout=0.3, zoneout=(0.2, 0.1)), dict(layer_norm=True, peephole=True,
+                                                                         recurrent_dropout=0.3)],
     ids=["peephole+dropout+zoneout", "ln+peephole+dropout"],
 )
-def test_fused_path_equals_pure_pytorch_path_over_several_gradient_chunks(opts, tol):
+def test_fused_path_equals_pure_pytorch_path_over_several_gradient_chunks(opts):
     """T = 30, B = 40: the backward's weight-gradient GEMMs run per chunk of 13 steps; every chunk
     boundary, both directions, lengths and the recurrent-dropout mask on h_{t-1} agree with the
-    pure-PyTorch path."""
+    pure-PyTorch path, judged against a float64 run of the same computation (same masks).
+
+    This test used fixed tolerances (1e-3 on the gradients with layer norm) and failed on an AMD EPYC
+    (2.1e-3): the tolerance was wrong, not the kernel (in float64 the paths agree to 1e-12). With a
+    random layer-norm LSTM (recurrent gain 1) over 30 steps, rounding is amplified chaotically: the
+    pure-PyTorch float32 path is itself up to 4.4e-3 off float64 there, and the ratio of the two
+    paths' errors is a widely spread random number (0.2-4.8 over 10 seeds; 0.1-8.9 before the
+    kernel's layer-norm statistics went to two passes). So the layer-norm case damps the recurrent
+    gain to 0.2 (as test_inference_over_several_projection_chunks does), where the comparison
+    measures the kernel, not the chaos (ratio 1.6-3.7 over 20 seeded configurations)."""
     torch.manual_seed(0)
     m = lnn.LSTM(3, 6, num_layers=1, bidirectional=True, **opts).train(True)
+    if opts.get("layer_norm"):
+        with torch.no_grad():
+            for name, p in m.named_parameters():
+                if name.startswith("ln_weight_hh"):
+                    p.fill_(0.2)
     x = torch.randn(30, 40, 3, requires_grad=True)
     lengths = torch.randint(1, 31, (40,))
     lengths[0] = 30
-    out_f, g_f = _run(m, x, "fused", 7, lengths)
-    out_r, g_r = _run(m, x, "variant_reference", 7, lengths)
-    for a, b in zip(out_f, out_r):
-        torch.testing.assert_close(a, b, atol=tol[0], rtol=tol[0])
-    for a, b in zip(g_f, g_r):
-        torch.testing.assert_close(a, b, atol=tol[1], rtol=tol[1])
+    _fused_as_accurate_as_reference(m, x, lengths)

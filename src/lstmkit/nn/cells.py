@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from lstmkit.errors import ShapeError, suggest
+from lstmkit.errors import ShapeError, ShapeRuntimeError, ShapeTypeError, suggest
 from lstmkit.nn import _validate as V
 from lstmkit.nn import functional as F
 from lstmkit.nn.init import RECURRENT_INITS, reset_parameters
@@ -25,8 +25,9 @@ class _CellBase(nn.Module):
 
     def _build(self, owner, input_size, hidden_size, bias, proj_size, recurrent_init, device, dtype, extra=()):
         problems: list[str] = []
-        V.positive_int("input_size", input_size, problems)
-        V.positive_int("hidden_size", hidden_size, problems)
+        # zero sizes are allowed, as in torch.nn.LSTMCell: the step then returns empty tensors
+        V.positive_int("input_size", input_size, problems, minimum=0)
+        V.positive_int("hidden_size", hidden_size, problems, minimum=0)
         V.positive_int("proj_size", proj_size, problems, minimum=0)
         V.boolean("bias", bias, problems)
         if recurrent_init not in RECURRENT_INITS:
@@ -35,7 +36,7 @@ class _CellBase(nn.Module):
                 + suggest(str(recurrent_init), RECURRENT_INITS)
             )
         problems.extend(extra)
-        if not problems and proj_size >= hidden_size:
+        if not problems and proj_size and proj_size >= hidden_size:
             problems.append(f"proj_size must be smaller than hidden_size={hidden_size}, got {proj_size}")
         V.raise_problems(owner, problems)
         self.input_size, self.hidden_size, self.bias, self.proj_size = input_size, hidden_size, bias, proj_size
@@ -53,21 +54,31 @@ class _CellBase(nn.Module):
         if proj_size:
             self.weight_hr = nn.Parameter(torch.empty(R, H, **kw))  # (R, H)
 
+    def _autocast(self):
+        return V.autocast_dtype(self.weight_ih.device.type, self.weight_ih.dtype)
+
     def _input(self, input: Tensor) -> tuple[Tensor, bool]:
-        x = V.floating_tensor("input", input, self.weight_ih.dtype)
+        # under torch.autocast the input may be in autocast's dtype (e.g. a Linear's output), as in torch.nn
+        x = V.floating_tensor("input", input, self.weight_ih.dtype, self._autocast())
         if x.dim() not in (1, 2):
             raise ShapeError(
                 f"input must have 2 dimensions (B, F) or 1 (F,) for one unbatched step, "
                 f"got {x.dim()} dimensions with shape {tuple(x.shape)}"
             )
         if x.shape[-1] != self.input_size:
-            raise ShapeError(f"input feature size must be input_size={self.input_size}, got {x.shape[-1]}")
+            raise ShapeRuntimeError(
+                f"input feature size must be input_size={self.input_size}, got {x.shape[-1]} "
+                f"(input has inconsistent input_size: got {x.shape[-1]} expected {self.input_size})"
+            )
         batched = x.dim() == 2
         return (x if batched else x.unsqueeze(0)), batched
 
-    def _state(self, name: str, value, B: int, size: int, batched: bool) -> Tensor:
+    def _state(self, name: str, value, B: int, size: int, batched: bool, x: Tensor) -> Tensor:
+        """A given state, in x's dtype (it may differ only under torch.autocast)."""
         expected = (B, size) if batched else (size,)
-        t = V.state_tensor(name, value, expected, self.weight_ih.dtype, "(B, hidden)" if batched else "(hidden,)")
+        t = V.state_tensor(name, value, expected, self.weight_ih.dtype, "(B, hidden)" if batched else "(hidden,)",
+                           "Expected hidden size {expected}, got {got}", self._autocast())
+        t = t.to(x.dtype)
         return t if batched else t.unsqueeze(0)
 
     def extra_repr(self) -> str:
@@ -155,12 +166,12 @@ class LSTMCell(_CellBase):
         """input (B, F) or (F,); state (h_prev, c_prev) or None (zeros). Returns (h, c)."""
         x, batched = self._input(input)
         if state is None:
-            h_prev, c_prev = self.initial_state(x.shape[0])
+            h_prev, c_prev = (s.to(x.dtype) for s in self.initial_state(x.shape[0]))
         else:
             if not isinstance(state, (tuple, list)) or len(state) != 2:
-                raise ShapeError(f"state must be a tuple (h_prev, c_prev), got {type(state).__name__}")
-            h_prev = self._state("state h_prev", state[0], x.shape[0], self.state_size[0], batched)
-            c_prev = self._state("state c_prev", state[1], x.shape[0], self.hidden_size, batched)
+                raise ShapeTypeError(f"state must be a tuple (h_prev, c_prev), got {type(state).__name__}")
+            h_prev = self._state("state h_prev", state[0], x.shape[0], self.state_size[0], batched, x)
+            c_prev = self._state("state c_prev", state[1], x.shape[0], self.hidden_size, batched, x)
         if self.variant.active:  # the variant equations, in lstmkit.nn.variants.lstm_variant_cell
             v = self.variant.layer_variant(self, "", self.training)
             m = sample_masks(v, self.weight_hh, 1, x.shape[0], x)
@@ -214,8 +225,8 @@ class GRUCell(_CellBase):
     def forward(self, input: Tensor, state: Tensor | None = None) -> Tensor:
         """input (B, F) or (F,); state h_prev (B, H) or None (zeros). Returns h."""
         x, batched = self._input(input)
-        h_prev = self.initial_state(x.shape[0]) if state is None else self._state(
-            "state", state, x.shape[0], self.hidden_size, batched
+        h_prev = self.initial_state(x.shape[0]).to(x.dtype) if state is None else self._state(
+            "state", state, x.shape[0], self.hidden_size, batched, x
         )
         h = self._step(x, h_prev)
         return h if batched else h[0]

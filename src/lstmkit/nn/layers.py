@@ -14,6 +14,7 @@ kernel, ...), all of which give the same numbers.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from typing import NamedTuple
 
@@ -22,11 +23,11 @@ from torch import Tensor, nn
 from torch.nn import functional as TF
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-from lstmkit.errors import ConfigError, ShapeError, suggest
+from lstmkit.errors import ConfigError, ShapeError, ShapeRuntimeError, ShapeTypeError, suggest
 from lstmkit.nn import _validate as V
 from lstmkit.nn.init import RECURRENT_INITS, reset_parameters
 from lstmkit.nn.kernels import KernelRequest, LayerWeights, select_path
-from lstmkit.nn.kernels.common import GATE_COUNT, is_lstm_mode
+from lstmkit.nn.kernels.common import GATE_COUNT, functorch_active, is_lstm_mode
 from lstmkit.nn.variants import VariantOptions
 
 __all__ = ["LSTM", "GRU", "RNN", "LSTMGates"]
@@ -47,6 +48,18 @@ class LSTMGates(NamedTuple):
     output_gate: Tensor
     candidate: Tensor
     cell: Tensor
+
+
+_TORCH_HIDDEN = "Expected hidden size {expected}, got {got}"  # torch.nn's wording, which tests match
+
+
+def _no_projection(owner: str, proj_size) -> None:
+    """torch.nn.GRU/RNN reject any ``proj_size`` with a ValueError; so do these."""
+    if proj_size is not None:
+        raise ConfigError(
+            f"{owner}: proj_size argument is only supported for LSTM, not RNN or GRU; got proj_size={proj_size!r} "
+            "(use lstmkit.nn.LSTM for a projection)"
+        )
 
 
 class _RNNBase(nn.Module):
@@ -81,8 +94,8 @@ class _RNNBase(nn.Module):
         V.positive_int("proj_size", proj_size, problems, minimum=0)
         for name, value in (("bias", bias), ("batch_first", batch_first), ("bidirectional", bidirectional)):
             V.boolean(name, value, problems)
-        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
-            problems.append(f"dropout must be a float in [0, 1), got {dropout!r}")
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout <= 1.0:
+            problems.append(f"dropout must be a float in [0, 1], got {dropout!r}")  # torch accepts p = 1
         if isinstance(forget_bias, bool) or not isinstance(forget_bias, (int, float)):
             problems.append(f"forget_bias must be a float, got {forget_bias!r}")
         if recurrent_init not in RECURRENT_INITS:
@@ -144,14 +157,24 @@ class _RNNBase(nn.Module):
         return 2 if self.bidirectional else 1
 
     @property
+    def all_weights(self) -> list[list[nn.Parameter]]:
+        """torch.nn.LSTM's ``all_weights``: one list per layer and direction (index layer * D + direction)
+        of its ``weight_ih, weight_hh[, bias_ih, bias_hh][, weight_hr]``. An LSTM variant's own
+        parameters (peephole, layer norm) are not in it, as torch has none; ``parameters()`` has all."""
+        names = self._flat_weights_names
+        per = len(names) // (self.num_layers * self.num_directions)  # tensors per layer-direction
+        return [[getattr(self, n) for n in names[k : k + per]] for k in range(0, len(names), per)]
+
+    @property
     def _flat_weights(self) -> list[Tensor]:
         """Parameters in torch's ``_flat_weights`` order (layer, direction, w_ih w_hh b_ih b_hh w_hr)."""
         return [getattr(self, name) for name in self._flat_weights_names]
 
-    def _layer_weights(self, layer: int, direction: int) -> LayerWeights:
-        sfx = f"_l{layer}" + ("_reverse" if direction == 1 else "")
-        get = lambda n: getattr(self, n + sfx, None)  # noqa: E731
-        return LayerWeights(get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh"), get("weight_hr"))
+    def _layer_weights(self, ws: list[Tensor]) -> LayerWeights:
+        """The LayerWeights of one layer-direction from its slice of the flat weights (torch's order
+        w_ih, w_hh[, b_ih, b_hh][, w_hr])."""
+        biases = (ws[2], ws[3]) if self.bias else (None, None)
+        return LayerWeights(ws[0], ws[1], *biases, ws[-1] if self.proj_size else None)
 
     def flatten_parameters(self) -> None:
         """No-op, for code written against torch.nn.LSTM."""
@@ -212,15 +235,16 @@ class _RNNBase(nn.Module):
         """Validate, dispatch, run. Returns (output, h_n, c_n, gates) shaped for the user."""
         is_lstm = self._is_lstm
         dtype = self.weight_ih_l0.dtype
+        low = V.autocast_dtype(self.weight_ih_l0.device.type, dtype)  # torch.autocast's dtype, or None
         packed = isinstance(input, PackedSequence)
         if packed:
             if lengths is not None:
                 raise ConfigError("lengths must be None when input is a PackedSequence (it carries its own lengths)")
-            V.floating_tensor("input", input.data, dtype)
+            V.floating_tensor("input", input.data, dtype, low)
             x, lengths = pad_packed_sequence(input)  # (T, B, F) in the caller's batch order, lengths (B,)
             batched = True
         else:
-            x = V.floating_tensor("input", input, dtype)
+            x = V.floating_tensor("input", input, dtype, low)
             if x.dim() not in (2, 3):
                 layout = "(B, T, F)" if self.batch_first else "(T, B, F)"
                 raise ShapeError(
@@ -233,34 +257,56 @@ class _RNNBase(nn.Module):
             elif self.batch_first:
                 x = x.transpose(0, 1)  # (B, T, F) -> (T, B, F)
         if x.shape[-1] != self.input_size:
-            raise ShapeError(f"input feature size (last dimension) must be input_size={self.input_size}, got {x.shape[-1]}")
+            raise ShapeRuntimeError(
+                f"input feature size (last dimension) must be input_size={self.input_size}, got {x.shape[-1]}: "
+                "input.size(-1) must be equal to input_size"
+            )
         T, B = x.shape[0], x.shape[1]
         if T == 0:
-            raise ShapeError("input must have at least one time step, got T=0")
+            raise ShapeRuntimeError(
+                "input must have at least one time step, got T=0: Expected sequence length to be larger than 0"
+            )
         lengths = V.lengths_tensor(lengths, T, B)
-        h0, c0 = self._initial_state(state, B, batched, x)
         if return_gates and not is_lstm:
             raise ConfigError(f"return_gates=True is only available for LSTM, not {type(self).__name__}")
+        # torch.autocast (float32 parameters), as torch.nn: an LSTM runs in autocast's dtype (torch's CPU
+        # LSTM kernel is on autocast's lower-precision list), so input, state and weights are cast here
+        # and every path (lstmkit's kernel included) sees one dtype. The LSTM variants have no
+        # lower-precision kernel: they compute in float32 and return autocast's dtype. A GRU/RNN is
+        # passed through as torch.nn.GRU/RNN does (autocast acts inside torch's kernel).
+        compute = out_dtype = x.dtype
+        if low is not None and is_lstm:
+            out_dtype, compute = low, (low if self.mode in GATE_COUNT else dtype)
+            x = x.to(compute)
+        h0, c0 = self._initial_state(state, B, batched, x, low)
 
         params = self._flat_weights
+        if low is not None and is_lstm and compute != dtype:
+            params = [p.to(compute) for p in params]
         needs_grad = torch.is_grad_enabled() and (
             x.requires_grad or h0.requires_grad or (c0 is not None and c0.requires_grad)
             or any(p.requires_grad for p in params)
         )
         dropout = self.dropout if (self.training and self.num_layers > 1) else 0.0
         request = KernelRequest(
-            self.mode, x.device, dtype, self.num_layers, self.bidirectional, self.proj_size, self.bias,
-            lengths is not None, needs_grad, return_gates, dropout,
+            self.mode, x.device, compute, self.num_layers, self.bidirectional, self.proj_size, self.bias,
+            lengths is not None, needs_grad, return_gates, dropout, empty=B == 0, transformed=functorch_active(),
         )
         path = select_path(request)
         gates = None
-        if path.run_stack is not None and not return_gates and self.mode in GATE_COUNT:  # not for variants
-            output, h_n, c_n = path.run_stack(
-                x, params, h0, c0, mode=self.mode, lengths=lengths, num_layers=self.num_layers,
-                bidirectional=self.bidirectional, dropout=dropout, training=self.training, has_biases=self.bias,
-            )
-        else:
-            output, h_n, c_n, gates = self._run_layers(path, x, h0, c0, lengths, dropout, return_gates)
+        # an LSTM under autocast: every tensor is already in its compute dtype, no op inside may re-cast
+        with contextlib.nullcontext() if low is None or not is_lstm else torch.autocast(x.device.type, enabled=False):
+            if path.run_stack is not None and not return_gates and self.mode in GATE_COUNT:  # not for variants
+                output, h_n, c_n = path.run_stack(
+                    x, params, h0, c0, mode=self.mode, lengths=lengths, num_layers=self.num_layers,
+                    bidirectional=self.bidirectional, dropout=dropout, training=self.training, has_biases=self.bias,
+                )
+            else:
+                output, h_n, c_n, gates = self._run_layers(path, x, h0, c0, lengths, dropout, return_gates, params)
+        if out_dtype != compute:
+            output, h_n = output.to(out_dtype), h_n.to(out_dtype)
+            c_n = None if c_n is None else c_n.to(out_dtype)
+            gates = None if gates is None else LSTMGates(*(g.to(out_dtype) for g in gates))
 
         if packed:
             order = input.sorted_indices
@@ -278,9 +324,16 @@ class _RNNBase(nn.Module):
             output = output.transpose(0, 1)  # (T, B, D*R) -> (B, T, D*R)
         return output, h_n, c_n, gates
 
-    def _initial_state(self, state, B: int, batched: bool, x: Tensor) -> tuple[Tensor, Tensor | None]:
+    def _initial_state(self, state, B: int, batched: bool, x: Tensor, low=None) -> tuple[Tensor, Tensor | None]:
+        """(h0, c0) in x's dtype (a given state may also be in autocast's dtype ``low``)."""
+        h0, c0 = self._validated_state(state, B, batched, x, low)
+        if h0.dtype != x.dtype:  # only under autocast
+            h0, c0 = h0.to(x.dtype), (None if c0 is None else c0.to(x.dtype))
+        return h0, c0
+
+    def _validated_state(self, state, B: int, batched: bool, x: Tensor, low) -> tuple[Tensor, Tensor | None]:
         LD, H, R = self.num_layers * self.num_directions, self.hidden_size, self.proj_size or self.hidden_size
-        dtype = x.dtype
+        dtype = self.weight_ih_l0.dtype
         meaning = "(num_layers * num_directions, B, hidden)" if batched else "(num_layers * num_directions, hidden)"
         shape = (lambda n: (LD, B, n)) if batched else (lambda n: (LD, n))
         if self._is_lstm:
@@ -288,20 +341,24 @@ class _RNNBase(nn.Module):
                 z = x.new_zeros(LD, B, R)
                 return z, (z if R == H else x.new_zeros(LD, B, H))
             if not isinstance(state, (tuple, list)) or len(state) != 2:
-                raise ShapeError(f"state must be a tuple (h0, c0) for LSTM, got {type(state).__name__}")
-            h0 = V.state_tensor("state h0", state[0], shape(R), dtype, meaning)
-            c0 = V.state_tensor("state c0", state[1], shape(H), dtype, meaning)
+                raise ShapeTypeError(f"state must be a tuple (h0, c0) for LSTM, got {type(state).__name__}")
+            h0 = V.state_tensor("state h0", state[0], shape(R), dtype, meaning, _TORCH_HIDDEN, low)
+            c0 = V.state_tensor("state c0", state[1], shape(H), dtype, meaning, _TORCH_HIDDEN, low)
             return (h0, c0) if batched else (h0.unsqueeze(1), c0.unsqueeze(1))
         if state is None:
             return x.new_zeros(LD, B, H), None
         if isinstance(state, (tuple, list)):
-            raise ShapeError(f"state must be a single tensor h0 for {type(self).__name__}, got a {type(state).__name__}")
-        h0 = V.state_tensor("state h0", state, shape(H), dtype, meaning)
+            raise ShapeTypeError(
+                f"state must be a single tensor h0 for {type(self).__name__}, got a {type(state).__name__}"
+            )
+        h0 = V.state_tensor("state h0", state, shape(H), dtype, meaning, _TORCH_HIDDEN, low)
         return (h0 if batched else h0.unsqueeze(1)), None
 
-    def _run_layers(self, path, x, h0, c0, lengths, dropout: float, return_gates: bool):
-        """Layer by layer, direction by direction, through ``path.run_layer``."""
+    def _run_layers(self, path, x, h0, c0, lengths, dropout: float, return_gates: bool, params: list[Tensor]):
+        """Layer by layer, direction by direction, through ``path.run_layer`` (``params``: the flat
+        weights in torch's order, as the layer runs them)."""
         D = self.num_directions
+        per = len(params) // (self.num_layers * D)  # tensors per layer-direction
         h_n, c_n, gates = [], [], []
         layer_input = x  # (T, B, F)
         for layer in range(self.num_layers):
@@ -309,7 +366,8 @@ class _RNNBase(nn.Module):
             for direction in range(D):
                 k = layer * D + direction
                 res = path.run_layer(
-                    layer_input, self._layer_weights(layer, direction), h0[k], None if c0 is None else c0[k],
+                    layer_input, self._layer_weights(params[k * per : (k + 1) * per]), h0[k],
+                    None if c0 is None else c0[k],
                     mode=self.mode, lengths=lengths, reverse=direction == 1, return_gates=return_gates,
                     **self._layer_extras(layer, direction),
                 )
@@ -484,9 +542,11 @@ class GRU(_RNNBase):
         bidirectional: bool = False,
         *,
         recurrent_init: str = "uniform",
+        proj_size: int | None = None,
         device=None,
         dtype=None,
     ) -> None:
+        _no_projection("GRU", proj_size)
         super().__init__(
             "gru", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
             recurrent_init=recurrent_init, device=device, dtype=dtype,
@@ -521,9 +581,11 @@ class RNN(GRU):
         bidirectional: bool = False,
         *,
         recurrent_init: str = "uniform",
+        proj_size: int | None = None,
         device=None,
         dtype=None,
     ) -> None:
+        _no_projection("RNN", proj_size)
         problems = ()
         if nonlinearity not in ("tanh", "relu"):
             problems = (

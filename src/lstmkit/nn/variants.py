@@ -121,7 +121,7 @@ class VariantOptions:
     @torch.no_grad()
     def reset_parameters(self, module: nn.Module, suffix: str, H: int) -> None:
         if self.peephole:
-            bound = 1.0 / H**0.5
+            bound = 1.0 / H**0.5 if H > 0 else 0.0
             nn.init.uniform_(getattr(module, f"weight_peephole{suffix}"), -bound, bound)
         if self.layer_norm:
             for name in ("ln_weight_ih", "ln_weight_hh", "ln_weight_c"):

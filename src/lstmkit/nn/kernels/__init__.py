@@ -24,6 +24,11 @@ Dispatch rules (:func:`select_path`):
    ``"torch"`` (priority 10, PyTorch's fused oneDNN/cuDNN kernels: modes lstm, gru,
    rnn_tanh, rnn_relu, any lengths, proj_size, dropout) and ``"reference"`` (priority 0,
    a readable loop over :mod:`lstmkit.nn.functional`: runs everything, the ground truth).
+   An empty batch (``request.empty``) or a torch.func transform (``request.transformed``) goes
+   to a path made of PyTorch operations (torch's kernel, or the reference loops), since lstmkit's
+   C++ kernel has no functorch rules and nothing to compute on zero rows. Double backward
+   (``create_graph=True``) needs no dispatch: the fused kernel's backward recomputes through
+   PyTorch operations when it is itself being differentiated (see ``fused_cpu``).
 3. The layer calls ``run_stack`` when the chosen path has one and no gates are asked
    for; otherwise it loops over layers and directions with ``run_layer`` (dropout
    between layers applied by the layer). With ``return_gates=True`` the torch path runs
@@ -75,6 +80,9 @@ class KernelRequest(NamedTuple):
     needs_grad: bool  # autograd is recording and input or a weight requires grad
     return_gates: bool
     dropout: float  # effective dropout between layers (0.0 in eval mode)
+    empty: bool = False  # B = 0: nothing to compute; only the pure-PyTorch paths take it
+    transformed: bool = False  # inside a torch.func transform (grad, vmap, jacrev, ...): a C++ autograd
+    # Function cannot run there, so only paths made of PyTorch operations take it
 
 
 @dataclass(frozen=True)

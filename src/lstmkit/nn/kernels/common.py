@@ -45,6 +45,7 @@ __all__ = [
     "reverse_padded",
     "valid_mask",
     "lstm_gates_from_outputs",
+    "functorch_active",
 ]
 
 # Modes torch's own kernels know; number of gate blocks stacked in weight_ih / weight_hh.
@@ -75,6 +76,19 @@ class LayerOutput(NamedTuple):
     c_n: Tensor | None = None  # (B, H) for LSTM modes
     # (input_gate, forget_gate, output_gate, candidate, cell), each (T, B, H), or None
     gates: tuple[Tensor, Tensor, Tensor, Tensor, Tensor] | None = None
+
+
+_TRANSFORMS_ACTIVE = getattr(torch._C, "_are_functorch_transforms_active", None)
+
+
+def functorch_active() -> bool:
+    """Whether a torch.func transform (grad, vmap, jacrev, functional per-sample gradients) is
+    running. Under one, lstmkit's C++ autograd Function cannot run (functorch has no rule for
+    it), so the dispatch picks a path made of PyTorch operations. False while torch.compile
+    traces (dynamo handles its own transforms)."""
+    if _TRANSFORMS_ACTIVE is None or torch.compiler.is_compiling():
+        return False
+    return bool(_TRANSFORMS_ACTIVE())
 
 
 def valid_mask(lengths: Tensor | None, T: int, B: int, device: torch.device) -> Tensor | None:
@@ -119,6 +133,9 @@ def lstm_gates_from_outputs(
     Returns (i, f, o, g, c), each (T, B, H), zero past each sequence's end.
     """
     T, B, H = x.shape[0], x.shape[1], w.w_hh.shape[0] // 4
+    mask = valid_mask(lengths, T, B, x.device)  # (T, B, 1) or None
+    if mask is not None:  # padding may hold anything (NaN, inf): never read it, not even in the backward
+        x = torch.where(mask, x, 0.0)
     bias = None if w.b_ih is None else w.b_ih + w.b_hh  # (4H,)
     grad = torch.is_grad_enabled() and any(
         t is not None and t.requires_grad for t in (x, y, h0, c0, *w)
@@ -148,7 +165,6 @@ def lstm_gates_from_outputs(
         c_seq, c = torch.empty_like(ig), c0
         for t in range(T):
             c = torch.addcmul(ig[t], f[t], c, out=c_seq[t])  # c_t = f_t * c_{t-1} + i_t * g_t
-    mask = valid_mask(lengths, T, B, x.device)
     if mask is not None:
         i, f, o, g, c_seq = (v.masked_fill(~mask, 0.0) for v in (i, f, o, g, c_seq))
     return i, f, o, g, c_seq

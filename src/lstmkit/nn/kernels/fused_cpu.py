@@ -32,6 +32,13 @@ torch.compile: the kernel is the custom op ``torch.ops.lstmkit_fused.lstm_fwd`` 
 ``lstm_bwd``) with fake (meta) implementations and an autograd formula registered in C++
 (a ``torch::autograd::Function``; the Python ``register_autograd`` route cost ~290 us per
 training step), so dynamo traces a model containing it without a graph break.
+
+Double backward: the hand-written backward is not itself differentiable; when it runs under
+``create_graph=True`` it calls ``lstm_bwd_graph`` instead (:func:`_bwd_graph`), which recomputes
+the layer through PyTorch operations with the same masks and differentiates that (slower than
+the first-order backward, and only then). torch.func transforms and empty batches never reach
+the kernel (:func:`supports`). Padding (steps past each sequence's length) is never read by the
+backward either: NaN or inf there leave every gradient finite.
 """
 
 from __future__ import annotations
@@ -242,10 +249,39 @@ def _bwd_fake(x, w_ih, w_hh, bias, w_hr, h0, c0, lengths, peephole, gih, ghh, gc
     )
 
 
+def _bwd_graph(x, w_ih, w_hh, bias, w_hr, h0, c0, lengths, peephole, gih, ghh, gc, bc, rd, zcm, zhm,
+               zc_p, zh_p, reverse, coupled, hard, dy, dhn, dcn):
+    """lstm_bwd's gradients, differentiably: the C++ backward calls this (op ``lstm_bwd_graph``) when
+    it is itself being differentiated (``create_graph=True``: gradient penalties, meta-learning,
+    gradgradcheck). Recomputes the layer through PyTorch operations with the same masks
+    (:func:`variant_reference.lstm_layer`) and differentiates that with ``create_graph=True``."""
+    from lstmkit.nn.kernels.variant_reference import lstm_layer
+
+    ln = None if gih is None else (gih, ghh, gc, bc)
+    ins = [x, w_ih, w_hh, bias, w_hr, h0, c0, peephole, gih, ghh, gc, bc]  # lstm_bwd's result order
+    wrt = [k for k, t in enumerate(ins) if t is not None and t.requires_grad]
+    got: tuple = ()
+    if wrt:
+        with torch.enable_grad():
+            y, h_n, c_n = lstm_layer(x, w_ih, w_hh, bias, w_hr, h0, c0, lengths=lengths, reverse=reverse,
+                                     peephole=peephole, ln=ln, coupled=coupled, hard=hard, rd=rd, zc=zcm, zh=zhm,
+                                     zc_p=zc_p, zh_p=zh_p)
+            got = torch.autograd.grad((y, h_n, c_n), [ins[k] for k in wrt], (dy, dhn.view_as(h_n), dcn.view_as(c_n)),
+                                      create_graph=True, allow_unused=True)
+    by_index = dict(zip(wrt, got))
+    out = []
+    for k, t in enumerate(ins):
+        g = by_index.get(k)
+        out.append(x.new_empty((0,)) if t is None else (torch.zeros_like(t) if g is None else g))
+    return tuple(out)
+
+
 def _register_python_side() -> None:
-    # The autograd formula is registered in C++ (Autograd key): see the end of lstm_fused.cpp.
+    # The autograd formula is registered in C++ (Autograd key): see the end of lstm_fused.cpp; its
+    # differentiable variant (double backward) is this Python function.
     torch.library.register_fake("lstmkit_fused::lstm_fwd")(_fwd_fake)
     torch.library.register_fake("lstmkit_fused::lstm_bwd")(_bwd_fake)
+    torch.library.impl("lstmkit_fused::lstm_bwd_graph", "CompositeImplicitAutograd")(_bwd_graph)
 
 
 # ------------------------------------------------------------------ the per-layer function
@@ -314,12 +350,15 @@ def lstm_sequence(
 
 def supports(request) -> bool:
     """CPU, float32/float64, LSTM and its variants; needs the compiled kernel. Its gates carry
-    no gradient, so ``return_gates`` while autograd records goes to another path."""
+    no gradient, so ``return_gates`` while autograd records goes to another path; an empty batch
+    and torch.func transforms (a C++ autograd Function cannot run under them) too."""
     return (
         is_lstm_mode(request.mode)
         and request.device.type == "cpu"
         and request.dtype in (torch.float32, torch.float64)
         and not (request.return_gates and request.needs_grad)
+        and not request.empty
+        and not request.transformed
         and available()
     )
 

@@ -31,6 +31,8 @@ def run_layer(
     if reverse:
         x = reverse_padded(x, lengths)  # each sequence now runs from its own end
     mask = valid_mask(lengths, T, B, x.device)  # (T, B, 1) or None
+    if mask is not None:  # padding may hold anything (NaN, inf): never read it, not even in the backward
+        x = torch.where(mask, x, 0.0)
     is_lstm = mode in LSTM_MODES
     w_ih, w_hh, b_ih, b_hh, w_hr = weights
     h, c = h0, c0

@@ -23,11 +23,11 @@ _VF_FUNCTIONS = {"lstm": _VF.lstm, "gru": _VF.gru, "rnn_tanh": _VF.rnn_tanh, "rn
 
 
 def supports(request) -> bool:
-    return request.mode in GATE_COUNT and request.dtype in (
-        torch.float32,
-        torch.float64,
-        torch.float16,
-        torch.bfloat16,
+    # under a torch.func transform, packing (lengths) has no functorch support: the reference path runs
+    return (
+        request.mode in GATE_COUNT
+        and request.dtype in (torch.float32, torch.float64, torch.float16, torch.bfloat16)
+        and not (request.transformed and request.has_lengths)
     )
 
 

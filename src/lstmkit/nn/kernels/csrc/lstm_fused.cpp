@@ -46,6 +46,7 @@
 #include <optional>
 #include <tuple>
 #include <type_traits>
+#include <vector>
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
 #define LK_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -254,10 +255,13 @@ LK_INLINE void bwd_ifg(int64_t H, const T* __restrict g, const T* __restrict cp,
 // dominates: splitting a row into four interleaved accumulators (four reductions each) measured
 // 6-7 % slower for the whole layer-norm forward than one accumulator (in-process A/B of two builds).
 
-// mean and 1/sqrt(var + eps) of x[0, n) (biased variance), two passes: for the cell state, whose
-// spread across units can be tiny next to its mean (c starts at 0), where one pass loses digits.
+// mean and 1/sqrt(var + eps) of x[0, n) (biased variance), in two passes (the mean, then the spread
+// around it). A one-pass form, var = mean(d^2) - mean(d)^2 over values shifted by x[0], halved the reads
+// but lost digits whenever x[0] lay far from the row's mean relative to its spread (a pre-activation
+// row's four gate blocks have different offsets): the kernel's float32 layer-norm gradients were then up
+// to ~12x further from float64 than the pure-PyTorch path's (issue 13). Two passes: within ~2x.
 template <typename T>
-LK_INLINE void row_stats_2p(const T* __restrict x, int64_t n, T& mean, T& rstd) {
+LK_INLINE void row_stats(const T* __restrict x, int64_t n, T& mean, T& rstd) {
   T a = 0;
   LK_SIMD_REDUCE(a)
   for (int64_t j = 0; j < n; ++j) a += x[j];
@@ -267,21 +271,6 @@ LK_INLINE void row_stats_2p(const T* __restrict x, int64_t n, T& mean, T& rstd) 
   for (int64_t j = 0; j < n; ++j) { const T u = x[j] - m; v += u * u; }
   mean = m;
   rstd = T(1) / std::sqrt(v / T(n) + T(kEps));
-}
-
-// mean and 1/sqrt(var + eps) of x[0, n) (biased variance). One pass over shifted values: with
-// d = x - x[0], var = mean(d^2) - mean(d)^2; the shift keeps the cancellation small (x[0] lies within
-// a few standard deviations of the mean), and the one pass halves the reads and the serial latency.
-template <typename T>
-LK_INLINE void row_stats(const T* __restrict x, int64_t n, T& mean, T& rstd) {
-  const T k = x[0];
-  T a = 0, a2 = 0;
-  LK_SIMD_REDUCE(a, a2)
-  for (int64_t j = 0; j < n; ++j) { const T u = x[j] - k; a += u; a2 += u * u; }
-  const T m = a / T(n);
-  const T var = std::max(a2 / T(n) - m * m, T(0));
-  mean = k + m;
-  rstd = T(1) / std::sqrt(var + T(kEps));
 }
 
 // s1 = mean of d[j] g[j], s2 = mean of d[j] g[j] xh[j] over [0, n) (layer-norm backward).
@@ -537,7 +526,7 @@ LK_INLINE void fwd_rows_impl(const Cfg<T>& c, const StepPtrs<T>& s, int64_t b0, 
     }
     if (c.ln) {
       T mean, rs;
-      row_stats_2p(cn, H, mean, rs);
+      row_stats(cn, H, mean, rs);
       const T* __restrict gc = c.gc;
       const T* __restrict bc = c.bc;
       if (c.keep) {
@@ -729,8 +718,11 @@ void bwd_rows(const Cfg<double>& c, const BwdPtrs<double>& s, int64_t b0, int64_
 // Per-step accumulation of the bias, layer-norm gain and peephole gradients (rows past the end are zero), for
 // the columns [j0, j1) of the 4H-wide sums (and the same columns, below H, of the H-wide ones). Run on
 // one thread: splitting the columns across two threads measured no faster (an extra sync per step).
+// Two-level sums: this step's rows are summed into a scratch row first, which is then added to the totals,
+// so a float32 rounding error grows with B + T terms rather than T * B in one accumulator (these
+// gradients were ~6x further from float64 than the pure-PyTorch path's at T = 30, B = 40; now ~2-3x).
 template <typename T>
-LK_INLINE void accum_impl(const Cfg<T>& c, const BwdPtrs<T>& s, T* db, T* dgih, T* dghh, T* dgc, T* dbc,
+LK_INLINE void accum_rows(const Cfg<T>& c, const BwdPtrs<T>& s, T* db, T* dgih, T* dghh, T* dgc, T* dbc,
                           T* dpeep, int64_t j0, int64_t j1, int64_t b0, int64_t b1) {
   const int64_t H = c.H, G = 4 * H;
   const int64_t h1 = std::min(j1, H);
@@ -765,6 +757,36 @@ LK_INLINE void accum_impl(const Cfg<T>& c, const BwdPtrs<T>& s, T* db, T* dgih, 
       for (int64_t j = j0; j < h1; ++j) { o3[j] += dt[j] * ch[j]; o4[j] += dt[j]; }
     }
   }
+}
+template <typename T>
+LK_INLINE void accum_impl(const Cfg<T>& c, const BwdPtrs<T>& s, T* db, T* dgih, T* dghh, T* dgc, T* dbc,
+                          T* dpeep, int64_t j0, int64_t j1, int64_t b0, int64_t b1) {
+  const int64_t H = c.H, G = 4 * H;
+  // scratch layout: db (G), dgih (G), dghh (G), dpeep (3H), dgc (H), dbc (H); one per thread
+  thread_local std::vector<T> scratch;
+  const size_t need = size_t(3 * G + 5 * H);
+  if (scratch.size() < need) scratch.resize(need);
+  T* base = scratch.data();
+  T* part[6] = {db ? base : nullptr,           dgih ? base + G : nullptr,         dghh ? base + 2 * G : nullptr,
+                dpeep ? base + 3 * G : nullptr, dgc ? base + 3 * G + 3 * H : nullptr, dbc ? base + 3 * G + 4 * H : nullptr};
+  T* total[6] = {db, dgih, dghh, dpeep, dgc, dbc};
+  const int64_t h1 = std::min(j1, H);
+  // the column ranges each sum uses ([j0, j1) of the 4H-wide ones; the peephole's three H-wide rows)
+  auto each = [&](auto&& f) {
+    for (int k = 0; k < 6; ++k) {
+      if (!part[k]) continue;
+      if (k < 3) {
+        f(part[k], total[k], j0, j1);
+      } else if (k == 3) {
+        for (int r = 0; r < 3; ++r) f(part[k] + r * H, total[k] + r * H, j0, h1);
+      } else {
+        f(part[k], total[k], j0, h1);
+      }
+    }
+  };
+  each([](T* p, T*, int64_t a, int64_t e) { for (int64_t j = a; j < e; ++j) p[j] = T(0); });
+  accum_rows<T>(c, s, part[0], part[1], part[2], part[4], part[5], part[3], j0, j1, b0, b1);
+  each([](T* p, T* t, int64_t a, int64_t e) { for (int64_t j = a; j < e; ++j) t[j] += p[j]; });
 }
 LK_CLONES void accum(const Cfg<float>& c, const BwdPtrs<float>& s, float* db, float* a, float* b, float* d, float* e,
                      float* p, int64_t j0, int64_t j1, int64_t b0, int64_t b1) {
@@ -1125,11 +1147,19 @@ Bwd12 lstm_bwd(const Tensor& x_, const Tensor& w_ih_, const Tensor& w_hh_, const
   Tensor dx = need_dx ? pooled_empty({T, B, F}, opts) : none(opts);
   Tensor dpeep = in.peephole ? at::zeros({3, H}, opts) : none(opts);
   // Weight/input gradients of the steps [t0, t1) held in chunk slots 0 .. t1-t0-1 (layer norm).
+  // The backward must not read padding: dL/da is zero past each sequence's end, but 0 * NaN = NaN, so
+  // the inputs of those steps (which may hold anything, NaN or inf included) are replaced by zeros before
+  // the weight-gradient GEMM (a select, not a product). Only with lengths: one pass over x.
+  Tensor xw = in.x;
+  if (in.has_len) {
+    Tensor valid = at::arange(T, in.len.options()).unsqueeze(1).lt(in.len.unsqueeze(0)).unsqueeze(-1);  // (T, B, 1)
+    xw = at::where(valid, in.x, at::zeros({}, opts));
+  }
   auto flush = [&](int64_t t0, int64_t t1) {
     const int64_t n = t1 - t0;
     Tensor gx = dGXb.narrow(0, 0, n).reshape({n * B, G});
     Tensor gh = dGH.narrow(0, 0, n).reshape({n * B, G});
-    dw_ih.addmm_(gx.t(), in.x.narrow(0, t0, n).reshape({n * B, F}));
+    dw_ih.addmm_(gx.t(), xw.narrow(0, t0, n).reshape({n * B, F}));
     if (need_dx) {
       Tensor dxv = dx.narrow(0, t0, n).view({n * B, F});
       at::mm_out(dxv, gx, in.w_ih);
@@ -1294,6 +1324,13 @@ const c10::OperatorHandle& bwd_op() {
   static const c10::OperatorHandle h = c10::Dispatcher::singleton().findSchemaOrThrow("lstmkit_fused::lstm_bwd", "");
   return h;
 }
+// The differentiable backward (double backward): implemented in Python (fused_cpu.py) for the
+// CompositeImplicitAutograd key, by recomputing the layer through PyTorch operations.
+const c10::OperatorHandle& bwd_graph_op() {
+  static const c10::OperatorHandle h =
+      c10::Dispatcher::singleton().findSchemaOrThrow("lstmkit_fused::lstm_bwd_graph", "");
+  return h;
+}
 constexpr int kNumIn = 16;  // tensor arguments of lstm_fwd (optional ones saved as undefined)
 
 Fwd15 call_fwd(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const OptT& bias, const OptT& w_hr,
@@ -1345,18 +1382,35 @@ class LstmFn : public torch::autograd::Function<LstmFn> {
     Tensor dhn = grads[1].defined() ? grads[1].reshape(h0.sizes()) : at::zeros_like(h0);
     Tensor dcn = grads[2].defined() ? grads[2].reshape(c0.sizes()) : at::zeros_like(c0);
     const bool need_dx = ctx->needs_input_grad(0);
-    auto r = [&](int i) -> const Tensor& { return sv[kNumIn + i]; };  // r(1..12): gates .. rstd_c
-    Bwd12 g = bwd_op().typed<Bwd12(const Tensor&, const Tensor&, const Tensor&, const OptT&, const OptT&,
-                                   const Tensor&, const Tensor&, const OptT&, const OptT&, const OptT&,
-                                   const OptT&, const OptT&, const OptT&, const OptT&, const OptT&, const OptT&,
-                                   double, double, bool, bool, bool, const Tensor&, const Tensor&, const Tensor&,
-                                   const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                                   const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                                   const Tensor&, const Tensor&, const Tensor&, bool)>()
-                  .call(x, sv[1], sv[2], opt(3), opt(4), h0, c0, opt(7), opt(8), opt(9), opt(10), opt(11),
-                        opt(12), opt(13), opt(14), opt(15), zc_p, zh_p, flags & 1, (flags >> 1) & 1,
-                        (flags >> 2) & 1, y, r(1), r(2), r(3), r(4), r(5), r(6), r(7), r(8), r(9), r(10), r(11),
-                        r(12), dy, dhn, dcn, need_dx);
+    Bwd12 g;
+    if (at::GradMode::is_enabled()) {
+      // create_graph=True: this backward is itself differentiated (gradient penalties, meta-learning,
+      // gradgradcheck). The hand-written backward below is not differentiable, so the gradients are
+      // computed through PyTorch operations instead (a recomputation of the layer: slower, only here).
+      g = bwd_graph_op()
+              .typed<Bwd12(const Tensor&, const Tensor&, const Tensor&, const OptT&, const OptT&, const Tensor&,
+                           const Tensor&, const OptT&, const OptT&, const OptT&, const OptT&, const OptT&,
+                           const OptT&, const OptT&, const OptT&, const OptT&, double, double, bool, bool, bool,
+                           const Tensor&, const Tensor&, const Tensor&)>()
+              .call(x, sv[1], sv[2], opt(3), opt(4), h0, c0, opt(7), opt(8), opt(9), opt(10), opt(11), opt(12),
+                    opt(13), opt(14), opt(15), zc_p, zh_p, flags & 1, (flags >> 1) & 1, (flags >> 2) & 1, dy, dhn,
+                    dcn);
+    } else {
+      // Below autograd: the kernel's own ATen calls (mm_out, ...) must not be recorded.
+      at::AutoDispatchBelowADInplaceOrView guard;
+      auto r = [&](int i) -> const Tensor& { return sv[kNumIn + i]; };  // r(1..12): gates .. rstd_c
+      g = bwd_op().typed<Bwd12(const Tensor&, const Tensor&, const Tensor&, const OptT&, const OptT&,
+                                     const Tensor&, const Tensor&, const OptT&, const OptT&, const OptT&,
+                                     const OptT&, const OptT&, const OptT&, const OptT&, const OptT&, const OptT&,
+                                     double, double, bool, bool, bool, const Tensor&, const Tensor&, const Tensor&,
+                                     const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                                     const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                                     const Tensor&, const Tensor&, const Tensor&, bool)>()
+                    .call(x, sv[1], sv[2], opt(3), opt(4), h0, c0, opt(7), opt(8), opt(9), opt(10), opt(11),
+                          opt(12), opt(13), opt(14), opt(15), zc_p, zh_p, flags & 1, (flags >> 1) & 1,
+                          (flags >> 2) & 1, y, r(1), r(2), r(3), r(4), r(5), r(6), r(7), r(8), r(9), r(10), r(11),
+                          r(12), dy, dhn, dcn, need_dx);
+    }
     const bool b = sv[3].defined(), p = sv[4].defined(), pe = sv[8].defined(), ln = sv[9].defined();
     Tensor u;
     return {need_dx ? std::get<0>(g) : u, std::get<1>(g), std::get<2>(g), b ? std::get<3>(g) : u,
@@ -1403,6 +1457,13 @@ TORCH_LIBRARY(lstmkit_fused, m) {
       "bool reverse, bool coupled, bool hard, Tensor y, Tensor gates, Tensor c_seq, Tensor h_seq, "
       "Tensor c_new, Tensor tanh_c, Tensor h_pre, Tensor xhat_ih, Tensor rstd_ih, Tensor xhat_hh, "
       "Tensor rstd_hh, Tensor xhat_c, Tensor rstd_c, Tensor dy, Tensor dh_n, Tensor dc_n, bool need_dx) "
+      "-> (Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)");
+  // lstm_bwd's results computed differentiably (double backward); kernel: Python, CompositeImplicitAutograd.
+  m.def(
+      "lstm_bwd_graph(Tensor x, Tensor w_ih, Tensor w_hh, Tensor? bias, Tensor? w_hr, Tensor h0, Tensor c0, "
+      "Tensor? lengths, Tensor? peephole, Tensor? ln_gain_ih, Tensor? ln_gain_hh, Tensor? ln_gain_c, "
+      "Tensor? ln_bias_c, Tensor? rd_mask, Tensor? zc_mask, Tensor? zh_mask, float zc_p, float zh_p, "
+      "bool reverse, bool coupled, bool hard, Tensor dy, Tensor dh_n, Tensor dc_n) "
       "-> (Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)");
 }
 
