@@ -144,3 +144,35 @@ def test_review_findings_on_the_command_line(tmp_path, capsys):
     out.unlink()
     assert main(["forecast", "predict", "--model", str(tmp_path / "m"), "--out", str(out), "--plot", str(tmp_path / "f.txt")]) == 2
     assert not out.exists() and "--plot must end in .png or .svg" in capsys.readouterr().err
+
+
+def test_issue_14_items_through_the_real_entry_point(tmp_path):
+    """Items 1, 3, 4, 5 and 8 of issue 14, each through `python -m lstmkit.cli.main` in a subprocess."""
+    days = pd.date_range("2021-01-01", periods=60, freq="D")
+    df = pd.concat([pd.DataFrame({"store": s, "date": days.strftime("%Y-%m-%d"), "units": np.arange(60.0) + k})
+                    for k, s in enumerate(["a", "b"])], ignore_index=True).drop(index=[70, 71])
+    data = tmp_path / "sales.csv"
+    df.to_csv(data, index=False)
+    # 8: a forgotten id column is named as such, in CLI spelling
+    r = run(["forecast", "train", "--data", str(data), "--time-col", "date", "--target-col", "units", "--model", str(tmp_path / "m")])
+    assert r.returncode == 2 and "'store' looks like a series id" in r.stderr and "--id-col store" in r.stderr, r.stderr
+    # 3: gaps counted as missing timestamps with the file line, and the option that works
+    r = run(["forecast", "train", "--data", str(data), "--time-col", "date", "--target-col", "units", "--id-col", "store",
+             "--model", str(tmp_path / "m")])
+    assert r.returncode == 2 and "2 missing timestamps" in r.stderr and "line" in r.stderr and "--fill-missing" in r.stderr, r.stderr
+    # 1: a folder of user files is never replaced
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "keep.csv").write_text("x")
+    r = run(["forecast", "train", "--data", str(data), "--time-col", "date", "--target-col", "units", "--id-col", "store",
+             "--fill-missing", "--nan-policy", "interpolate", "--model", str(mine)])
+    assert r.returncode == 2 and "not an lstmkit model directory" in r.stderr and [p.name for p in mine.iterdir()] == ["keep.csv"]
+    # 4: a pandas 3 string column in a classify CSV is named, not a 30-line TypeError
+    seq = pd.DataFrame({"id": np.repeat([1, 2, 3, 4], 5), "time": np.tile(np.arange(5), 4), "x": np.arange(20.0),
+                        "note": ["n"] * 20, "label": np.repeat(["u", "d", "u", "d"], 5)})
+    seq.to_csv(tmp_path / "seq.csv", index=False)
+    r = run(["classify", "train", "--data", str(tmp_path / "seq.csv"), "--model", str(tmp_path / "c"), "--epochs", "1"])
+    assert r.returncode == 2 and "column 'note' is not numeric" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    # 5: --set is checked against the estimator's own parameters
+    r = run(["classify", "train", "--data", str(tmp_path / "seq.csv"), "--model", str(tmp_path / "c"), "--set", "poling=max"])
+    assert r.returncode == 2 and "unknown setting 'poling' (did you mean 'pooling'?)" in r.stderr, r.stderr

@@ -55,19 +55,21 @@ def _table(data: Optional[str], columns: dict[str, Optional[str]], **read: Any) 
         name = "airline" if data is None else data.split(":", 1)[1]
         return load(name), {}, name == "airline"
     path = need_file(Path(data))  # before pandas is even imported
-    import pandas as pd
-
-    from lstmkit.data.timeseries import read_series, read_table
-
     suffix = path.suffix.lower()
-    if suffix in (".csv", ".txt", ".tsv"):  # the header only
-        header = pd.read_csv(path, nrows=0, sep="\t" if suffix == ".tsv" else ",")
+    if suffix in (".csv", ".txt", ".tsv"):  # the header line alone, with the standard library
+        import csv
+
+        with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+            cols = next(csv.reader(fh, delimiter="\t" if suffix == ".tsv" else ","), [])
     else:
-        header = read_table(path)
-    cols = [str(c) for c in header.columns]
+        from lstmkit.data.timeseries import read_table
+
+        cols = [str(c) for c in read_table(path).columns]
     bad = [f"{opt} {v!r} is not a column{suggest(v, cols)}" for opt, v in columns.items() if v is not None and v not in cols]
     if bad:
         raise DataError(f"{data}: " + "; ".join(bad) + f"; columns are {cols}")
+    from lstmkit.data.timeseries import read_series
+
     given = {"time_col": columns["--time-col"], "target_col": columns["--target-col"], "id_col": columns["--id-col"]}
     series = read_series(path, time_col=given["time_col"], target=given["target_col"], id_col=given["id_col"],
                          spelling="cli", **read)
