@@ -55,11 +55,13 @@ def main() -> None:
     global CLOCK
     if args.clock == "cpu":
         if args.threads != 1:
-            ap.error(f"--clock cpu needs --threads 1 (the other threads' time would not count), got --threads {args.threads}")
+            ap.error("--clock cpu needs --threads 1 (the other threads' time would not count), "
+                     f"got --threads {args.threads}")
         CLOCK = time.thread_time
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {platform.processor() or platform.machine()}, "
-          f"{args.threads} threads, median of {args.repeats} (2 warm-up)" + (", thread CPU time" if args.clock == "cpu" else ""))
+          f"{args.threads} threads, median of {args.repeats} (2 warm-up)"
+          + (", thread CPU time" if args.clock == "cpu" else ""))
     print(f"{'B,T,F,H':>18} {'torch fwd ms':>12} {'fwd':>6} {'torch f+b ms':>12} {'fwd+bwd':>8} {'gates':>6} {'lengths':>8}")
     for B, T, F, H in SHAPES:
         torch.manual_seed(0)

@@ -110,7 +110,8 @@ def main() -> None:
     global CLOCK
     if args.clock == "cpu":
         if args.threads != 1:
-            ap.error(f"--clock cpu needs --threads 1 (the other threads' time would not count), got --threads {args.threads}")
+            ap.error("--clock cpu needs --threads 1 (the other threads' time would not count), "
+                     f"got --threads {args.threads}")
         CLOCK = time.thread_time
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()

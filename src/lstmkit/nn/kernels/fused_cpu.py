@@ -7,7 +7,7 @@ over all steps (see the equations at the top of the C++ file).
 
 Build: compiled on first use with :func:`torch.utils.cpp_extension.load` into
 ``$LSTMKIT_CACHE_DIR`` (default ``~/.cache/lstmkit``), in a folder keyed by the source
-hash, the torch version and the Python ABI, so a clean machine compiles once (about
+hash and path, the torch version and the Python ABI, so a clean machine compiles once (about
 10-30 s) and every later process just loads the library. Portable flags only (``-O3``;
 the hot loops carry GCC ``target_clones`` for AVX-512 / AVX2 / baseline, picked at run
 time); threading goes through ATen's ``parallel_for``, compiled with ``-fopenmp`` and linked
@@ -117,8 +117,11 @@ def _cache_dir(flags: tuple[list[str], list[str]] | None = None) -> Path:
     )
     cflags, ldflags = flags or _flags()
     src = _SOURCE.read_bytes()
+    # The source's path is part of the key: ninja's build file records it, so two checkouts of the same
+    # source at different paths (git worktrees) sharing one folder rebuilt each other's library.
     key = hashlib.sha256(
-        src + torch.__version__.encode() + sys.version.encode() + " ".join(cflags + ldflags).encode()
+        src + str(_SOURCE).encode() + torch.__version__.encode() + sys.version.encode()
+        + " ".join(cflags + ldflags).encode()
     ).hexdigest()[:16]
     return Path(root) / f"lstm_fused-{key}"
 
