@@ -37,7 +37,7 @@ app = typer.Typer(rich_markup_mode=None, help="Sequence classification: (Bi)LSTM
 def read_labelled(source: str, label_column: str = "label", id_column: str = "id", time_column: str = "time") -> tuple[Any, Any]:
     """(X, y) from a .ts file, a long CSV, or ``dataset:<Name>[:train|:test]``; y may be None."""
     if source.startswith("dataset:"):
-        import lstmkit.datasets
+        import lstmkit.datasets  # in the command: argument errors come back before heavy imports
 
         _, name, *split = source.split(":")
         d = lstmkit.datasets.load(name)

@@ -258,7 +258,7 @@ def _bwd_graph(x, w_ih, w_hh, bias, w_hr, h0, c0, lengths, peephole, gih, ghh, g
     it is itself being differentiated (``create_graph=True``: gradient penalties, meta-learning,
     gradgradcheck). Recomputes the layer through PyTorch operations with the same masks
     (:func:`variant_reference.lstm_layer`) and differentiates that with ``create_graph=True``."""
-    from lstmkit.nn.kernels.variant_reference import lstm_layer
+    from lstmkit.nn.kernels.variant_reference import lstm_layer  # same package; at call time: lstmkit.nn.kernels imports this module (cycle)
 
     ln = None if gih is None else (gih, ghh, gc, bc)
     ins = [x, w_ih, w_hh, bias, w_hr, h0, c0, peephole, gih, ghh, gc, bc]  # lstm_bwd's result order
@@ -380,7 +380,7 @@ def run_layer(
 ):
     """The kernel-path contract of :mod:`lstmkit.nn.kernels.common`, plus ``variant``
     (a :class:`lstmkit.nn.variants.LayerVariant`; masks are sampled here, before the loop)."""
-    from lstmkit.nn.kernels.common import LayerOutput
+    from lstmkit.nn.kernels.common import LayerOutput  # same package; at call time (import cycle with lstmkit.nn.kernels)
     from lstmkit.nn.variants import sample_masks
 
     w_ih, w_hh, b_ih, b_hh, w_hr = weights
@@ -463,7 +463,7 @@ def run_stack(
     Standard LSTM only. Where :func:`prefer_fused` says torch's kernel is faster for this
     shape, delegates to it (unless the fused path is forced), so the choice is by measurement.
     """
-    from lstmkit.nn.kernels import forced_path, torch_fused
+    from lstmkit.nn.kernels import forced_path, torch_fused  # same package; at call time (import cycle)
 
     needs_grad = torch.is_grad_enabled() and (
         x.requires_grad or h0.requires_grad or c0.requires_grad or any(w.requires_grad for w in flat_weights)
