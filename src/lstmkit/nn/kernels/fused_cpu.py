@@ -381,7 +381,7 @@ def run_layer(
     """The kernel-path contract of :mod:`lstmkit.nn.kernels.common`, plus ``variant``
     (a :class:`lstmkit.nn.variants.LayerVariant`; masks are sampled here, before the loop)."""
     from lstmkit.nn.kernels.common import LayerOutput  # same package; at call time (import cycle with lstmkit.nn.kernels)
-    from lstmkit.nn.variants import sample_masks
+    from lstmkit.nn.variants import sample_masks  # nn.variants imports the kernels package (cycle): at call time
 
     w_ih, w_hh, b_ih, b_hh, w_hr = weights
     bias = None if b_ih is None else b_ih + b_hh
