@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test bench docs clean
+.PHONY: setup demo test bench docs docs-figures clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ bench: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/pip install -q -e ".[docs]"
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# Redraw the task pages' figures (docs/img/) by running the pages' own examples (a few minutes).
+docs-figures: $(STAMP)
+	$(BIN)/python docs/figures.py
 
 clean:
 	rm -rf $(VENV) build site src/*.egg-info .pytest_cache

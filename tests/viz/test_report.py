@@ -44,7 +44,7 @@ def test_missing_pieces_get_a_note(adding_run, tmp_path):
     shutil.copytree(adding_run, old)
     (old / "experiment.json").unlink()  # a run from before experiment.json
     page = write_report(old, tmp_path / "r1.html").read_text()
-    assert "does not record the data the network was trained on" in page
+    assert "holds no samples to draw" in page
     shutil.rmtree(old / "model")
     (old / "trainer_config.json").unlink()
     page = write_report(old, tmp_path / "r2.html").read_text()

@@ -35,6 +35,7 @@ from lstmkit.errors import ConfigError, NotFittedError, suggest
 from lstmkit.models.base import TaskModel
 from lstmkit.persist import config_from_dict, load_weights, save_model
 from lstmkit.train import Trainer, TrainerConfig
+from lstmkit.train.run_record import write_run_record
 
 __all__ = ["Estimator", "Prepared"]
 
@@ -158,11 +159,35 @@ class Estimator(BaseEstimator):
             train = prepared.train(cfg) if callable(prepared.train) else prepared.train
             history = Trainer(cfg).fit(network, train, prepared.val, resume=resume)
             networks.append(network.cpu().eval())
+            if cfg.run_dir is not None:
+                self._record_run(cfg.run_dir, network, prepared, train)
             histories.append(list(history) if history is not None else [])
         self.pipeline_ = prepared.pipeline
         self.networks_ = networks
         self.history_ = histories[0] if len(histories) == 1 else histories
         return self
+
+    def _record_run(self, run_dir: str, network: TaskModel, prepared: Prepared, train: Any) -> None:
+        """Leave the evaluation table and a few samples for ``lstmkit report`` in ``run_dir``.
+
+        Scored on the validation split when the estimator kept one, else on the training data
+        (and the table says so); see :mod:`lstmkit.train.run_record`.
+        """
+        data, split = prepared.val, "validation split (held out from training, used for early stopping)"
+        if data is None:
+            if not isinstance(train, torch.utils.data.Dataset) or isinstance(train, torch.utils.data.IterableDataset):
+                return
+            data, split = train, "training data (no validation split was kept), so these are figures on seen data"
+        write_run_record(run_dir, network, data, split=split, baselines=self._baselines(prepared),
+                         notes=self._record_notes())
+
+    def _baselines(self, prepared: Prepared) -> Callable[[dict[str, torch.Tensor]], list[tuple[str, dict[str, float]]]] | None:
+        """Baselines for the run record: a function (collated batch) -> [(name, metrics)] (none by default)."""
+        return None
+
+    def _record_notes(self) -> dict[str, Any]:
+        """Extra fields of ``evaluation.json`` (e.g. the space the errors are measured in)."""
+        return {}
 
     def _check_fitted(self) -> None:
         if not all(hasattr(self, a) for a in self.learned_attributes):

@@ -188,6 +188,16 @@ class LSTMClassifier(ClassifierMixin, Estimator):
             return [float(self.class_weight.get(c, 1.0)) for c in classes.tolist()]
         raise ConfigError(f"class_weight must be None, 'balanced' or a dict label -> weight, got {type(self.class_weight).__name__}")
 
+    def _baselines(self, prepared: Prepared) -> Any:
+        codes = np.asarray(prepared.train.targets)  # the training labels (B,)
+        majority = int(np.bincount(codes).argmax())
+        name = f"majority class ({to_python(prepared.pipeline.labels.classes_[majority])!r}, of the training labels)"
+
+        def run(batch: dict[str, torch.Tensor]) -> list[tuple[str, dict[str, float]]]:
+            return [(name, {"accuracy": float((batch["y"] == majority).float().mean())})]
+
+        return run
+
     # --- predict ------------------------------------------------------------------------------
     @torch.no_grad()
     def predict_proba(self, X: Any, lengths: Any = None) -> np.ndarray:

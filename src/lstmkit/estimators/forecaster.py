@@ -194,6 +194,20 @@ class LSTMForecaster(Estimator):
 
         return Prepared(pipe, config, training_data, val)
 
+    def _baselines(self, prepared: Prepared) -> Any:
+        """Naive (the last observed value) and the lookback window's mean, on the same windows."""
+
+        def run(batch: dict[str, torch.Tensor]) -> list[tuple[str, dict[str, float]]]:
+            past, y = batch["past"][..., 0], batch["y"]  # (B, L), (B, H): the target column, scaled
+            return [("naive (last observed value)", {"mae": float((y - past[:, -1:]).abs().mean())}),
+                    ("mean of the lookback window", {"mae": float((y - past.mean(1, keepdim=True)).abs().mean())})]
+
+        return run
+
+    def _record_notes(self) -> dict[str, Any]:
+        return {"units": f"errors in the model's scaled space (transform={self.transform!r}, scaler={self.scaler!r}), "
+                         f"over every {int(self.horizon)}-step window of the split"}
+
     # --- predict ------------------------------------------------------------------------------
     def predict(self, horizon: int | None = None, X_future: Any = None, y: Any = None, X: Any = None) -> pd.DataFrame:
         """Forecast ``horizon`` steps (default: the fitted horizon) after each series' end.

@@ -162,6 +162,35 @@ class LSTMTagger(Estimator):
                 raise ShapeError(f"{name}[{i}] has {len(t)} tags for {n} steps; give exactly one tag per step")
         return y
 
+    def _baselines(self, prepared: Prepared) -> Any:
+        """The most frequent tag overall and, for token input, each token's most frequent training tag."""
+        train = prepared.train
+        tags = train.tags if isinstance(train, TokenDataset) else train.targets  # per sequence (T_i,)
+        flat = np.concatenate(tags)
+        n_tags = int(flat.max()) + 1
+        majority = int(np.bincount(flat).argmax())
+        per_token = None
+        if isinstance(train, TokenDataset):
+            ids = np.concatenate(train.ids)
+            counts = np.zeros((int(ids.max()) + 1, n_tags), dtype=np.int64)
+            np.add.at(counts, (ids, flat), 1)
+            per_token = np.where(counts.sum(1) > 0, counts.argmax(1), majority)  # unseen ids: the majority tag
+
+        def run(batch: dict[str, torch.Tensor]) -> list[tuple[str, dict[str, float]]]:
+            y = batch["y"]  # (B, T), -100 past each end
+            mask = y != -100
+            rows = [("most frequent tag (of the training tags)",
+                     {"token_accuracy": float(((y == majority) & mask).sum() / mask.sum())})]
+            if per_token is not None:
+                x = batch["x"].numpy()
+                guess = torch.from_numpy(per_token[np.clip(x, 0, len(per_token) - 1)])
+                guess[torch.from_numpy(x >= len(per_token))] = majority
+                rows.append(("each token's most frequent training tag",
+                             {"token_accuracy": float(((guess == y) & mask).sum() / mask.sum())}))
+            return rows
+
+        return run
+
     # --- predict ------------------------------------------------------------------------------
     @torch.no_grad()
     def predict(self, X: Any) -> list[list[Any]]:

@@ -6,6 +6,10 @@
 * ``model/``: the saved network (its configuration, and, if it holds an lstmkit LSTM, the
   gate views below);
 * ``metrics.csv``: loss and metric curves per epoch;
+* ``evaluation.json`` and ``heldout.safetensors`` (written by the task estimators,
+  :mod:`lstmkit.train.run_record`): the trained network against simple baselines on the
+  validation split, and a few of its samples, on which the page draws the gates and cell
+  state of the network's LSTM (its most active units);
 * ``experiment.json`` (written by ``lstmkit experiment``): which synthetic problem the network
   learned, so that held-out sequences can be regenerated, scored against the baseline and
   drawn. For the adding problem the page shows the cell state of the units that carry the
@@ -36,6 +40,7 @@ from lstmkit.errors import ConfigError, LstmkitError
 from lstmkit.experiments import EXPERIMENT_FILE
 from lstmkit.nn import LSTM
 from lstmkit.persist import load_model
+from lstmkit.train.run_record import EVALUATION_FILE, HELDOUT_FILE, read_evaluation, read_heldout
 from lstmkit.utils.io import atomic_write
 from lstmkit.viz.gates import plot_cell_trace_interactive, plot_gates_interactive, record_gates, top_units
 
@@ -89,7 +94,10 @@ def write_report(run_dir: str | os.PathLike, path: str | os.PathLike, *, n_seque
     experiment = _read_json(run / EXPERIMENT_FILE)
     _config_section(page, run, experiment)
     _metrics_section(page, run)
-    _memory_section(page, run, experiment, n_sequences)
+    evaluation = read_evaluation(run)
+    if experiment is None:
+        _evaluation_section(page, evaluation)
+    _memory_section(page, run, experiment, n_sequences, evaluation)
     title = f"lstmkit report: {run.resolve().name}"
     doc = (f"<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><style>{_CSS}</style>"
@@ -221,7 +229,8 @@ def _heldout(experiment: dict | None, n: int) -> tuple[str, Any] | None:
     return problem, make(n, length, seed=seed)
 
 
-def _memory_section(page: _Page, run: Path, experiment: dict | None, n_sequences: int) -> None:
+def _memory_section(page: _Page, run: Path, experiment: dict | None, n_sequences: int,
+                    evaluation: dict | None) -> None:
     page.h2("Inside the memory: gates and cell state", "gates")
     if not (run / "model").is_dir():
         page.note("No saved network (<code>model/</code>) in this run folder, so there are no gates to show.")
@@ -237,10 +246,7 @@ def _memory_section(page: _Page, run: Path, experiment: dict | None, n_sequences
         return
     data = _heldout(experiment, _HELDOUT)
     if data is None:
-        page.note("This run folder does not record the data the network was trained on (only "
-                  "<code>lstmkit experiment</code> runs write <code>experiment.json</code>), so no held-out sequences "
-                  "can be drawn. Draw your own with <code>lstmkit.viz.record_gates(network, x)</code> and "
-                  "<code>lstmkit.viz.plot_gates_interactive(gates)</code>.")
+        _task_gates(page, run, network, evaluation, n_sequences)
         return
     problem, heldout = data
     network.eval()
@@ -252,6 +258,62 @@ def _memory_section(page: _Page, run: Path, experiment: dict | None, n_sequences
         _adding(page, heldout, pred, gates, n_sequences)
     else:
         _temporal_order(page, heldout, pred, gates, n_sequences)
+
+
+def _evaluation_section(page: _Page, evaluation: dict | None) -> None:
+    page.h2("Evaluation against baselines", "evaluation")
+    if evaluation is None:
+        page.note(f"No <code>{EVALUATION_FILE}</code> in this run folder: the run was not trained by an lstmkit "
+                  "estimator with a run folder, is still running, or comes from an older lstmkit (which did not write it).")
+        return
+    rows = [r for r in evaluation["rows"] if isinstance(r, dict)]
+    metrics = [k for k in dict.fromkeys(k for r in rows for k in r) if k != "model"]
+    page.p(f"On the {html.escape(str(evaluation.get('split', 'held-out data')))}: "
+           f"{html.escape(str(evaluation.get('n_samples', '?')))} samples, the same for every row."
+           + (f" {html.escape(str(evaluation['units']))}." if evaluation.get("units") else ""), "caption")
+    page.table(["model", *metrics], [[r.get("model", "?"), *[r.get(m, "") for m in metrics]] for r in rows])
+
+
+class _Calls(torch.nn.Module):
+    """Runs a task network's ``metrics(batch)``, so that record_gates sees its LSTM's input."""
+
+    def __init__(self, network: torch.nn.Module) -> None:
+        super().__init__()
+        self.network = network
+
+    def forward(self, batch: dict) -> Any:
+        return self.network.metrics(batch)
+
+
+def _task_gates(page: _Page, run: Path, network: torch.nn.Module, evaluation: dict | None, n_sequences: int) -> None:
+    batch = read_heldout(run)
+    if batch is None or not hasattr(network, "metrics"):
+        page.note(f"This run folder holds no samples to draw (<code>{HELDOUT_FILE}</code>, written by the task "
+                  "estimators trained with a run folder, and <code>experiment.json</code>, written by <code>lstmkit "
+                  "experiment</code>, are both missing). Draw your own with "
+                  "<code>lstmkit.viz.record_gates(network, x)</code> and "
+                  "<code>lstmkit.viz.plot_gates_interactive(gates)</code>.")
+        return
+    try:
+        gates = record_gates(_Calls(network), batch)
+    except (LstmkitError, RuntimeError, KeyError, TypeError) as exc:
+        page.note(f"The saved samples could not be run through the network: {html.escape(str(exc))}")
+        return
+    split = str((evaluation or {}).get("split", "held-out data"))
+    n = int(gates.cell.shape[2])
+    lengths = batch.get("lengths")
+    units = top_units(gates, 3, by="cell_std")
+    page.p(f"{min(n_sequences, n)} of the {n} samples kept from the {html.escape(split)}, as the network receives them "
+           "(after the data pipeline). Per sample: the gates and cell state of the first LSTM layer, and the cell-state "
+           f"trace of the units whose cell state varies most over these samples ({units}).", "caption")
+    for b in range(min(n_sequences, n)):
+        steps = int(lengths[b]) if lengths is not None else int(gates.cell.shape[1])
+        page.parts.append(f"<h3>Sample {b} ({steps} steps)</h3>")
+        page.figure(plot_cell_trace_interactive(gates, units, sequence=b,
+                                                title=f"Sample {b}: cell state of the most variable units {units}"))
+        page.figure(plot_gates_interactive(
+            gates, sequence=b, units=None if gates.cell.shape[-1] <= 32 else top_units(gates, 32, sequences=[b]),
+            title=f"Sample {b}: gates and cell state per unit"))
 
 
 def _markers_adding(x: torch.Tensor) -> list[int]:
