@@ -26,7 +26,7 @@ from sklearn.model_selection import GridSearchCV
 
 import lstmkit
 from lstmkit.errors import ConfigError, LstmkitError, NotFittedError
-from lstmkit.estimators import Estimator, LSTMClassifier, LSTMForecaster, LSTMTagger
+from lstmkit.estimators import Estimator, LSTMClassifier, LSTMForecaster, LSTMLanguageModel, LSTMTagger
 from lstmkit.persist import config_from_dict
 
 TINY_TRAINER = {"max_epochs": 2, "batch_size": 8, "lr": 1e-2, "quiet": True}
@@ -66,6 +66,21 @@ def _sentences() -> tuple:
     return sents, tags
 
 
+def zen_lines() -> list[str]:
+    """The Zen of Python (PEP 20), 19 lines of real English that ship with every Python."""
+    import codecs
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()):  # importing `this` prints the poem
+        import this
+    return codecs.decode(this.s, "rot13").splitlines()
+
+
+def _text() -> tuple:
+    return (zen_lines(),)
+
+
 CASES: dict[str, Case] = {
     "LSTMForecaster": Case(
         LSTMForecaster, dict(horizon=3, lookback=6, hidden_size=4, trainer=TINY_TRAINER), _series,
@@ -98,9 +113,23 @@ CASES: dict[str, Case] = {
         ],
         sklearn_check="fit(X, y) takes token sentences with one tag per token, not (n_samples, n_features) tables",
     ),
+    "LSTMLanguageModel": Case(
+        LSTMLanguageModel, dict(level="char", embedding_dim=8, hidden_size=8, num_layers=1, bptt=16, val_size=0.1,
+                                trainer={**TINY_TRAINER, "optimizer": "adam"}), _text,
+        predict=lambda est: [est.generate("Beautiful is", 12, temperature=0), est.evaluate(zen_lines()[:3])["loss"],
+                             est.generate("Flat", 8, seed=3)],
+        bad_inputs=[
+            ("level", lambda: _text(), r"level must be one of \['word', 'char'\], got 'wrod'"),
+            ("X", lambda: ("   \n ",), r"X is empty"),
+            ("X", lambda: ("two words",), r"the training text holds \d+ tokens; it needs more than 2 x batch_size"),
+        ],
+        grid_score=lambda est, args: est.score(args[0]),
+        sklearn_check="fit(X) takes text (a str, lines or a file), not scikit-learn's (n_samples, n_features) tables",
+    ),
 }
 
-_BAD_PARAMS = {"LSTMForecaster": {"horizon": -1}, "LSTMClassifier": {"pooling": "avrage"}, "LSTMTagger": {"unk_replace": 2}}
+_BAD_PARAMS = {"LSTMForecaster": {"horizon": -1}, "LSTMClassifier": {"pooling": "avrage"}, "LSTMTagger": {"unk_replace": 2},
+               "LSTMLanguageModel": {"level": "wrod"}}
 
 
 def _canonical(pred: Any) -> Any:
@@ -120,8 +149,9 @@ def check_estimator(case: Case, tmp_path: Path) -> None:
 
     # parameters: nested trainer fields over the estimator's defaults; clone keeps them
     params = est.get_params()
-    assert params["trainer__max_epochs"] == TINY_TRAINER["max_epochs"]
-    untouched = next(k for k in case.cls.trainer_defaults if k not in TINY_TRAINER) if set(case.cls.trainer_defaults) - set(TINY_TRAINER) else None
+    assert params["trainer__max_epochs"] == (case.params.get("trainer") or {}).get("max_epochs")
+    given = case.params.get("trainer") or {}
+    untouched = next((k for k in case.cls.trainer_defaults if k not in given), None)
     if untouched:
         assert params[f"trainer__{untouched}"] == case.cls.trainer_defaults[untouched]  # defaults merged, not replaced
     est.set_params(trainer__lr=5e-3)

@@ -14,7 +14,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = ["lstmkit", "lstmkit.estimators", "lstmkit.nn", "lstmkit.data", "lstmkit.models", "lstmkit.train",
-           "lstmkit.evaluation", "lstmkit.viz", "lstmkit.viz.report", "lstmkit.experiments", "lstmkit.persist",
+           "lstmkit.evaluation", "lstmkit.viz", "lstmkit.viz.report", "lstmkit.models.decoding", "lstmkit.train.run_record",
+           "lstmkit.data.text", "lstmkit.experiments", "lstmkit.persist",
            "lstmkit.errors"]
 MISSING = [m for m in ("mkdocs", "material", "mkdocstrings", "mkdocstrings_handlers.python")
            if importlib.util.find_spec(m.split(".")[0]) is None
@@ -62,3 +63,20 @@ def test_cli_reference_is_generated_from_the_commands(site):
     assert "Example: lstmkit" in html and "--run-dir" in html
     bench = (site / "benchmarks" / "index.html").read_text()
     assert "Core engine (bench_core.py)" in bench  # included from benchmarks/RESULTS.md
+
+
+def test_every_marked_example_has_its_figure_on_the_page():
+    sys.path.insert(0, str(ROOT / "docs"))
+    try:
+        import figures
+    finally:
+        sys.path.pop(0)
+    found = figures.examples()
+    pages = {page.stem for page, _, _ in found}
+    assert {"forecasting", "classification", "tagging", "memory"} <= pages
+    for page, names, code in found:
+        compile(code, f"{page.name}:{names}", "exec")  # the example is valid Python
+        text = page.read_text()
+        for name in names:
+            assert (ROOT / "docs" / "img" / name).stat().st_size > 1000, f"{page.name}: run python docs/figures.py {name}"
+            assert f"](img/{name})" in text, f"{page.name} does not show img/{name}"

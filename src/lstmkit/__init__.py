@@ -32,6 +32,7 @@ __all__ = [
     "LSTMForecaster",
     "LSTMClassifier",
     "LSTMTagger",
+    "LSTMLanguageModel",
     "LstmkitError",
     "ConfigError",
     "DataError",
@@ -45,6 +46,7 @@ _LAZY = {
     "LSTMForecaster": "lstmkit.estimators",
     "LSTMClassifier": "lstmkit.estimators",
     "LSTMTagger": "lstmkit.estimators",
+    "LSTMLanguageModel": "lstmkit.estimators",
 }
 
 def __getattr__(name: str) -> Any:

@@ -45,13 +45,14 @@ def _root(
 
 def _register() -> None:
     # One import + add_typer per command group; each module defines `app`.
-    from lstmkit.cli import classify, datasets, experiment, forecast, report, tag
+    from lstmkit.cli import classify, datasets, experiment, forecast, lm, report, tag
 
     app.add_typer(datasets.app, name="datasets")
     app.add_typer(experiment.app, name="experiment")
     app.add_typer(forecast.app, name="forecast")
     app.add_typer(classify.app, name="classify")
     app.add_typer(tag.app, name="tag")
+    app.add_typer(lm.app, name="lm")
     app.command("report")(report.report)  # one command, no subcommands
 
 

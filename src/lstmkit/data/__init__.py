@@ -24,6 +24,7 @@ _WHERE = {
     "SequencePipeline": "sequence_pipeline", "SEQUENCE_SCALERS": "sequence_pipeline",
     "ForecastPipeline": "forecast_pipeline",
     "SupervisedPipeline": "supervised",
+    "TextPipeline": "text", "read_text": "text",
 }
 
 __all__ = list(_WHERE)

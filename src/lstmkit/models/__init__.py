@@ -5,8 +5,10 @@ registered for :func:`lstmkit.load`. The scikit-learn-style fronts are in
 from lstmkit.models.base import TaskModel
 from lstmkit.models.classifier import ClassifierNetwork, ClassifierNetworkConfig
 from lstmkit.models.forecaster import ForecasterNetwork, ForecasterNetworkConfig
+from lstmkit.models.language_model import LanguageModelNetwork, LanguageModelNetworkConfig
 from lstmkit.models.sequence import SequenceNetwork, SequenceNetworkConfig
 from lstmkit.models.tagger import TaggerNetwork, TaggerNetworkConfig
 
 __all__ = ["TaskModel", "SequenceNetwork", "SequenceNetworkConfig", "ForecasterNetwork", "ForecasterNetworkConfig",
-           "ClassifierNetwork", "ClassifierNetworkConfig", "TaggerNetwork", "TaggerNetworkConfig"]
+           "ClassifierNetwork", "ClassifierNetworkConfig", "TaggerNetwork", "TaggerNetworkConfig",
+           "LanguageModelNetwork", "LanguageModelNetworkConfig"]
