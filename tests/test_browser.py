@@ -97,6 +97,26 @@ def test_report_renders_offline_without_console_errors(chromium, tmp_path):
     assert shot.stat().st_size > 10_000
 
 
+def test_task_report_renders_offline_without_console_errors(chromium, tmp_path):
+    pytest.importorskip("plotly", reason="the report needs plotly (the viz extra)")
+    import numpy as np
+
+    from lstmkit import LSTMClassifier
+    from lstmkit.viz.report import write_report
+
+    rng = np.random.default_rng(0)
+    y = np.array(["a", "b"] * 12)
+    X = rng.normal(size=(24, 7, 2)) + (y == "b")[:, None, None]
+    LSTMClassifier(hidden_size=4, val_size=0.25, trainer={"max_epochs": 2, "quiet": True, "run_dir": str(tmp_path / "run")}).fit(X, y)
+    report = write_report(tmp_path / "run", tmp_path / "report.html", n_sequences=2)
+    figures = report.read_text().count("Plotly.newPlot(")
+    dom, errors, shot = open_page(chromium, report.as_uri(), tmp_path, "task-report")
+    assert not errors, errors
+    assert figures >= 2 + 2 * 2 and dom.count('class="plot-container plotly"') == figures
+    assert "Evaluation against baselines" in dom and "majority class" in dom
+    assert shot.stat().st_size > 10_000
+
+
 @pytest.fixture(scope="module")
 def served_site(tmp_path_factory):
     if importlib.util.find_spec("mkdocs") is None or importlib.util.find_spec("mkdocstrings_handlers") is None:
@@ -116,7 +136,7 @@ def served_site(tmp_path_factory):
     server.shutdown()
 
 
-@pytest.mark.parametrize("page", ["", "memory/", "cli/", "api/"])
+@pytest.mark.parametrize("page", ["", "forecasting/", "memory/", "cli/", "api/"])
 def test_docs_pages_load_without_console_errors(chromium, served_site, tmp_path, page):
     dom, errors, shot = open_page(chromium, f"{served_site}/{page}", tmp_path, re.sub(r"\W", "", page) or "index")
     assert not errors, errors

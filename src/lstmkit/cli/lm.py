@@ -154,14 +154,15 @@ def generate(
     lm = _load(model)
     start = time.perf_counter()
     n = 0
-    sys.stdout.write(prompt)
     if beams is not None:
         text = lm.generate(prompt, max_tokens, num_beams=beams, stop_at_eos=stop_at_eos)
-        sys.stdout.write(text)
+        sys.stdout.write(prompt + text)
         n = max_tokens
     else:
-        for piece in lm.stream(prompt, max_tokens, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed,
-                               stop_at_eos=stop_at_eos):
+        pieces = lm.stream(prompt, max_tokens, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed,
+                           stop_at_eos=stop_at_eos)  # bad arguments fail here, before any output
+        sys.stdout.write(prompt)
+        for piece in pieces:
             sys.stdout.write(piece)
             sys.stdout.flush()
             n += 1

@@ -261,7 +261,11 @@ class LSTMLanguageModel(Estimator):
         check_sampling(temperature, top_k, top_p)
         if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 0:
             raise ConfigError(f"max_tokens must be an int >= 0, got {max_tokens!r}")
-        state, last = self._prime(prompt, on_unknown)
+        state, last = self._prime(prompt, on_unknown)  # errors now, not at the first next()
+        return self._draw(prompt, state, last, max_tokens, temperature, top_k, top_p, seed, stop_at_eos)
+
+    def _draw(self, prompt: str, state: Any, last: int, max_tokens: int, temperature: float, top_k: int | None,
+              top_p: float | None, seed: int | None, stop_at_eos: bool) -> Iterator[str]:
         gen = torch.Generator()
         gen.manual_seed(int(seed) if seed is not None else int(torch.seed()))
         pipe, net = self.pipeline_, self.networks_[0]
