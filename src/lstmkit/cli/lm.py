@@ -107,7 +107,7 @@ def train(
     lm.save(model, overwrite=force)
     n = len(lm.pipeline_.encode(text))
     epochs_run = len(lm.history_)
-    line = (f"trained on {n} tokens ({len(lm.vocabulary_)} in the vocabulary), {epochs_run} epochs in {seconds:.0f} s "
+    line = (f"trained on a text of {n} tokens ({len(lm.vocabulary_)} in the vocabulary), {epochs_run} epochs in {seconds:.0f} s "
             f"({n * epochs_run / max(seconds, 1e-9):.0f} tokens/s)")
     if val is not None:
         line += f"; validation perplexity {lm.perplexity(val):.2f}"
@@ -142,7 +142,7 @@ def generate(
     temperature: float = typer.Option(1.0, "--temperature", "-t", metavar="FLOAT", help="0 = greedy; < 1 sharper, > 1 more random."),
     top_k: Optional[int] = typer.Option(None, "--top-k", metavar="INT", help="Sample among the k most likely tokens."),
     top_p: Optional[float] = typer.Option(None, "--top-p", metavar="FLOAT", help="Nucleus sampling: the most likely tokens up to probability p."),
-    beams: Optional[int] = typer.Option(None, "--beams", metavar="INT", help="Beam search with this many beams (deterministic)."),
+    num_beams: Optional[int] = typer.Option(None, "--num-beams", metavar="INT", help="Beam search with this many beams (deterministic)."),
     seed: Optional[int] = typer.Option(None, "--seed", metavar="INT", help="Seed of the sampler: the same seed gives the same text."),
     stop_at_eos: bool = typer.Option(False, "--stop-at-eos", help="Stop at the end of a sentence (word) or line (char)."),
     quiet: bool = typer.Option(False, "--quiet", help="Do not print tokens/s at the end."),
@@ -154,8 +154,8 @@ def generate(
     lm = _load(model)
     start = time.perf_counter()
     n = 0
-    if beams is not None:
-        text = lm.generate(prompt, max_tokens, num_beams=beams, stop_at_eos=stop_at_eos)
+    if num_beams is not None:
+        text = lm.generate(prompt, max_tokens, num_beams=num_beams, stop_at_eos=stop_at_eos)
         sys.stdout.write(prompt + text)
         n = max_tokens
     else:

@@ -63,9 +63,11 @@ class LSTMLanguageModel(Estimator):
             ``X_val``; 0 for none.
         random_state: seed of initialisation, dropout and sampling order.
         trainer: :class:`~lstmkit.train.TrainerConfig` fields over ``trainer_defaults``
-            (SGD, lr 1, gradient norm clipped at 5, batch 20, the learning rate quartered
-            when the validation loss stops falling, at most 13 epochs: Zaremba et al.'s
-            set-up with the PyTorch word-LM example's plateau rule).
+            (SGD with lr 20 and the gradient norm clipped at 0.25 on the loss averaged over
+            tokens, batch 20, the learning rate quartered when the validation loss stops
+            falling, at most 13 epochs: the PyTorch word_language_model example's rule.
+            Zaremba et al.'s lr 1 and clip 5 are the same steps on a loss summed over the
+            ``bptt`` steps of a chunk).
 
     Raises:
         ConfigError: an argument out of range (``fit`` reports all of them at once).
@@ -75,7 +77,7 @@ class LSTMLanguageModel(Estimator):
     network_class: ClassVar[type] = LanguageModelNetwork
     pipeline_class: ClassVar[type] = TextPipeline
     trainer_defaults: ClassVar[dict[str, Any]] = {
-        "optimizer": "sgd", "lr": 1.0, "momentum": 0.0, "grad_clip": 5.0, "batch_size": 20, "max_epochs": 13,
+        "optimizer": "sgd", "lr": 20.0, "momentum": 0.0, "grad_clip": 0.25, "batch_size": 20, "max_epochs": 13,
         "schedule": "plateau", "plateau_factor": 0.25, "plateau_patience": 0, "shuffle": False,
     }
 
