@@ -124,3 +124,21 @@ def test_bad_text():
         lm.fit(__import__("pathlib").Path("/no/such/file.txt"))
     with pytest.raises(ConfigError, match="bptt must be a positive int"):
         LSTMLanguageModel(bptt=0).fit(ZEN)
+
+
+def test_awd_lstm_options_train_and_switch_off_at_evaluation():
+    """Weight drop on W_hh, locked and embedding dropout, AR/TAR: training lowers the loss,
+    evaluation is deterministic (no dropout), and the tied softmax shares the embedding."""
+    lm = LSTMLanguageModel(level="char", embedding_dim=16, hidden_size=32, num_layers=3, bptt=16, dropout=0.25,
+                           input_dropout=0.4, embedding_dropout=0.1, weight_drop=0.3, ar_alpha=2.0, tar_beta=1.0,
+                           val_size=0, trainer={**FAST, "max_epochs": 30})
+    before = LSTMLanguageModel(level="char", embedding_dim=16, hidden_size=32, num_layers=3, bptt=16, val_size=0,
+                               trainer={**FAST, "max_epochs": 1, "max_steps": 1, "lr": 1e-9}).fit(ZEN).evaluate(ZEN)
+    lm.fit(ZEN)
+    net = lm.networks_[0]
+    assert net.decoder.weight is net.embedding.weight and [l.hidden_size for l in net.layers] == [32, 32, 16]
+    assert net.layers[0].variant.weight_drop == 0.3
+    first, second = lm.evaluate(ZEN), lm.evaluate(ZEN)
+    assert first == second and first["loss"] < before["loss"] - 0.5
+    losses = [row["train_loss"] for row in lm.history_]
+    assert losses[-1] < losses[0]
