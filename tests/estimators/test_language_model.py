@@ -142,3 +142,17 @@ def test_awd_lstm_options_train_and_switch_off_at_evaluation():
     assert first == second and first["loss"] < before["loss"] - 0.5
     losses = [row["train_loss"] for row in lm.history_]
     assert losses[-1] < losses[0]
+
+
+def test_text_edges_line_endings_paths_and_the_global_generator(char_lm):
+    from lstmkit.data.text import read_text
+
+    assert read_text("a b\r\nc\rd\n") == "a b\nc\nd\n"
+    with pytest.raises(DataError, match=r"looks like a path but does not exist"):
+        char_lm.evaluate("/no/such/valid.txt")
+    assert TextPipeline("word").fit("the cat\n").decode(TextPipeline("word").fit("the cat\n").encode("the cat", end_of_text=False)) == "the cat"
+    torch.manual_seed(0)
+    a = torch.rand(3)
+    torch.manual_seed(0)
+    char_lm.generate("Flat", 5)  # seed=None: fresh draws, the user's global generator untouched
+    assert torch.equal(torch.rand(3), a)

@@ -108,3 +108,35 @@ def test_length_penalty_divides_the_summed_log_probability_by_length():
         assert h.score == pytest.approx(h.log_prob / len(h.tokens))
     with pytest.raises(ConfigError, match="beam_size"):
         beam_search(chain.step, None, 0, beam_size=0)
+
+
+def test_beam_search_never_returns_an_unfinished_prefix_that_merely_outscores_longer_endings():
+    """Random tables: the best hypothesis equals an exhaustive search over every sequence that ends
+    in eos within max_len (or is cut at max_len), for raw sums and per-token means."""
+    import itertools
+
+    V, eos, max_len = 4, 3, 4
+    for seed in range(40):
+        table = torch.log_softmax(torch.randn(V, V, generator=torch.Generator().manual_seed(seed)) * 2, -1).double()
+        for alpha in (0.0, 1.0):
+            best = beam_search(lambda t, s: (table[t], s), None, 0, beam_size=V ** max_len, max_len=max_len,
+                               eos_id=eos, length_penalty=alpha, select=lambda s, i: s)[0]
+            candidates = []
+            for n in range(1, max_len + 1):
+                for seq in itertools.product(range(V), repeat=n):
+                    if eos in seq[:-1] or (n < max_len and seq[-1] != eos):
+                        continue  # eos only at the end; shorter than max_len only when ended
+                    lp, prev = 0.0, 0
+                    for w in seq:
+                        lp, prev = lp + float(table[prev, w]), w
+                    candidates.append((lp / n ** alpha, list(seq)))
+            score = max(c[0] for c in candidates)
+            winners = [t for c, t in candidates if c >= score - 1e-12]  # exact ties: same transitions, other order
+            assert best.score == pytest.approx(score) and best.tokens in winners, (seed, alpha)
+        small = beam_search(lambda t, s: (table[t], s), None, 0, beam_size=2, max_len=10, eos_id=eos,
+                            length_penalty=0.0, select=lambda s, i: s)
+        assert all(h.tokens[-1] == eos or len(h.tokens) == 10 for h in small)
+
+
+def test_top_k_breaks_ties_by_lower_index():
+    assert kept(filter_logits(torch.tensor([5.0, 5.0, 5.0, 5.0, 0.0]), top_k=2)) == {0, 1}

@@ -28,7 +28,7 @@ from lstmkit.cli._options import (
     settings,
     trainer_overrides,
 )
-from lstmkit.errors import DataError
+from lstmkit.errors import ConfigError, DataError
 
 app = typer.Typer(rich_markup_mode=None, help="Language models: train on text, perplexity, generation.", no_args_is_help=True)
 
@@ -106,8 +106,10 @@ def train(
     seconds = time.perf_counter() - start
     lm.save(model, overwrite=force)
     n = len(lm.pipeline_.encode(text))
+    if val is None and lm.val_size:
+        n = int(n * (1 - lm.val_size))  # the end of the text was held out for validation
     epochs_run = len(lm.history_)
-    line = (f"trained on a text of {n} tokens ({len(lm.vocabulary_)} in the vocabulary), {epochs_run} epochs in {seconds:.0f} s "
+    line = (f"trained on {n} tokens ({len(lm.vocabulary_)} in the vocabulary), {epochs_run} epochs in {seconds:.0f} s "
             f"({n * epochs_run / max(seconds, 1e-9):.0f} tokens/s)")
     if val is not None:
         line += f"; validation perplexity {lm.perplexity(val):.2f}"
@@ -155,9 +157,13 @@ def generate(
     start = time.perf_counter()
     n = 0
     if num_beams is not None:
+        ignored = [o for o, v in (("--temperature", temperature != 1.0), ("--top-k", top_k is not None),
+                                  ("--top-p", top_p is not None), ("--seed", seed is not None)) if v]
+        if ignored:
+            raise ConfigError(f"--num-beams searches deterministically; drop {', '.join(ignored)} (they only apply to sampling)")
         text = lm.generate(prompt, max_tokens, num_beams=num_beams, stop_at_eos=stop_at_eos)
         sys.stdout.write(prompt + text)
-        n = max_tokens
+        n = len(lm.pipeline_.tokenize(text, end_of_text=False)) if lm.level == "word" else len(text)
     else:
         pieces = lm.stream(prompt, max_tokens, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed,
                            stop_at_eos=stop_at_eos)  # bad arguments fail here, before any output

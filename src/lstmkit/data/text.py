@@ -36,7 +36,9 @@ TEXT_LEVELS = ("word", "char")
 def read_text(source: Any, name: str = "text") -> str:
     """Text from a str, a list of str (joined by line breaks), a .txt file or a folder of .txt files.
 
-    A str is taken as text unless it is an existing path (a Path object always is a path).
+    A str is taken as text unless it is an existing path (a Path object always is a path); a
+    one-word str that looks like a path (``.txt``, a ``/``) but does not exist is an error. Line
+    breaks are normalised to ``\\n`` (Windows ``\\r\\n`` and old Mac ``\\r``).
 
     Raises:
         DataError: the source is empty, not text, or a path that does not exist or holds no .txt files.
@@ -54,6 +56,10 @@ def read_text(source: Any, name: str = "text") -> str:
         else:
             raise DataError(f"{name}: {str(path)!r} does not exist")
     elif isinstance(source, str):
+        if "\n" not in source and not any(c.isspace() for c in source.strip()) and (
+                source.lower().endswith(".txt") or os.sep in source or "/" in source):
+            raise DataError(f"{name}: {source!r} looks like a path but does not exist (to pass it as text, give "
+                            "a str with a line break or a list of lines)")
         text = source
     elif isinstance(source, (list, tuple)) and all(isinstance(s, str) for s in source):
         text = "\n".join(source)
@@ -62,7 +68,7 @@ def read_text(source: Any, name: str = "text") -> str:
                         f"got {type(source).__name__}")
     if not text.strip():
         raise DataError(f"{name} is empty (no tokens to learn from)")
-    return text
+    return text.replace("\r\n", "\n").replace("\r", "\n")  # one line break whatever the platform
 
 
 class TextPipeline:
@@ -151,7 +157,7 @@ class TextPipeline:
         for i in ids:
             t = itos[int(i)]
             out.append("\n" if t == EOS else t + " ")
-        return "".join(out).replace(" \n", "\n")
+        return "".join(out).replace(" \n", "\n").rstrip(" ")
 
     def join(self, token: str, previous: str | None) -> str:
         """How ``token`` is printed after ``previous`` when streaming (a space between words)."""

@@ -269,9 +269,12 @@ class LSTMLanguageModel(Estimator):
     def _draw(self, prompt: str, state: Any, last: int, max_tokens: int, temperature: float, top_k: int | None,
               top_p: float | None, seed: int | None, stop_at_eos: bool) -> Iterator[str]:
         gen = torch.Generator()
-        gen.manual_seed(int(seed) if seed is not None else int(torch.seed()))
+        if seed is None:
+            gen.seed()  # fresh entropy; the global torch generator is left alone
+        else:
+            gen.manual_seed(int(seed))
         pipe, net = self.pipeline_, self.networks_[0]
-        previous = None if not prompt or prompt.endswith("\n") else "x"
+        previous = None if not prompt.strip() or prompt[-1].isspace() else "x"
         for _ in range(max_tokens):
             with torch.no_grad():
                 logits, state = net(torch.tensor([[last]]), state)  # (1, 1, V)
@@ -312,7 +315,7 @@ class LSTMLanguageModel(Estimator):
         best = beam_search(step, state, last, beam_size=num_beams, max_len=max_tokens,
                            eos_id=self.pipeline_.eos_id if stop_at_eos else None,
                            length_penalty=length_penalty, select=_select_layers)[0]
-        pipe, out, previous = self.pipeline_, [], None if not prompt or prompt.endswith("\n") else "x"
+        pipe, out, previous = self.pipeline_, [], None if not prompt.strip() or prompt[-1].isspace() else "x"
         for i in best.tokens:
             token = pipe.token(i)
             out.append(pipe.join(token, previous))

@@ -60,7 +60,7 @@ def filter_logits(logits: torch.Tensor, *, temperature: float = 1.0, top_k: int 
     logits = logits.float() / float(temperature)
     V = logits.shape[-1]
     if top_k is not None and top_k < V:
-        idx = torch.topk(logits, top_k, dim=-1, sorted=False).indices  # (..., k): exactly k, even with ties
+        idx = torch.sort(logits, dim=-1, descending=True, stable=True).indices[..., :top_k]  # (..., k): ties by index
         keep = torch.zeros_like(logits, dtype=torch.bool).scatter_(-1, idx, True)
         logits = logits.masked_fill(~keep, float("-inf"))
     if top_p is not None and top_p < 1:
@@ -137,6 +137,7 @@ def beam_search(step: StepFn, state: Any, last_token: int, *, beam_size: int = 5
     seqs: list[list[int]] = [[]]
     scores = torch.zeros(1, dtype=torch.float64)  # (K,) summed log-probabilities of the open beams
     finished: list[BeamHypothesis] = []
+    ran_out = True  # False when the search stops because no open beam can still win
     for _ in range(max_len):
         log_probs, state = step(tokens, state)  # (K, V)
         V = log_probs.shape[-1]
@@ -153,12 +154,20 @@ def beam_search(step: StepFn, state: Any, last_token: int, *, beam_size: int = 5
                 open_score.append(s)
                 open_seqs.append(seq)
         seqs, scores = open_seqs, torch.tensor(open_score, dtype=torch.float64)
-        if not seqs or len(finished) >= beam_size:  # beam_size hypotheses ended (or none is open)
+        if not seqs:
+            ran_out = False
             break
+        if len(finished) >= beam_size:
+            # Log-probabilities only fall as tokens are added, so an open beam's best possible final
+            # score is its current sum divided by the longest length it can reach.
+            kth = sorted((h.score for h in finished), reverse=True)[beam_size - 1]
+            if max(open_score) / (max_len ** length_penalty) <= kth:
+                ran_out = False
+                break
         state = select(state, torch.tensor(open_beam))
         tokens = torch.tensor(open_tok)
-    # Open beams (cut at max_len, or still open when enough ended) compete with the ended ones.
-    finished.extend(BeamHypothesis(q, lp, norm(lp, len(q))) for q, lp in zip(seqs, scores.tolist()))
+    if ran_out or not finished:  # beams cut at max_len are hypotheses too (all of them when eos_id is None)
+        finished.extend(BeamHypothesis(q, lp, norm(lp, len(q))) for q, lp in zip(seqs, scores.tolist()))
     finished.sort(key=lambda h: h.score, reverse=True)
     return finished[:beam_size]
 
