@@ -13,9 +13,11 @@ def trained(tmp_path_factory):
     text.write_text("\n".join(zen_lines() * 3) + "\n")
     model = root / "zen.model"
     code = main(["lm", "train", "--data", str(text), "--model", str(model), "--epochs", "2", "--quiet",
+                 "--run-dir", str(root / "run"),
                  "--set", "level=char", "--set", "hidden_size=16", "--set", "embedding_dim=8",
                  "--set", "trainer.batch_size=4", "--set", "trainer.optimizer=adam", "--set", "trainer.lr=0.01"])
     assert code == 0
+    assert (root / "run" / "metrics.csv").is_file() and (root / "run" / "model").is_dir()  # a stream keeps no samples
     return text, model
 
 

@@ -173,11 +173,15 @@ class Estimator(BaseEstimator):
         Scored on the validation split when the estimator kept one, else on the training data
         (and the table says so); see :mod:`lstmkit.train.run_record`.
         """
+        def samples(data: Any) -> bool:  # a map-style Dataset with a collate (a StreamLoader of text is not)
+            return (isinstance(data, torch.utils.data.Dataset) and not isinstance(data, torch.utils.data.IterableDataset)
+                    and hasattr(data, "collate"))
+
         data, split = prepared.val, "validation split (held out from training, used for early stopping)"
         if data is None:
-            if not isinstance(train, torch.utils.data.Dataset) or isinstance(train, torch.utils.data.IterableDataset):
-                return
             data, split = train, "training data (no validation split was kept), so these are figures on seen data"
+        if not samples(data):
+            return
         write_run_record(run_dir, network, data, split=split, baselines=self._baselines(prepared),
                          notes=self._record_notes())
 

@@ -60,8 +60,10 @@ def write_run_record(run_dir: str | os.PathLike, network: torch.nn.Module, data:
     from safetensors.torch import save_file
 
     collate = getattr(data, "collate", None)
+    if collate is None or not hasattr(data, "__getitem__") or not hasattr(data, "__len__"):
+        return  # not a map-style dataset of samples (e.g. a truncated-BPTT stream): nothing to keep
     items = _subset(data, MAX_SAMPLES)
-    if collate is None or not items:
+    if not items:
         return
     batch = collate(items)
     was_training = network.training
