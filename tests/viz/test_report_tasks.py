@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from lstmkit import LSTMClassifier, LSTMForecaster, LSTMTagger
 from lstmkit.train.run_record import EVALUATION_FILE, HELDOUT_FILE, read_heldout
@@ -80,3 +81,24 @@ def test_a_run_folder_from_before_the_record_gets_a_note(tmp_path):
     (run / HELDOUT_FILE).write_bytes(b"not safetensors")
     page = write_report(run, tmp_path / "r.html").read_text()
     assert f"No <code>{EVALUATION_FILE}</code>" in page and "holds no samples to draw" in page
+
+
+def test_language_model_run_reports_perplexity_beside_a_unigram_model(tmp_path):
+    from checks import zen_lines
+
+    from lstmkit import LSTMLanguageModel
+
+    run = tmp_path / "run"
+    text = "\n".join(zen_lines() * 4) + "\n"
+    LSTMLanguageModel(level="char", embedding_dim=8, hidden_size=16, num_layers=1, bptt=16, val_size=0.25,
+                      trainer={"max_epochs": 3, "batch_size": 4, "optimizer": "adam", "lr": 1e-2, "quiet": True,
+                               "run_dir": str(run)}).fit(text)
+    doc, rows = _rows(run)
+    assert doc["split"].startswith("validation text") and "zero state" in doc["units"]
+    unigram = rows["unigram (training frequencies)"]
+    assert unigram["perplexity"] == pytest.approx(np.exp(unigram["loss"]))
+    assert 10 < unigram["perplexity"] < 40  # English characters: about 2^4.2 = 18
+    batch = read_heldout(run)
+    assert set(batch) == {"x", "y"} and batch["x"].shape == (8, 64) and torch.equal(batch["x"][0, 1:], batch["y"][0, :-1])
+    page = write_report(run, tmp_path / "r.html", n_sequences=1).read_text()
+    assert "unigram (training frequencies)" in page and "Sample 0 (64 steps)" in page and 'class="note"' not in page

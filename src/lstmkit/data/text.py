@@ -23,11 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from lstmkit.data.vocab import UNK, Vocabulary
 from lstmkit.errors import ConfigError, DataError, suggest
 
-__all__ = ["TextPipeline", "read_text", "EOS", "TEXT_LEVELS"]
+__all__ = ["TextPipeline", "TextWindows", "read_text", "EOS", "TEXT_LEVELS"]
 
 EOS = "<eos>"
 TEXT_LEVELS = ("word", "char")
@@ -187,3 +188,30 @@ class TextPipeline:
         pipe = cls(d["level"], int(d["min_freq"]), d.get("max_vocab"), bool(d["lowercase"]))
         pipe.vocab_ = Vocabulary(list(d["vocab"]))
         return pipe
+
+
+class TextWindows(torch.utils.data.Dataset):
+    """Non-overlapping windows of a token stream for next-token scoring: item i is
+    (x, y) = (ids[i*K : (i+1)*K], ids[i*K+1 : (i+1)*K+1]); ``collate`` stacks them into
+    ``{"x": (B, K) long, "y": (B, K) long}``. Each window is read from a zero state, so its
+    figures are higher than the one-stream evaluation of :class:`LSTMLanguageModel`.
+
+    Args:
+        ids: token ids (N,).
+        length: tokens per window (K).
+    """
+
+    def __init__(self, ids: Any, length: int = 64) -> None:
+        self.ids = torch.as_tensor(np.asarray(ids, dtype=np.int64))
+        self.length = int(length)
+
+    def __len__(self) -> int:
+        return max(0, (len(self.ids) - 1) // self.length)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        s = i * self.length
+        return self.ids[s:s + self.length], self.ids[s + 1:s + 1 + self.length]
+
+    @staticmethod
+    def collate(items: list[tuple[torch.Tensor, torch.Tensor]]) -> dict[str, torch.Tensor]:
+        return {"x": torch.stack([x for x, _ in items]), "y": torch.stack([y for _, y in items])}

@@ -168,22 +168,26 @@ class Estimator(BaseEstimator):
         return self
 
     def _record_run(self, run_dir: str, network: TaskModel, prepared: Prepared, train: Any) -> None:
-        """Leave the evaluation table and a few samples for ``lstmkit report`` in ``run_dir``.
+        """Leave the evaluation table and a few samples for ``lstmkit report`` in ``run_dir``
+        (see :mod:`lstmkit.train.run_record`), on the data :meth:`_record_data` names."""
+        picked = self._record_data(prepared, train)
+        if picked is not None:
+            write_run_record(run_dir, network, picked[0], split=picked[1], baselines=self._baselines(prepared),
+                             notes=self._record_notes())
 
-        Scored on the validation split when the estimator kept one, else on the training data
-        (and the table says so); see :mod:`lstmkit.train.run_record`.
+    def _record_data(self, prepared: Prepared, train: Any) -> tuple[Any, str] | None:
+        """(map-style Dataset with ``collate``, what it is in words) for the run record, or None.
+
+        The validation split when the estimator kept one, else the training data (and the table
+        says so); None when that is not a dataset of samples.
         """
-        def samples(data: Any) -> bool:  # a map-style Dataset with a collate (a StreamLoader of text is not)
-            return (isinstance(data, torch.utils.data.Dataset) and not isinstance(data, torch.utils.data.IterableDataset)
-                    and hasattr(data, "collate"))
-
         data, split = prepared.val, "validation split (held out from training, used for early stopping)"
         if data is None:
             data, split = train, "training data (no validation split was kept), so these are figures on seen data"
-        if not samples(data):
-            return
-        write_run_record(run_dir, network, data, split=split, baselines=self._baselines(prepared),
-                         notes=self._record_notes())
+        if (isinstance(data, torch.utils.data.Dataset) and not isinstance(data, torch.utils.data.IterableDataset)
+                and hasattr(data, "collate")):
+            return data, split
+        return None
 
     def _baselines(self, prepared: Prepared) -> Callable[[dict[str, torch.Tensor]], list[tuple[str, dict[str, float]]]] | None:
         """Baselines for the run record: a function (collated batch) -> [(name, metrics)] (none by default)."""

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from lstmkit.data.text import TEXT_LEVELS, TextPipeline, read_text
+from lstmkit.data.text import TEXT_LEVELS, TextPipeline, TextWindows, read_text
 from lstmkit.errors import ConfigError, DataError, suggest
 from lstmkit.estimators.base import Estimator, Prepared
 from lstmkit.models.decoding import beam_search, check_sampling, sample_token
@@ -32,6 +32,7 @@ from lstmkit.train.tbptt import StreamLoader
 __all__ = ["LSTMLanguageModel"]
 
 EVAL_CHUNK = 256  # tokens per forward pass when evaluating (state carried between chunks)
+RECORD_WINDOW = 64  # tokens per window in the run record that lstmkit report shows
 ON_UNKNOWN = ("unk", "error")
 
 
@@ -175,6 +176,37 @@ class LSTMLanguageModel(Estimator):
             val_rows = max(1, min(rows, (len(val_ids) - 1) // bptt))
             val = StreamLoader(_streams(val_ids, val_rows), batch_size=val_rows, chunk_length=bptt)
         return Prepared(pipe, config, training_data, val)
+
+    # --- run record (lstmkit report) -----------------------------------------------------------
+    def _record_data(self, prepared: Prepared, train: Any) -> tuple[Any, str] | None:
+        """64-token windows of the validation text (else of the training text) for the report."""
+        loader, split = prepared.val, "validation text (held out from training)"
+        if loader is None:
+            loader, split = train, "training text (no validation text was kept), so these are figures on seen data"
+        if not isinstance(loader, StreamLoader):
+            return None
+        ids = torch.cat([x[:, 0] for x, _ in loader.streams] + [loader.streams[-1][1][-1:]])  # the rows, in order
+        return TextWindows(ids, RECORD_WINDOW), split
+
+    def _baselines(self, prepared: Prepared) -> Any:
+        """A unigram model: each token's training frequency (add-one smoothed)."""
+        pipe = prepared.pipeline
+        counts = np.ones(len(pipe), dtype=np.float64)
+        for token, c in pipe.vocab_.counts.items():
+            counts[pipe.vocab_.stoi.get(token, 1)] += c
+        counts[0] = 0  # <pad> never occurs
+        log_p = torch.from_numpy(np.log(np.maximum(counts, 1e-300) / counts.sum()))
+
+        def run(batch: dict[str, torch.Tensor]) -> list[tuple[str, dict[str, float]]]:
+            loss = float(-log_p[batch["y"]].mean())
+            return [("unigram (training frequencies)", {"loss": loss, "perplexity": math.exp(min(loss, 700.0))})]
+
+        return run
+
+    def _record_notes(self) -> dict[str, Any]:
+        return {"units": f"loss is the mean negative log-likelihood per token (nats), over {RECORD_WINDOW}-token "
+                         "windows each read from a zero state (evaluate() streams the whole text with the state "
+                         "carried and gives lower figures)"}
 
     # --- evaluate ---------------------------------------------------------------------------
     @torch.no_grad()
