@@ -4,7 +4,6 @@ import math
 import warnings
 from collections import Counter
 
-import numpy as np
 import pytest
 import torch
 

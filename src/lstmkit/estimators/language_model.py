@@ -346,7 +346,7 @@ class LSTMLanguageModel(Estimator):
 
         best = beam_search(step, state, last, beam_size=num_beams, max_len=max_tokens,
                            eos_id=self.pipeline_.eos_id if stop_at_eos else None,
-                           length_penalty=length_penalty, select=_select_layers)[0]
+                           length_penalty=length_penalty)[0]  # the default select: dim 1 of each (h, c)
         pipe, out, previous = self.pipeline_, [], None if not prompt.strip() or prompt[-1].isspace() else "x"
         for i in best.tokens:
             token = pipe.token(i)
@@ -360,11 +360,6 @@ class LSTMLanguageModel(Estimator):
         """The tokens, in id order (``<pad>``, ``<unk>``, then by training frequency)."""
         self._check_fitted()
         return list(self.pipeline_.vocab_.itos)
-
-
-def _select_layers(state: Any, index: torch.Tensor) -> Any:
-    """Pick beams (dim 1) of a language model state: a list of per-layer (h, c), each (1, K, H)."""
-    return [(h.index_select(1, index), c.index_select(1, index)) for h, c in state]
 
 
 def _line_cut(text: str, share: float) -> int:

@@ -178,9 +178,3 @@ def _select_dim1(state: Any, index: torch.Tensor) -> Any:
     if torch.is_tensor(state):
         return state.index_select(1, index.to(state.device))
     return type(state)(_select_dim1(s, index) for s in state)
-
-
-def log_softmax(logits: torch.Tensor) -> torch.Tensor:
-    """Log-probabilities in float32 (or wider) whatever the logits' dtype."""
-    return torch.log_softmax(logits.float() if logits.dtype in (torch.float16, torch.bfloat16) else logits, dim=-1)
-
