@@ -33,6 +33,7 @@ __all__ = [
     "LSTMClassifier",
     "LSTMTagger",
     "LSTMLanguageModel",
+    "LSTMMusicModel",
     "LstmkitError",
     "ConfigError",
     "DataError",
@@ -47,6 +48,7 @@ _LAZY = {
     "LSTMClassifier": "lstmkit.estimators",
     "LSTMTagger": "lstmkit.estimators",
     "LSTMLanguageModel": "lstmkit.estimators",
+    "LSTMMusicModel": "lstmkit.estimators",
 }
 
 def __getattr__(name: str) -> Any:

@@ -30,7 +30,8 @@ class DatasetInfo:
 _REGISTRY: dict[str, DatasetInfo] = {}
 
 # Modules that register datasets when imported (one line per task module).
-_MODULES: tuple[str, ...] = ("lstmkit.datasets.forecasting", "lstmkit.datasets.classification", "lstmkit.datasets.text")
+_MODULES: tuple[str, ...] = ("lstmkit.datasets.forecasting", "lstmkit.datasets.classification", "lstmkit.datasets.text",
+                            "lstmkit.datasets.music")
 
 
 def register_dataset(name: str, *, task: str, description: str, extra: str) -> Callable:

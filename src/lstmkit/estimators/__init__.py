@@ -4,6 +4,7 @@ from lstmkit.estimators.base import Estimator, Prepared
 from lstmkit.estimators.classifier import LSTMClassifier
 from lstmkit.estimators.forecaster import LSTMForecaster
 from lstmkit.estimators.language_model import LSTMLanguageModel
+from lstmkit.estimators.music import LSTMMusicModel
 from lstmkit.estimators.tagger import LSTMTagger
 
-__all__ = ["Estimator", "Prepared", "LSTMForecaster", "LSTMClassifier", "LSTMTagger", "LSTMLanguageModel"]
+__all__ = ["Estimator", "Prepared", "LSTMForecaster", "LSTMClassifier", "LSTMTagger", "LSTMLanguageModel", "LSTMMusicModel"]

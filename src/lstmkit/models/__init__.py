@@ -6,9 +6,11 @@ from lstmkit.models.base import TaskModel
 from lstmkit.models.classifier import ClassifierNetwork, ClassifierNetworkConfig
 from lstmkit.models.forecaster import ForecasterNetwork, ForecasterNetworkConfig
 from lstmkit.models.language_model import LanguageModelNetwork, LanguageModelNetworkConfig
+from lstmkit.models.music import MusicNetwork, MusicNetworkConfig
 from lstmkit.models.sequence import SequenceNetwork, SequenceNetworkConfig
 from lstmkit.models.tagger import TaggerNetwork, TaggerNetworkConfig
 
 __all__ = ["TaskModel", "SequenceNetwork", "SequenceNetworkConfig", "ForecasterNetwork", "ForecasterNetworkConfig",
            "ClassifierNetwork", "ClassifierNetworkConfig", "TaggerNetwork", "TaggerNetworkConfig",
-           "LanguageModelNetwork", "LanguageModelNetworkConfig"]
+           "LanguageModelNetwork", "LanguageModelNetworkConfig",
+           "MusicNetwork", "MusicNetworkConfig"]

@@ -1,0 +1,461 @@
+"""Piano rolls: scores (MIDI, MusicXML, anything music21 reads) on a time grid, MIDI out, and the
+fitted pipeline of :class:`~lstmkit.estimators.LSTMMusicModel`.
+
+A :class:`PianoRoll` holds two boolean matrices over T frames and the 128 MIDI pitches:
+``sounding`` (T, 128), the notes heard in each frame, and ``onsets`` (T, 128), the frames where a
+note *starts* (a subset of ``sounding``). Onsets keep repeated notes apart: two quarter notes
+C4 C4 sound in frames 0 and 1 with an onset in each, a half note C4 with one onset.
+
+Quantisation (:func:`read_score`): frame ``f`` is the grid time ``f / steps_per_quarter``
+quarter notes from the start (``grid``: ``"quarter"`` = 1 step per quarter, the JSB chorales'
+grid of Boulanger-Lewandowski et al. 2012; ``"eighth"`` = 2; ``"sixteenth"`` = 4). A note sounds
+in every frame whose grid time falls in [onset, onset + duration) -- the sampling rule of the
+JSB set -- and its onset is the first of those frames. A note that covers no grid time (an
+eighth note off the beat on a quarter grid) is dropped, as in JSB; :func:`read_score` counts
+them. Tied notes are one note (the tie's later parts add no onset); grace notes (no duration) are dropped.
+
+Writing (:func:`write_midi`, with ``mido``): every run of sounding frames is split at its onsets
+into notes, so ``read_score(write_midi(roll))`` gives ``roll`` back exactly (tested).
+
+:class:`PianoRollPipeline` (fitted on the training pieces, saved as JSON with the model):
+the optional transposition of every piece to a common key (tonic C, major or minor, by the
+shortest shift; the key from music21's Krumhansl-Schmuckler analysis), the pitch range the
+network models (the training range widened by ``pitch_margin`` semitones), the number of voices
+(most notes at once) and each voice's range (voice k = the k-th lowest sounding note of a frame),
+and the network's input features per frame: the previous frame's sounding notes and onsets
+(2P values) and, with ``use_beat_position``, a one-hot of the frame's position in its bar.
+
+``music21`` (reading) and ``mido`` (writing) are the optional extra ``lstmkit[music]``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from lstmkit.errors import ConfigError, DataError, suggest
+from lstmkit.utils.io import atomic_write
+
+__all__ = ["PianoRoll", "PianoRollPipeline", "PianoRollDataset", "read_score", "write_midi", "score_to_roll",
+           "roll_to_stream", "check_pipeline_args", "GRIDS", "TRANSPOSE", "MAX_BAR_FRAMES", "pitch_name"]
+
+GRIDS = {"quarter": 1, "eighth": 2, "sixteenth": 4}  # grid name -> frames per quarter note
+TRANSPOSE = ("none", "common_key")
+MAX_BAR_FRAMES = 32  # beat-position features: positions in a bar beyond this share the last one
+N_MIDI = 128
+_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+
+
+def pitch_name(p: int) -> str:
+    """MIDI pitch -> scientific name (60 -> 'C4')."""
+    return f"{_NAMES[p % 12]}{p // 12 - 1}"
+
+
+def _music21() -> Any:
+    try:
+        import music21
+    except ImportError:
+        raise DataError("reading scores needs the package 'music21': pip install 'lstmkit[music]'") from None
+    return music21
+
+
+@dataclasses.dataclass(eq=False)
+class PianoRoll:
+    """One piece on a time grid.
+
+    Attributes:
+        sounding: (T, 128) bool, notes heard in each frame (column = MIDI pitch).
+        onsets: (T, 128) bool, frames where a note starts (subset of ``sounding``).
+        steps_per_quarter: frames per quarter note (1, 2 or 4 for the named grids).
+        bar_frames: frames per bar (from the first time signature; 4/4 when there is none).
+        bar_start: frame where the first full bar starts (frames before it are a pickup).
+        key: (tonic pitch class 0-11, "major"/"minor") when known, else None.
+        name: where the piece came from.
+    """
+
+    sounding: np.ndarray
+    onsets: np.ndarray
+    steps_per_quarter: int = 1
+    bar_frames: int = 4
+    bar_start: int = 0
+    key: tuple[int, str] | None = None
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        s, o = np.asarray(self.sounding, dtype=bool), np.asarray(self.onsets, dtype=bool)
+        if s.ndim != 2 or s.shape[1] != N_MIDI or o.shape != s.shape:
+            raise DataError(f"PianoRoll {self.name!r}: sounding and onsets must both be (T, 128) boolean, "
+                            f"got {s.shape} and {o.shape}")
+        if (o & ~s).any():
+            raise DataError(f"PianoRoll {self.name!r}: an onset where no note sounds (onsets must be within sounding)")
+        self.sounding, self.onsets = s, o
+
+    def __len__(self) -> int:
+        return len(self.sounding)
+
+    def __eq__(self, other: object) -> bool:
+        """Same notes, onsets, grid, metre, key and name."""
+        if not isinstance(other, PianoRoll):
+            return NotImplemented
+        return (np.array_equal(self.sounding, other.sounding) and np.array_equal(self.onsets, other.onsets)
+                and (self.steps_per_quarter, self.bar_frames, self.bar_start, self.key, self.name)
+                == (other.steps_per_quarter, other.bar_frames, other.bar_start, other.key, other.name))
+
+    def transpose(self, semitones: int) -> "PianoRoll":
+        """The piece shifted by ``semitones`` (notes pushed past 0 or 127 raise a DataError)."""
+        k = int(semitones)
+        if k == 0:
+            return self
+        used = np.flatnonzero(self.sounding.any(0))
+        if len(used) and (used[0] + k < 0 or used[-1] + k >= N_MIDI):
+            raise DataError(f"PianoRoll {self.name!r}: transposing by {k} leaves the MIDI range 0-127")
+        key = None if self.key is None else ((self.key[0] + k) % 12, self.key[1])
+        return dataclasses.replace(self, sounding=np.roll(self.sounding, k, axis=1), onsets=np.roll(self.onsets, k, axis=1),
+                                   key=key)
+
+    def notes(self) -> list[tuple[int, int, int]]:
+        """(pitch, start frame, frames) of every note, by start then pitch."""
+        out = []
+        for p in np.flatnonzero(self.sounding.any(0)):
+            col, on = self.sounding[:, p], self.onsets[:, p]
+            f, T = 0, len(col)
+            while f < T:
+                if col[f]:
+                    start = f
+                    f += 1
+                    while f < T and col[f] and not on[f]:
+                        f += 1
+                    out.append((int(p), start, f - start))
+                else:
+                    f += 1
+        return sorted(out, key=lambda n: (n[1], n[0]))
+
+
+def score_to_roll(score: Any, grid: str = "quarter", name: str = "") -> tuple[PianoRoll, int]:
+    """A music21 Score/Stream -> (PianoRoll, notes dropped because they cover no grid time)."""
+    if grid not in GRIDS:
+        raise ConfigError(f"grid must be one of {list(GRIDS)}, got {grid!r}{suggest(str(grid), GRIDS)}")
+    m21 = _music21()
+    spq = GRIDS[grid]
+    spans: list[tuple[int, int, int, bool]] = []  # (pitch, first frame, end frame, starts a note)
+    dropped = 0
+    for el in score.flatten().notes:
+        ql = float(el.quarterLength)
+        if ql <= 0:  # grace notes
+            continue
+        start, end = float(el.offset) * spq, (float(el.offset) + ql) * spq
+        first, stop = math.ceil(start - 1e-6), math.ceil(end - 1e-6)
+        for pitch in el.pitches:
+            tie = el.getTie(pitch) if hasattr(el, "getTie") else el.tie  # per pitch in a chord
+            struck = tie is None or tie.type == "start"  # a tie's stop / continue part is the same note held
+            if stop <= first:
+                dropped += int(struck)
+            elif 0 <= pitch.midi < N_MIDI:
+                spans.append((int(pitch.midi), first, stop, struck))
+    T = max((s[2] for s in spans), default=0)
+    sounding = np.zeros((T, N_MIDI), dtype=bool)
+    onsets = np.zeros((T, N_MIDI), dtype=bool)
+    for p, a, b, _ in spans:
+        sounding[a:b, p] = True
+    for p, a, b, struck in spans:
+        onsets[a, p] |= struck
+    onsets |= sounding & ~np.vstack([np.zeros((1, N_MIDI), bool), sounding[:-1]])  # a note after silence starts
+    ts = score.recurse().getElementsByClass(m21.meter.TimeSignature).first()
+    bar_frames = max(1, round(float(ts.barDuration.quarterLength) * spq)) if ts is not None else 4 * spq
+    bar_start = 0
+    parts = getattr(score, "parts", None)
+    part = parts[0] if parts is not None and len(parts) else score
+    first_bar = part.getElementsByClass(m21.stream.Measure).first()
+    if first_bar is not None and first_bar.paddingLeft:  # a pickup: the first full bar follows it
+        bar_start = round((float(first_bar.barDuration.quarterLength) - float(first_bar.paddingLeft)) * spq)
+    elif first_bar is not None and first_bar.number == 0:
+        nxt = part.measure(1)
+        if nxt is not None:
+            bar_start = round(float(nxt.offset) * spq)
+    key = None
+    try:
+        k = score.analyze("key")
+        key = (int(k.tonic.pitchClass), "minor" if k.mode == "minor" else "major")
+    except Exception:  # noqa: BLE001 - no key analysis for an empty or unpitched score
+        key = None
+    return PianoRoll(sounding, onsets, spq, int(bar_frames), int(bar_start) % max(1, int(bar_frames)), key, name), dropped
+
+
+def read_score(source: Any, grid: str = "quarter") -> PianoRoll:
+    """A score file (MIDI, MusicXML, .mxl, kern, ABC: whatever music21 parses) or a music21
+    Stream, on ``grid`` (see the module docstring).
+
+    Raises:
+        DataError: a missing file, one music21 cannot parse, or a score without notes.
+    """
+    m21 = _music21()
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.is_file():
+            raise DataError(f"score file {str(path)!r} does not exist")
+        try:
+            score = m21.converter.parse(str(path))
+        except Exception as e:  # noqa: BLE001 - music21 raises many kinds
+            raise DataError(f"could not read {str(path)!r} as a score ({type(e).__name__}: {e}); give a MIDI "
+                            "(.mid) or MusicXML (.xml, .musicxml, .mxl) file") from None
+        name = path.name
+    elif isinstance(source, m21.stream.Stream):
+        md = source.metadata
+        name = str((md.title or getattr(md, "corpusFilePath", None) or "") if md is not None else "")
+        score = source
+    else:
+        raise DataError(f"a score must be a file path or a music21 Stream, got {type(source).__name__}")
+    roll, dropped = score_to_roll(score, grid, name)
+    if not roll.sounding.any():
+        raise DataError(f"score {name!r} holds no notes on the {grid} grid")
+    if dropped:
+        warnings.warn(f"score {name!r}: {dropped} note(s) shorter than the {grid} grid were dropped "
+                      f"(a finer grid keeps them)", stacklevel=2)
+    return roll
+
+
+def write_midi(roll: PianoRoll, path: str | os.PathLike, *, tempo_bpm: float = 80.0, velocity: int = 80,
+               program: int = 0) -> Path:
+    """Write ``roll`` as a standard MIDI file (type 1, one track, ``mido``), atomically.
+
+    Each note starts at its onset frame and lasts its run of sounding frames; ``tempo_bpm`` is
+    quarter notes per minute. Returns the path.
+    """
+    try:
+        import mido
+    except ImportError:
+        raise DataError("writing MIDI needs the package 'mido': pip install 'lstmkit[music]'") from None
+    tpq = 480
+    ticks = tpq // roll.steps_per_quarter
+    events: list[tuple[int, int, int]] = []  # (tick, order: offs before ons, pitch)
+    for p, start, n in roll.notes():
+        events.append((start * ticks, 1, p))
+        events.append(((start + n) * ticks, 0, p))
+    events.sort()
+    mid = mido.MidiFile(type=1, ticks_per_beat=tpq)
+    track = mido.MidiTrack()
+    mid.tracks.append(track)
+    track.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(tempo_bpm), time=0))
+    num = roll.bar_frames // roll.steps_per_quarter if roll.bar_frames % roll.steps_per_quarter == 0 else 4
+    track.append(mido.MetaMessage("time_signature", numerator=max(1, min(num, 255)), denominator=4, time=0))
+    track.append(mido.Message("program_change", program=program, time=0))
+    now = 0
+    for tick, on, p in events:
+        kind = "note_on" if on else "note_off"
+        track.append(mido.Message(kind, note=p, velocity=velocity if on else 0, time=tick - now))
+        now = tick
+    track.append(mido.MetaMessage("end_of_track", time=0))
+    path = Path(path)
+    atomic_write(path, mid.save)
+    return path
+
+
+def roll_to_stream(roll: PianoRoll) -> Any:
+    """A music21 Stream of the roll's notes (for analysis: key, statistics)."""
+    m21 = _music21()
+    s = m21.stream.Stream()
+    spq = roll.steps_per_quarter
+    for p, start, n in roll.notes():
+        note = m21.note.Note(p)
+        note.quarterLength = n / spq
+        s.insert(start / spq, note)
+    return s
+
+
+def _key_shift(key: tuple[int, str]) -> int:
+    """Semitones that take ``key``'s tonic to C by the shortest way (-6 .. 5)."""
+    return (-int(key[0]) + 6) % 12 - 6
+
+
+def _check_pieces(X: Any, name: str) -> list[PianoRoll]:
+    if isinstance(X, (str, os.PathLike, PianoRoll)) or not hasattr(X, "__len__"):
+        raise DataError(f"{name} must be a list of pieces (PianoRoll objects or score file paths), "
+                        f"got {type(X).__name__}; wrap a single piece in a list")
+    if len(X) == 0:
+        raise DataError(f"{name} is empty: give at least one piece")
+    return list(X)
+
+
+class PianoRollPipeline:
+    """Fitted on the training pieces: key, pitch range, voices, and the network's features.
+
+    Args:
+        grid: ``"quarter"``, ``"eighth"`` or ``"sixteenth"`` (frames per quarter 1, 2, 4).
+        transpose: ``"common_key"`` shifts each piece so its tonic is C (major or minor kept);
+            ``"none"`` keeps pitches.
+        use_onsets: model note onsets (repeated notes) beside the sounding notes.
+        use_beat_position: feed the frame's position in its bar (one-hot) to the network.
+        pitch_margin: semitones added below and above the training range.
+    """
+
+    def __init__(self, grid: str = "quarter", transpose: str = "common_key", use_onsets: bool = True,
+                 use_beat_position: bool = True, pitch_margin: int = 2) -> None:
+        self.grid = grid
+        self.transpose = transpose
+        self.use_onsets = use_onsets
+        self.use_beat_position = use_beat_position
+        self.pitch_margin = pitch_margin
+
+    # --- reading --------------------------------------------------------------------------
+    def read(self, source: Any, name: str = "piece", *, return_shift: bool = False) -> Any:
+        """A piece (PianoRoll, score path or music21 Stream) on this grid, transposed as set
+        (with ``return_shift``: ``(roll, semitones it was shifted by)``)."""
+        if isinstance(source, PianoRoll):
+            roll = source
+            if roll.steps_per_quarter != GRIDS[self.grid]:
+                raise DataError(f"{name} is on a grid of {roll.steps_per_quarter} frame(s) per quarter; this model "
+                                f"uses {GRIDS[self.grid]} ({self.grid!r}): read the score again with grid={self.grid!r}")
+        else:
+            try:
+                roll = read_score(source, self.grid)
+            except DataError as e:
+                raise DataError(f"{name}: {e}") from None
+        if len(roll) == 0 or not roll.sounding.any():
+            raise DataError(f"{name} holds no notes")
+        shift = 0
+        if self.transpose == "common_key":
+            key = roll.key
+            if key is None:
+                k = roll_to_stream(roll).analyze("key")
+                key = (int(k.tonic.pitchClass), "minor" if k.mode == "minor" else "major")
+                roll = dataclasses.replace(roll, key=key)
+            shift = _key_shift(key)
+            roll = roll.transpose(shift)
+        return (roll, shift) if return_shift else roll
+
+    def read_many(self, X: Any, name: str = "X") -> list[PianoRoll]:
+        return [self.read(x, f"{name}[{i}]") for i, x in enumerate(_check_pieces(X, name))]
+
+    # --- fitting --------------------------------------------------------------------------
+    def fit(self, rolls: list[PianoRoll]) -> "PianoRollPipeline":
+        used = np.flatnonzero(np.any([r.sounding.any(0) for r in rolls], axis=0))
+        self.low_ = max(0, int(used[0]) - self.pitch_margin)
+        self.high_ = min(N_MIDI - 1, int(used[-1]) + self.pitch_margin)
+        counts = np.concatenate([r.sounding.sum(1) for r in rolls])
+        self.max_notes_ = int(counts.max())
+        ranges: list[list[int]] = [[N_MIDI, -1] for _ in range(self.max_notes_)]
+        for r in rolls:
+            for frame in r.sounding:
+                for k, p in enumerate(np.flatnonzero(frame)):
+                    ranges[k][0], ranges[k][1] = min(ranges[k][0], int(p)), max(ranges[k][1], int(p))
+        self.voice_ranges_ = [tuple(v) for v in ranges]
+        self.bar_frames_ = int(np.bincount([r.bar_frames for r in rolls]).argmax())  # the commonest metre
+        return self
+
+    @property
+    def n_pitches(self) -> int:
+        """P: pitches the network models (``low_`` .. ``high_``)."""
+        return self.high_ - self.low_ + 1
+
+    @property
+    def n_features(self) -> int:
+        """F: network inputs per frame (2P with onsets, else P; plus the beat one-hot)."""
+        return self.n_pitches * (2 if self.use_onsets else 1) + (MAX_BAR_FRAMES if self.use_beat_position else 0)
+
+    # --- features -------------------------------------------------------------------------
+    def targets(self, roll: PianoRoll, name: str = "piece") -> tuple[np.ndarray, np.ndarray, int]:
+        """(sounding (T, P) float32, onsets (T, P) float32, notes outside the range dropped)."""
+        s, o = roll.sounding, roll.onsets
+        outside = int(s[:, : self.low_].sum() + s[:, self.high_ + 1:].sum())
+        if outside:
+            lo, hi = pitch_name(self.low_), pitch_name(self.high_)
+            warnings.warn(f"{name}: {outside} sounding frame-note(s) outside the model's pitch range {lo}-{hi} "
+                          "(training range plus pitch_margin) are ignored", stacklevel=3)
+        return (s[:, self.low_:self.high_ + 1].astype(np.float32), o[:, self.low_:self.high_ + 1].astype(np.float32),
+                outside)
+
+    def beat_features(self, T: int, bar_frames: int, bar_start: int, offset: int = 0) -> np.ndarray:
+        """(T, MAX_BAR_FRAMES) one-hot of each frame's position in its bar (frames offset.. offset+T)."""
+        pos = (np.arange(offset, offset + T) - bar_start) % max(1, bar_frames)
+        out = np.zeros((T, MAX_BAR_FRAMES), dtype=np.float32)
+        out[np.arange(T), np.minimum(pos, MAX_BAR_FRAMES - 1)] = 1
+        return out
+
+    def inputs(self, sounding: np.ndarray, onsets: np.ndarray, bar_frames: int, bar_start: int) -> np.ndarray:
+        """Network input (T, F) for frames 0..T-1: frame t sees frame t-1's notes (zeros at t = 0)."""
+        T, P = sounding.shape
+        prev = [np.vstack([np.zeros((1, P), np.float32), sounding[:-1]])]
+        if self.use_onsets:
+            prev.append(np.vstack([np.zeros((1, P), np.float32), onsets[:-1]]))
+        if self.use_beat_position:
+            prev.append(self.beat_features(T, bar_frames, bar_start))
+        return np.concatenate(prev, axis=1).astype(np.float32)
+
+    def encode(self, roll: PianoRoll, name: str = "piece") -> dict[str, np.ndarray]:
+        """One training item: ``x`` (T, F), ``y`` (T, P) sounding, ``onset`` (T, P)."""
+        s, o, _ = self.targets(roll, name)
+        return {"x": self.inputs(s, o, roll.bar_frames, roll.bar_start), "y": s, "onset": o}
+
+    def decode(self, sounding: np.ndarray, onsets: np.ndarray, bar_frames: int | None = None, bar_start: int = 0,
+               name: str = "generated") -> PianoRoll:
+        """(T, P) model-range matrices -> a PianoRoll (onsets forced where a note begins)."""
+        T = len(sounding)
+        s = np.zeros((T, N_MIDI), dtype=bool)
+        o = np.zeros((T, N_MIDI), dtype=bool)
+        s[:, self.low_:self.high_ + 1] = sounding > 0.5
+        o[:, self.low_:self.high_ + 1] = onsets > 0.5
+        starts = s & ~np.vstack([np.zeros((1, N_MIDI), bool), s[:-1]])
+        o = (o | starts) & s
+        return PianoRoll(s, o, GRIDS[self.grid], bar_frames or self.bar_frames_, bar_start, None, name)
+
+    # --- persistence ----------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {"grid": self.grid, "transpose": self.transpose, "use_onsets": self.use_onsets,
+                "use_beat_position": self.use_beat_position, "pitch_margin": self.pitch_margin, "low_": self.low_,
+                "high_": self.high_, "max_notes_": self.max_notes_, "voice_ranges_": [list(v) for v in self.voice_ranges_],
+                "bar_frames_": self.bar_frames_}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "PianoRollPipeline":
+        pipe = cls(d["grid"], d["transpose"], d["use_onsets"], d["use_beat_position"], d["pitch_margin"])
+        pipe.low_, pipe.high_, pipe.max_notes_ = int(d["low_"]), int(d["high_"]), int(d["max_notes_"])
+        pipe.voice_ranges_ = [tuple(int(a) for a in v) for v in d["voice_ranges_"]]
+        pipe.bar_frames_ = int(d["bar_frames_"])
+        return pipe
+
+
+class PianoRollDataset(torch.utils.data.Dataset):
+    """Encoded pieces (:meth:`PianoRollPipeline.encode` items); ``collate`` pads a batch.
+
+    Batch: ``{"x": (B, T, F), "y": (B, T, P), "onset": (B, T, P), "mask": (B, T) bool,
+    "lengths": (B,) long}``.
+    """
+
+    def __init__(self, items: list[dict[str, np.ndarray]]) -> None:
+        self.items = items
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, i: int) -> dict[str, np.ndarray]:
+        return self.items[i]
+
+    @staticmethod
+    def collate(items: list[dict[str, np.ndarray]]) -> dict[str, torch.Tensor]:
+        lengths = torch.tensor([len(it["x"]) for it in items], dtype=torch.long)
+        T = int(lengths.max())
+        out: dict[str, torch.Tensor] = {"lengths": lengths}
+        for key in ("x", "y", "onset"):
+            a = np.zeros((len(items), T, items[0][key].shape[1]), dtype=np.float32)
+            for i, it in enumerate(items):
+                a[i, : len(it[key])] = it[key]
+            out[key] = torch.from_numpy(a)
+        out["mask"] = torch.arange(T)[None, :] < lengths[:, None]
+        return out
+
+
+def check_pipeline_args(grid: Any, transpose: Any) -> list[str]:
+    """Problems with the pipeline's choices, one message each."""
+    problems = []
+    if grid not in GRIDS:
+        problems.append(f"grid must be one of {list(GRIDS)}, got {grid!r}{suggest(str(grid), GRIDS)}")
+    if transpose not in TRANSPOSE:
+        problems.append(f"transpose must be one of {list(TRANSPOSE)}, got {transpose!r}{suggest(str(transpose), TRANSPOSE)}")
+    return problems
