@@ -26,7 +26,8 @@ from sklearn.model_selection import GridSearchCV
 
 import lstmkit
 from lstmkit.errors import ConfigError, LstmkitError, NotFittedError
-from lstmkit.estimators import Estimator, LSTMClassifier, LSTMForecaster, LSTMLanguageModel, LSTMTagger
+from lstmkit.data.pianoroll import PianoRoll
+from lstmkit.estimators import Estimator, LSTMClassifier, LSTMForecaster, LSTMLanguageModel, LSTMMusicModel, LSTMTagger
 from lstmkit.persist import config_from_dict
 
 TINY_TRAINER = {"max_epochs": 2, "batch_size": 8, "lr": 1e-2, "quiet": True}
@@ -81,6 +82,24 @@ def _text() -> tuple:
     return (zen_lines(),)
 
 
+def cadences() -> list[PianoRoll]:
+    """Six 16-frame four-voice pieces: I-IV-V-I cadences in C, G, F, D, A and Bb, two frames per chord."""
+    pieces = []
+    for tonic in (0, 7, 5, 2, 9, 10):
+        s = np.zeros((16, 128), dtype=bool)
+        o = np.zeros_like(s)
+        for k, chord in enumerate([(0, 4, 7, 12), (5, 9, 12, 17), (7, 11, 14, 19), (0, 4, 7, 12)] * 2):
+            for p in chord:
+                s[2 * k:2 * k + 2, 48 + tonic + p] = True
+                o[2 * k, 48 + tonic + p] = True
+        pieces.append(PianoRoll(s, o, 1, 4, 0, (tonic, "major"), f"cadence in {tonic}"))
+    return pieces
+
+
+def _pieces() -> tuple:
+    return (cadences(),)
+
+
 CASES: dict[str, Case] = {
     "LSTMForecaster": Case(
         LSTMForecaster, dict(horizon=3, lookback=6, hidden_size=4, trainer=TINY_TRAINER), _series,
@@ -126,10 +145,22 @@ CASES: dict[str, Case] = {
         grid_score=lambda est, args: est.score(args[0]),
         sklearn_check="fit(X) takes text (a str, lines or a file), not scikit-learn's (n_samples, n_features) tables",
     ),
+    "LSTMMusicModel": Case(
+        LSTMMusicModel, dict(hidden_size=8, nade_hidden_size=4, val_size=0.2, trainer=TINY_TRAINER), _pieces,
+        predict=lambda est: [est.evaluate(cadences()[:2])["nll"], est.generate(bars=2, seed=1).notes(),
+                             est.generate(cadences()[0], 1, temperature=0, include_primer=False).notes()],
+        bad_inputs=[
+            ("grid", lambda: _pieces(), r"grid must be one of \['quarter', 'eighth', 'sixteenth'\], got 'quater'"),
+            ("X", lambda: ([],), r"X is empty"),
+            ("X", lambda: ([PianoRoll(np.zeros((4, 128), bool), np.zeros((4, 128), bool))],), r"X\[0\] holds no notes"),
+        ],
+        grid_score=lambda est, args: est.score(args[0]),
+        sklearn_check="fit(X) takes pieces of music (piano rolls or score files), not (n_samples, n_features) tables",
+    ),
 }
 
 _BAD_PARAMS = {"LSTMForecaster": {"horizon": -1}, "LSTMClassifier": {"pooling": "avrage"}, "LSTMTagger": {"unk_replace": 2},
-               "LSTMLanguageModel": {"level": "wrod"}}
+               "LSTMLanguageModel": {"level": "wrod"}, "LSTMMusicModel": {"grid": "quater"}}
 
 
 def _canonical(pred: Any) -> Any:

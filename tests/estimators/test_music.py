@@ -1,0 +1,108 @@
+"""LSTMMusicModel on real chorales: it learns, composes valid MIDI within the training data's range
+and voices, reproducibly, continues a primer, and refuses bad input with named errors."""
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+import lstmkit
+from lstmkit.data.pianoroll import PianoRoll, read_score, write_midi
+from lstmkit.datasets.music import SPLIT_FILE
+from lstmkit.errors import ConfigError, DataError
+from lstmkit.estimators import LSTMMusicModel
+from lstmkit.evaluation.music import compare_statistics, music_statistics
+
+music21 = pytest.importorskip("music21", reason="the chorales come from music21 (pip install 'lstmkit[music]')")
+mido = pytest.importorskip("mido", reason="MIDI writing needs mido (pip install 'lstmkit[music]')")
+
+
+@pytest.fixture(scope="module")
+def chorales():
+    split = json.loads(SPLIT_FILE.read_text())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        train = [read_score(music21.corpus.parse(n)) for n in split["train"][:14]]
+        test = [read_score(music21.corpus.parse(n)) for n in split["test"][:4]]
+    return train, test
+
+
+@pytest.fixture(scope="module")
+def fitted(chorales):
+    train, _ = chorales
+    return LSTMMusicModel(hidden_size=48, nade_hidden_size=24, val_size=0.15,
+                          trainer={"max_epochs": 40, "batch_size": 4, "quiet": True, "lr": 1e-2}).fit(train)
+
+
+def _frequency_nll(train, test, pipe):
+    y = np.concatenate([pipe.targets(pipe.read(r), "")[0] for r in train])
+    p = np.clip(y.mean(0), 1e-4, 1 - 1e-4)
+    t = np.concatenate([pipe.targets(pipe.read(r), "")[0] for r in test])
+    return float(-(t * np.log(p) + (1 - t) * np.log1p(-p)).sum(1).mean())
+
+
+def test_learns_held_out_chorales_better_than_pitch_frequencies(chorales, fitted):
+    train, test = chorales
+    m = fitted.evaluate(test)
+    baseline = _frequency_nll(train, test, fitted.pipeline_)
+    assert m["nll"] < baseline - 1.0, (m, baseline)
+    assert m["pieces"] == 4 and m["frames"] == sum(len(r) for r in test)
+    assert m["loss"] == pytest.approx(m["nll"] + m["onset_nll"]) and 0 < m["frame_f1"] <= 1
+    assert fitted.score(test) == pytest.approx(-m["loss"])
+
+
+def test_generated_midi_opens_in_music21_and_mido_within_range_and_voices(chorales, fitted, tmp_path):
+    train, _ = chorales
+    piece = fitted.generate(bars=6, seed=4)
+    assert piece == fitted.generate(bars=6, seed=4) and piece != fitted.generate(bars=6, seed=5)
+    assert len(piece) == 6 * fitted.pipeline_.bar_frames_
+    path = write_midi(piece, tmp_path / "new.mid")
+    parsed = music21.converter.parse(str(path))
+    assert len(parsed.flatten().notes) > 0
+    assert sum(m.type == "note_on" and m.velocity > 0 for m in mido.MidiFile(path).tracks[0]) == len(piece.notes())
+    reference = music_statistics([fitted.pipeline_.read(r) for r in train], with_key=False)
+    stats = music_statistics([piece], with_key=False)
+    assert reference["pitch_low"] <= stats["pitch_low"] and stats["pitch_high"] <= reference["pitch_high"]
+    assert stats["voices"] <= reference["voices"] == 4
+    cmp = compare_statistics(stats, reference)
+    assert 0 <= cmp["pitch_class_distance"] <= 1 and cmp["polyphony_max"] == {"generated": stats["voices"], "reference": 4}
+
+
+def test_a_primer_is_continued_in_its_own_key(chorales, fitted):
+    _, test = chorales
+    primer = test[0]  # not in C: the model works in C and hands the piece back in the primer's key
+    assert primer.key[0] != 0
+    out = fitted.generate(primer, 2, seed=1, temperature=0.8, top_p=0.9)
+    assert len(out) == len(primer) + 2 * primer.bar_frames
+    assert np.array_equal(out.sounding[: len(primer)], primer.sounding)
+    assert fitted.generate(primer, 2, seed=1, temperature=0.8, top_p=0.9).notes() == out.notes()
+    only = fitted.generate(primer, 2, seed=1, temperature=0.8, top_p=0.9, include_primer=False)
+    assert np.array_equal(only.sounding, out.sounding[len(primer):])
+
+
+def test_save_load_gives_identical_figures_and_pieces(chorales, fitted, tmp_path):
+    _, test = chorales
+    again = lstmkit.load(fitted.save(tmp_path / "m"))
+    assert again.evaluate(test) == fitted.evaluate(test)
+    assert again.generate(bars=2, seed=9).notes() == fitted.generate(bars=2, seed=9).notes()
+
+
+def test_bad_arguments_and_pieces_get_named_errors(chorales, fitted):
+    train, _ = chorales
+    with pytest.raises(ConfigError, match=r"bars must be a positive int, got 0"):
+        fitted.generate(bars=0)
+    with pytest.raises(ConfigError, match=r"top_p must be None or a number in \(0, 1\], got 2"):
+        fitted.generate(top_p=2)
+    with pytest.raises(DataError, match=r"primer: score file 'missing.mid' does not exist"):
+        fitted.generate("missing.mid")
+    with pytest.raises(ConfigError, match=r"cell must be one of \['lstm', 'gru', 'rnn'\], got 'lstn' \(did you mean 'lstm'\?\); "
+                                          r"val_size must be a fraction"):
+        LSTMMusicModel(cell="lstn", val_size=1.5).fit(train)
+    with pytest.warns(UserWarning, match=r"X holds 1 piece\(s\): none is held out for validation"):
+        LSTMMusicModel(val_size=0.5, hidden_size=4, trainer={"max_epochs": 1, "quiet": True}).fit(train[:1])
+    high = PianoRoll(np.zeros((4, 128), bool), np.zeros((4, 128), bool))
+    high.sounding[:, 120] = high.onsets[0, 120] = True
+    with pytest.warns(UserWarning, match=r"X\[0\]: 4 sounding frame-note\(s\) outside the model's pitch range"):
+        m = fitted.evaluate([high])
+    assert m["notes_outside_range"] == 4
