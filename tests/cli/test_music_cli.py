@@ -1,0 +1,67 @@
+"""``lstmkit music train|evaluate|generate`` on a folder of MIDI files; errors print one line and exit 2."""
+
+import json
+import warnings
+
+import pytest
+
+from lstmkit.cli.main import main
+from lstmkit.data.pianoroll import read_score, write_midi
+
+music21 = pytest.importorskip("music21", reason="the chorales come from music21 (pip install 'lstmkit[music]')")
+mido = pytest.importorskip("mido", reason="MIDI writing needs mido (pip install 'lstmkit[music]')")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("music")
+    folder = root / "midi"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name in ("bach/bwv347", "bach/bwv153.1", "bach/bwv86.6", "bach/bwv267", "bach/bwv281"):
+            write_midi(read_score(music21.corpus.parse(name)), folder / (name.replace("/", "_") + ".mid"))
+    model = root / "bach.model"
+    code = main(["music", "train", "--data", str(folder), "--model", str(model), "--epochs", "3", "--quiet",
+                 "--set", "hidden_size=16", "--set", "nade_hidden_size=8", "--set", "val_size=0.2"])
+    assert code == 0
+    return folder, model
+
+
+def test_train_evaluate_generate(trained, tmp_path, capsys):
+    folder, model = trained
+    capsys.readouterr()
+    assert main(["music", "evaluate", "--data", str(folder), "--model", str(model), "--json", str(tmp_path / "m.json")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("NLL ") and "frame F1" in out and "5 pieces" in out
+    assert json.loads((tmp_path / "m.json").read_text())["pieces"] == 5
+    primer = sorted(folder.glob("*.mid"))[0]
+    args = ["music", "generate", "--model", str(model), "--primer", str(primer), "--bars", "2", "--seed", "3"]
+    assert main([*args, "--out", str(tmp_path / "a.mid"), "--plot", str(tmp_path / "a.png"), "--stats"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"wrote {tmp_path / 'a.mid'}: ") and "2 bars composed after a" in out
+    assert json.loads(out[out.index("{"):])["voices"] <= 4
+    assert (tmp_path / "a.png").read_bytes()[:4] == b"\x89PNG"
+    assert main([*args, "--out", str(tmp_path / "b.mid")]) == 0
+    assert (tmp_path / "a.mid").read_bytes() == (tmp_path / "b.mid").read_bytes()  # same seed, same piece
+    assert len(music21.converter.parse(str(tmp_path / "a.mid")).flatten().notes) > 0
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["music", "generate", "--out", "x.wav"], "error: --out must be a .mid file, got 'x.wav'"),
+    (["music", "generate", "--out", "x.mid", "--top-p", "2"], "error: top_p must be None or a number in (0, 1], got 2.0"),
+    (["music", "evaluate", "--data", "dataset:bach-chorales:tst"], "error: --data 'dataset:bach-chorales:tst': the part must be one of"),
+    (["music", "evaluate", "--data", "no-such-folder"], "error: --data 'no-such-folder' does not exist"),
+])
+def test_errors_are_one_line(trained, capsys, argv, message, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _, model = trained
+    capsys.readouterr()
+    assert main([*argv, "--model", str(model)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.strip().startswith(message) and captured.err.count("\n") == 1
+
+
+def test_train_rejects_a_bad_setting_before_reading(tmp_path, capsys):
+    assert main(["music", "train", "--data", "dataset:bach-chorales", "--model", str(tmp_path / "m"),
+                 "--set", "grid=quater"]) == 2
+    assert "grid must be one of ['quarter', 'eighth', 'sixteenth'], got 'quater' (did you mean 'quarter'?)" in capsys.readouterr().err
