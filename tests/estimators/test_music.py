@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
 
 import lstmkit
 from lstmkit.data.pianoroll import PianoRoll, read_score, write_midi
@@ -106,3 +107,21 @@ def test_bad_arguments_and_pieces_get_named_errors(chorales, fitted):
     with pytest.warns(UserWarning, match=r"X\[0\]: 4 sounding frame-note\(s\) outside the model's pitch range"):
         m = fitted.evaluate([high])
     assert m["notes_outside_range"] == 4
+
+
+def test_key_conditioning_feeds_the_mode_and_composes_in_the_asked_mode(chorales):
+    train, _ = chorales
+    model = LSTMMusicModel(use_key=True, hidden_size=8, nade_hidden_size=4, val_size=0,
+                           trainer={"max_epochs": 2, "quiet": True}).fit(train[:4])
+    pipe = model.pipeline_
+    item = pipe.encode(pipe.read(train[0]))
+    key = item["x"][:, -13:]
+    assert (key == key[0]).all() and key[0, 0] == 1 and key[0, 12] == float(train[0].key[1] == "minor")  # C after transposing
+    assert model.generate(bars=1, seed=0, mode="minor").key == (0, "minor")
+    assert model.generate(train[1], 1, seed=0).key == train[1].key  # handed back in the primer's key
+    x = torch.from_numpy(item["x"][:1]).repeat(2, 1)[:, None]  # (2, 1, F): the same first frame in two modes
+    x[1, 0, -1] = 1 - x[1, 0, -1]
+    h, _ = model.network_.hidden(x)
+    assert not torch.equal(h[0], h[1])
+    with pytest.raises(ConfigError, match=r"mode must be 'major' or 'minor', got 'dorian'"):
+        model.generate(mode="dorian")

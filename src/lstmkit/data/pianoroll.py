@@ -23,7 +23,8 @@ shortest shift; the key from music21's Krumhansl-Schmuckler analysis), the pitch
 network models (the training range widened by ``pitch_margin`` semitones), the number of voices
 (most notes at once) and each voice's range (voice k = the k-th lowest sounding note of a frame),
 and the network's input features per frame: the previous frame's sounding notes and onsets
-(2P values) and, with ``use_beat_position``, a one-hot of the frame's position in its bar.
+(2P values) and, with ``use_beat_position``, a one-hot of the frame's position in its bar; with
+``use_key``, the piece's key (one-hot tonic and a minor flag, 13 values).
 
 ``music21`` (reading) and ``mido`` (writing) are the optional extra ``lstmkit[music]``.
 """
@@ -293,15 +294,18 @@ class PianoRollPipeline:
         use_onsets: model note onsets (repeated notes) beside the sounding notes.
         use_beat_position: feed the frame's position in its bar (one-hot) to the network.
         pitch_margin: semitones added below and above the training range.
+        use_key: feed the piece's key (tonic one-hot + minor flag; after ``common_key``
+            transposition only the mode varies).
     """
 
     def __init__(self, grid: str = "quarter", transpose: str = "common_key", use_onsets: bool = True,
-                 use_beat_position: bool = True, pitch_margin: int = 2) -> None:
+                 use_beat_position: bool = True, pitch_margin: int = 2, use_key: bool = False) -> None:
         self.grid = grid
         self.transpose = transpose
         self.use_onsets = use_onsets
         self.use_beat_position = use_beat_position
         self.pitch_margin = pitch_margin
+        self.use_key = use_key
 
     # --- reading --------------------------------------------------------------------------
     def read(self, source: Any, name: str = "piece", *, return_shift: bool = False) -> Any:
@@ -320,13 +324,11 @@ class PianoRollPipeline:
         if len(roll) == 0 or not roll.sounding.any():
             raise DataError(f"{name} holds no notes")
         shift = 0
+        if roll.key is None and (self.transpose == "common_key" or self.use_key):
+            k = roll_to_stream(roll).analyze("key")
+            roll = dataclasses.replace(roll, key=(int(k.tonic.pitchClass), "minor" if k.mode == "minor" else "major"))
         if self.transpose == "common_key":
-            key = roll.key
-            if key is None:
-                k = roll_to_stream(roll).analyze("key")
-                key = (int(k.tonic.pitchClass), "minor" if k.mode == "minor" else "major")
-                roll = dataclasses.replace(roll, key=key)
-            shift = _key_shift(key)
+            shift = _key_shift(roll.key)
             roll = roll.transpose(shift)
         return (roll, shift) if return_shift else roll
 
@@ -357,7 +359,8 @@ class PianoRollPipeline:
     @property
     def n_features(self) -> int:
         """F: network inputs per frame (2P with onsets, else P; plus the beat one-hot)."""
-        return self.n_pitches * (2 if self.use_onsets else 1) + (MAX_BAR_FRAMES if self.use_beat_position else 0)
+        return (self.n_pitches * (2 if self.use_onsets else 1) + (MAX_BAR_FRAMES if self.use_beat_position else 0)
+                + (13 if self.use_key else 0))
 
     # --- features -------------------------------------------------------------------------
     def targets(self, roll: PianoRoll, name: str = "piece") -> tuple[np.ndarray, np.ndarray, int]:
@@ -378,7 +381,17 @@ class PianoRollPipeline:
         out[np.arange(T), np.minimum(pos, MAX_BAR_FRAMES - 1)] = 1
         return out
 
-    def inputs(self, sounding: np.ndarray, onsets: np.ndarray, bar_frames: int, bar_start: int) -> np.ndarray:
+    @staticmethod
+    def key_features(key: tuple[int, str] | None) -> np.ndarray:
+        """(13,): one-hot tonic pitch class and a minor flag; zeros for an unknown key."""
+        out = np.zeros(13, dtype=np.float32)
+        if key is not None:
+            out[int(key[0]) % 12] = 1
+            out[12] = float(key[1] == "minor")
+        return out
+
+    def inputs(self, sounding: np.ndarray, onsets: np.ndarray, bar_frames: int, bar_start: int,
+               key: tuple[int, str] | None = None) -> np.ndarray:
         """Network input (T, F) for frames 0..T-1: frame t sees frame t-1's notes (zeros at t = 0)."""
         T, P = sounding.shape
         prev = [np.vstack([np.zeros((1, P), np.float32), sounding[:-1]])]
@@ -386,12 +399,14 @@ class PianoRollPipeline:
             prev.append(np.vstack([np.zeros((1, P), np.float32), onsets[:-1]]))
         if self.use_beat_position:
             prev.append(self.beat_features(T, bar_frames, bar_start))
+        if self.use_key:
+            prev.append(np.tile(self.key_features(key), (T, 1)))
         return np.concatenate(prev, axis=1).astype(np.float32)
 
     def encode(self, roll: PianoRoll, name: str = "piece") -> dict[str, np.ndarray]:
         """One training item: ``x`` (T, F), ``y`` (T, P) sounding, ``onset`` (T, P)."""
         s, o, _ = self.targets(roll, name)
-        return {"x": self.inputs(s, o, roll.bar_frames, roll.bar_start), "y": s, "onset": o}
+        return {"x": self.inputs(s, o, roll.bar_frames, roll.bar_start, roll.key), "y": s, "onset": o}
 
     def decode(self, sounding: np.ndarray, onsets: np.ndarray, bar_frames: int | None = None, bar_start: int = 0,
                name: str = "generated") -> PianoRoll:
@@ -410,11 +425,12 @@ class PianoRollPipeline:
         return {"grid": self.grid, "transpose": self.transpose, "use_onsets": self.use_onsets,
                 "use_beat_position": self.use_beat_position, "pitch_margin": self.pitch_margin, "low_": self.low_,
                 "high_": self.high_, "max_notes_": self.max_notes_, "voice_ranges_": [list(v) for v in self.voice_ranges_],
-                "bar_frames_": self.bar_frames_}
+                "bar_frames_": self.bar_frames_, "use_key": self.use_key}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "PianoRollPipeline":
-        pipe = cls(d["grid"], d["transpose"], d["use_onsets"], d["use_beat_position"], d["pitch_margin"])
+        pipe = cls(d["grid"], d["transpose"], d["use_onsets"], d["use_beat_position"], d["pitch_margin"],
+                   bool(d.get("use_key", False)))
         pipe.low_, pipe.high_, pipe.max_notes_ = int(d["low_"]), int(d["high_"]), int(d["max_notes_"])
         pipe.voice_ranges_ = [tuple(int(a) for a in v) for v in d["voice_ranges_"]]
         pipe.bar_frames_ = int(d["bar_frames_"])

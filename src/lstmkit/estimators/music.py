@@ -51,6 +51,7 @@ class LSTMMusicModel(Estimator):
             et al. did for their "transposed" results) or ``"none"``.
         use_onsets: also model note onsets, so repeated notes stay distinct from held ones.
         use_beat_position: feed each frame's position in its bar (metre conditioning).
+        use_key: feed each piece's key (tonic and mode; key conditioning).
         pitch_margin: semitones modelled below and above the training range.
         cell: recurrent core, ``"lstm"``, ``"gru"`` or ``"rnn"`` (tanh).
         hidden_size, num_layers, dropout: the core (:class:`~lstmkit.models.music.MusicNetworkConfig`).
@@ -81,6 +82,7 @@ class LSTMMusicModel(Estimator):
         use_onsets: bool = True,
         use_beat_position: bool = True,
         pitch_margin: int = 2,
+        use_key: bool = False,
         cell: str = "lstm",
         hidden_size: int = 128,
         num_layers: int = 1,
@@ -97,6 +99,7 @@ class LSTMMusicModel(Estimator):
         self.use_onsets = use_onsets
         self.use_beat_position = use_beat_position
         self.pitch_margin = pitch_margin
+        self.use_key = use_key
         self.cell = cell
         self.hidden_size = hidden_size
         self.num_layers = num_layers
@@ -117,7 +120,7 @@ class LSTMMusicModel(Estimator):
 
     def _check_params(self) -> None:
         problems = check_pipeline_args(self.grid, self.transpose)
-        for name in ("use_onsets", "use_beat_position"):
+        for name in ("use_onsets", "use_beat_position", "use_key"):
             if not isinstance(getattr(self, name), bool):
                 problems.append(f"{name} must be True or False, got {getattr(self, name)!r}")
         for name in ("pitch_margin", "augment_transpose"):
@@ -133,7 +136,8 @@ class LSTMMusicModel(Estimator):
             raise ConfigError("LSTMMusicModel: " + "; ".join(problems))
 
     def _pipeline(self) -> PianoRollPipeline:
-        return PianoRollPipeline(self.grid, self.transpose, self.use_onsets, self.use_beat_position, self.pitch_margin)
+        return PianoRollPipeline(self.grid, self.transpose, self.use_onsets, self.use_beat_position, self.pitch_margin,
+                                 self.use_key)
 
     def _prepare(self, X: Any, X_val: Any) -> Prepared:
         pipe = self._pipeline()
@@ -195,7 +199,7 @@ class LSTMMusicModel(Estimator):
         for i, r in enumerate(rolls):
             s, o, n = pipe.targets(r, f"{name}[{i}]")
             outside += n
-            items.append({"x": pipe.inputs(s, o, r.bar_frames, r.bar_start), "y": s, "onset": o})
+            items.append({"x": pipe.inputs(s, o, r.bar_frames, r.bar_start, r.key), "y": s, "onset": o})
         return rolls, items, outside
 
     @torch.no_grad()
@@ -252,7 +256,7 @@ class LSTMMusicModel(Estimator):
     @torch.no_grad()
     def generate(self, primer: Any = None, bars: int = 8, *, temperature: float = 1.0, top_p: float | None = None,
                  seed: int | None = None, max_notes: int | None = None, use_voice_ranges: bool = True,
-                 include_primer: bool = True) -> PianoRoll:
+                 include_primer: bool = True, mode: str = "major") -> PianoRoll:
         """Compose ``bars`` bars, continuing ``primer`` (a score path, music21 Stream or PianoRoll;
         None starts from silence).
 
@@ -265,6 +269,8 @@ class LSTMMusicModel(Estimator):
             use_voice_ranges: keep the k-th lowest note of every frame inside the range the k-th
                 lowest note had in training (so the voices stay in their registers).
             include_primer: the returned piece starts with the primer.
+            mode: ``"major"`` or ``"minor"``: the key a ``use_key`` model composes in when there is
+                no primer (in C, or the tonic the model's pieces were not transposed to).
 
         Returns:
             A :class:`PianoRoll` in the primer's key (the model's common key when there is no primer);
@@ -282,12 +288,14 @@ class LSTMMusicModel(Estimator):
             raise ConfigError(f"max_notes must be None or a positive int, got {max_notes!r}")
         if not isinstance(use_voice_ranges, bool):
             raise ConfigError(f"use_voice_ranges must be True or False, got {use_voice_ranges!r}")
+        if mode not in ("major", "minor"):
+            raise ConfigError(f"mode must be 'major' or 'minor', got {mode!r}")
         P = pipe.n_pitches
-        shift, bar_frames, bar_start = 0, pipe.bar_frames_, 0
+        shift, bar_frames, bar_start, key = 0, pipe.bar_frames_, 0, (0, mode)
         if primer is not None:
             roll, shift = pipe.read(primer, "primer", return_shift=True)
             s, o, _ = pipe.targets(roll, "primer")
-            bar_frames, bar_start = roll.bar_frames, roll.bar_start
+            bar_frames, bar_start, key = roll.bar_frames, roll.bar_start, roll.key
         else:
             s, o = np.zeros((0, P), np.float32), np.zeros((0, P), np.float32)
         T0, n = len(s), bars * bar_frames
@@ -298,7 +306,7 @@ class LSTMMusicModel(Estimator):
             gen.manual_seed(int(seed))
         state = None
         if T0:
-            _, state = net.hidden(torch.from_numpy(pipe.inputs(s, o, bar_frames, bar_start))[None])
+            _, state = net.hidden(torch.from_numpy(pipe.inputs(s, o, bar_frames, bar_start, key))[None])
         lo = pipe.low_
         ranges = [(a - lo, b - lo) for a, b in pipe.voice_ranges_] if use_voice_ranges else None
         limit = max_notes if max_notes is not None else pipe.max_notes_
@@ -311,6 +319,8 @@ class LSTMMusicModel(Estimator):
                 parts.append(onsets[t - 1] if t else np.zeros(P, np.float32))
             if pipe.use_beat_position:
                 parts.append(pipe.beat_features(1, bar_frames, bar_start, offset=t)[0])
+            if pipe.use_key:
+                parts.append(pipe.key_features(key))
             x = torch.from_numpy(np.concatenate(parts).astype(np.float32))[None, None]  # (1, 1, F)
             h, state = net.hidden(x, state)
             v, on = net.sample_frame(h[:, 0], torch.from_numpy(prev_s)[None], temperature=temperature, top_p=top_p,
@@ -320,6 +330,7 @@ class LSTMMusicModel(Estimator):
         first = 0 if include_primer else T0
         out = pipe.decode(np.array(sounding[first:]).reshape(-1, P), np.array(onsets[first:]).reshape(-1, P),
                           bar_frames, (bar_start - first) % bar_frames, name="generated")
+        out.key = (int(key[0]), key[1]) if key is not None else None
         return out.transpose(-shift) if shift else out
 
     @property
