@@ -51,14 +51,23 @@ def test_train_evaluate_generate(trained, tmp_path, capsys):
     (["music", "generate", "--out", "x.mid", "--top-p", "2"], "error: top_p must be None or a number in (0, 1], got 2.0"),
     (["music", "evaluate", "--data", "dataset:bach-chorales:tst"], "error: --data 'dataset:bach-chorales:tst': the part must be one of"),
     (["music", "evaluate", "--data", "no-such-folder"], "error: --data 'no-such-folder' does not exist"),
+    (["music", "evaluate", "--data", "notes.txt"], "error: --data: could not read 'notes.txt' as a score"),
+    (["music", "generate", "--out", "dir.mid"], "error: --out 'dir.mid' is a folder"),
+    (["music", "generate", "--out", "x.mid", "--plot", "x.jpg"], "error: --plot must end in .png or .svg, got 'x.jpg'"),
+    (["music", "generate", "--out", "x.mid", "--tempo", "0"], "error: --tempo must be in (0, 1000]"),
+    (["music", "generate", "--out", "x.mid", "--primer", "dir.mid"], "error: --primer: 'dir.mid' is a folder"),
+    (["music", "generate", "--out", "x.mid", "--seed", "99999999999999999999"], "error: seed must be None or an int"),
 ])
 def test_errors_are_one_line(trained, capsys, argv, message, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("not music")
+    (tmp_path / "dir.mid").mkdir()
     _, model = trained
     capsys.readouterr()
     assert main([*argv, "--model", str(model)]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.strip().startswith(message) and captured.err.count("\n") == 1
+    assert not (tmp_path / "x.mid").exists()  # nothing written before the arguments are checked
 
 
 def test_train_rejects_a_bad_setting_before_reading(tmp_path, capsys):

@@ -1,13 +1,15 @@
 """Piano rolls: the grid, onsets (repeated notes), ties, MIDI round trip, the fitted pipeline, bad input."""
 
+import dataclasses
 import json
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from lstmkit.data.pianoroll import PianoRoll, PianoRollPipeline, read_score, write_midi
-from lstmkit.errors import DataError
+from lstmkit.errors import ConfigError, DataError
 
 music21 = pytest.importorskip("music21", reason="piano-roll reading needs music21 (pip install 'lstmkit[music]')")
 mido = pytest.importorskip("mido", reason="MIDI writing needs mido (pip install 'lstmkit[music]')")
@@ -45,7 +47,38 @@ def test_a_tied_note_is_one_note_and_a_note_between_grid_points_is_dropped_and_c
     assert fine.notes() == [(60, 0, 2), (62, 2, 1), (64, 3, 1), (65, 4, 4)] and fine.steps_per_quarter == 2
 
 
-def test_metre_and_pickup_are_read():
+def test_a_tied_note_that_begins_between_grid_times_starts_at_its_first_grid_time():
+    roll = read_score(_stream([(60, 1.5), (60, 0.5, "start"), (60, 2, "stop")]))  # review finding
+    assert roll.notes() == [(60, 0, 2), (60, 2, 2)]
+
+
+@pytest.mark.parametrize("metre, grid, frames", [("3/8", "eighth", 3), ("5/8", "eighth", 5), ("7/8", "sixteenth", 14),
+                                                 ("6/8", "quarter", 3), ("3/4", "sixteenth", 12)])
+def test_metres_survive_the_midi_round_trip(tmp_path, metre, grid, frames):
+    roll = read_score(_stream([(60, 1.5), (62, 1.5), (64, 3)], metre), grid=grid)
+    assert roll.bar_frames == frames
+    back = read_score(write_midi(roll, tmp_path / "m.mid"), grid=grid)
+    assert back == dataclasses.replace(roll, name="m.mid", key=None)
+
+
+def test_midi_is_read_in_exact_ticks_with_pickup_and_percussion_ignored(tmp_path):
+    mid = mido.MidiFile(ticks_per_beat=96)
+    track = mido.MidiTrack()
+    mid.tracks.append(track)
+    track += [mido.MetaMessage("time_signature", numerator=1, denominator=4, time=0),
+              mido.Message("note_on", note=67, velocity=70, time=0),
+              mido.Message("note_on", channel=9, note=36, velocity=90, time=0),  # a kick drum
+              mido.MetaMessage("time_signature", numerator=3, denominator=4, time=96),
+              mido.Message("note_off", note=67, velocity=0, time=0),
+              mido.Message("note_on", note=60, velocity=70, time=0),
+              mido.Message("note_on", note=60, velocity=0, time=180),  # 1.875 beats: ends before grid time 3
+              mido.Message("note_on", note=60, velocity=70, time=12),
+              mido.Message("note_off", note=60, velocity=0, time=96)]
+    mid.save(tmp_path / "p.mid")
+    with pytest.warns(UserWarning, match=r"1 percussion note\(s\) \(MIDI channel 10\) ignored"):
+        roll = read_score(tmp_path / "p.mid")
+    assert roll.notes() == [(67, 0, 1), (60, 1, 2), (60, 3, 1)]
+    assert (roll.bar_frames, roll.bar_start) == (3, 1)
     roll = read_score(_stream([(60, 1), (62, 3), (64, 3)], "3/4"))
     assert roll.bar_frames == 3
     chorale = music21.corpus.parse("bach/bwv269")  # 3/4 with a one-beat pickup
@@ -94,6 +127,19 @@ def test_pipeline_transposes_to_c_fits_ranges_and_round_trips_as_json():
 def test_bad_input_is_named():
     with pytest.raises(DataError, match=r"score file 'nope.mid' does not exist"):
         read_score("nope.mid")
+    with pytest.raises(DataError, match=r"is a folder, not a score file"):
+        read_score(Path(__file__).parent)
+    roll = PianoRoll(np.ones((2, 128), bool), np.ones((2, 128), bool))
+    with pytest.raises(ConfigError, match=r"tempo_bpm must be a number in \(0, 1000\] .* got 0; velocity must be an "
+                                          r"int in 1..127, got 200; program must be an int in 0..127 .* got 300"):
+        write_midi(roll, "x.mid", tempo_bpm=0, velocity=200, program=300)
+    with pytest.raises(DataError, match=r"is a folder; give the path of the .mid file to write"):
+        write_midi(roll, Path(__file__).parent)
+    with pytest.raises(DataError, match=r"write_midi needs a PianoRoll, got list"):
+        write_midi([roll], "x.mid")
+    with pytest.raises(DataError, match=r"steps_per_quarter must be an int >= 1, got 0; bar_frames must be an int >= 1, "
+                                        r"got 0; key must be None or \(tonic pitch class 0-11, 'major' or 'minor'\), got \(13, 'dorian'\)"):
+        PianoRoll(np.zeros((2, 128), bool), np.zeros((2, 128), bool), 0, 0, 0, (13, "dorian"))
     with pytest.raises(DataError, match=r"sounding and onsets must both be \(T, 128\) boolean"):
         PianoRoll(np.zeros((4, 88), bool), np.zeros((4, 88), bool))
     with pytest.raises(DataError, match=r"an onset where no note sounds"):
@@ -106,8 +152,12 @@ def test_bad_input_is_named():
         pipe.read(roll, "X[0]")
 
 
-def test_a_file_music21_cannot_read_is_a_data_error(tmp_path):
+def test_a_file_that_is_not_a_score_is_a_data_error(tmp_path):
     bad = tmp_path / "notes.mid"
     bad.write_bytes(b"not a midi file")
-    with pytest.raises(DataError, match=r"could not read .*notes.mid.* as a score"):
+    with pytest.raises(DataError, match=r"could not read .*notes.mid.* as a MIDI file"):
+        read_score(bad)
+    bad = tmp_path / "notes.xml"
+    bad.write_text("<not-music/>")
+    with pytest.raises(DataError, match=r"could not read .*notes.xml.* as a score"):
         read_score(bad)

@@ -37,7 +37,7 @@ SCORE_SUFFIXES = (".mid", ".midi", ".xml", ".musicxml", ".mxl", ".krn", ".abc")
 
 
 def read_pieces(source: str, grid: str = "quarter", what: str = "--data") -> list[Any]:
-    """Pieces of ``source``: ``dataset:NAME[:part]`` (PianoRolls), a score file or a folder of them (paths)."""
+    """PianoRolls of ``source``: ``dataset:NAME[:part]``, a score file or a folder of them."""
     if source.startswith("dataset:"):
         import lstmkit.datasets
 
@@ -54,10 +54,21 @@ def read_pieces(source: str, grid: str = "quarter", what: str = "--data") -> lis
         files = sorted(p for p in path.rglob("*") if p.suffix.lower() in SCORE_SUFFIXES)
         if not files:
             raise DataError(f"{what} {source!r}: the folder holds no score files ({', '.join(SCORE_SUFFIXES)})")
-        return files
-    if not path.exists():
+    elif not path.exists():
         raise DataError(f"{what} {source!r} does not exist")
-    return [path]
+    else:
+        files = [path]
+    return [read_one(f, grid, what) for f in files]
+
+
+def read_one(path: Path, grid: str, what: str) -> Any:
+    """One score file as a PianoRoll; errors name the option."""
+    from lstmkit.data.pianoroll import read_score
+
+    try:
+        return read_score(path, grid)
+    except DataError as e:
+        raise DataError(f"{what}: {e}") from None
 
 
 def _load(model_dir: Path) -> Any:
@@ -131,6 +142,8 @@ def evaluate(
 
     Example: lstmkit music evaluate --data dataset:bach-chorales:test --model bach.model
     """
+    if json_out is not None and json_out.is_dir():
+        raise DataError(f"--json {str(json_out)!r} is a folder; give the path of the .json file to write")
     music = _load(model)
     m = music.evaluate(read_pieces(data, music.grid))
     typer.echo(_metrics_line(m))
@@ -150,6 +163,7 @@ def generate(
     top_p: Optional[float] = typer.Option(None, "--top-p", metavar="FLOAT", help="Nucleus sampling of each note decision."),
     seed: Optional[int] = typer.Option(None, "--seed", metavar="INT", help="Seed of the sampler: the same seed gives the same piece."),
     max_notes: Optional[int] = typer.Option(None, "--max-notes", metavar="INT", help="Most notes at once (default: the most in a training frame)."),
+    no_voice_ranges: bool = typer.Option(False, "--no-voice-ranges", help="Let every voice take any modelled pitch (default: each voice in its training range)."),
     tempo: float = typer.Option(80.0, "--tempo", metavar="BPM", help="Quarter notes per minute in the MIDI file."),
     plot: Optional[Path] = typer.Option(None, "--plot", metavar="FILE.png", help="Also draw the piano roll."),
     stats: bool = typer.Option(False, "--stats", help="Print the piece's musical statistics as JSON."),
@@ -163,10 +177,18 @@ def generate(
 
     if out.suffix.lower() not in (".mid", ".midi"):
         raise DataError(f"--out must be a .mid file, got {str(out)!r}")
+    if out.is_dir():
+        raise DataError(f"--out {str(out)!r} is a folder; give the path of the .mid file to write")
     if out.exists() and not force:
         raise DataError(f"--out {str(out)!r} exists; pass --force to overwrite it")
+    if plot is not None and plot.suffix.lower() not in (".png", ".svg"):
+        raise DataError(f"--plot must end in .png or .svg, got {str(plot)!r}")
+    if not 0 < tempo <= 1000:
+        raise DataError(f"--tempo must be in (0, 1000] quarter notes per minute, got {tempo}")
     music = _load(model)
-    piece = music.generate(primer, bars, temperature=temperature, top_p=top_p, seed=seed, max_notes=max_notes)
+    source = read_one(primer, music.grid, "--primer") if primer is not None else None
+    piece = music.generate(source, bars, temperature=temperature, top_p=top_p, seed=seed, max_notes=max_notes,
+                           use_voice_ranges=not no_voice_ranges)
     write_midi(piece, out, tempo_bpm=tempo)
     primer_frames = 0
     if primer is not None:

@@ -14,8 +14,10 @@ JSB set -- and its onset is the first of those frames. A note that covers no gri
 eighth note off the beat on a quarter grid) is dropped, as in JSB; :func:`read_score` counts
 them. Tied notes are one note (the tie's later parts add no onset); grace notes (no duration) are dropped.
 
-Writing (:func:`write_midi`, with ``mido``): every run of sounding frames is split at its onsets
-into notes, so ``read_score(write_midi(roll))`` gives ``roll`` back exactly (tested).
+MIDI files are read with ``mido`` in exact ticks (:func:`midi_to_roll`; percussion on channel 10
+ignored), other formats through music21. Writing (:func:`write_midi`, with ``mido``): every run of
+sounding frames is split at its onsets into notes, the metre is a time signature and a pickup a
+first, shorter one, so ``read_score(write_midi(roll))`` gives ``roll`` back exactly (tested).
 
 :class:`PianoRollPipeline` (fitted on the training pieces, saved as JSON with the model):
 the optional transposition of every piece to a common key (tonic C, major or minor, by the
@@ -26,7 +28,8 @@ and the network's input features per frame: the previous frame's sounding notes 
 (2P values) and, with ``use_beat_position``, a one-hot of the frame's position in its bar; with
 ``use_key``, the piece's key (one-hot tonic and a minor flag, 13 values).
 
-``music21`` (reading) and ``mido`` (writing) are the optional extra ``lstmkit[music]``.
+``music21`` (scores, key analysis) and ``mido`` (MIDI in and out) are the optional extra
+``lstmkit[music]``.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ from lstmkit.errors import ConfigError, DataError, suggest
 from lstmkit.utils.io import atomic_write
 
 __all__ = ["PianoRoll", "PianoRollPipeline", "PianoRollDataset", "read_score", "write_midi", "score_to_roll",
-           "roll_to_stream", "check_pipeline_args", "GRIDS", "TRANSPOSE", "MAX_BAR_FRAMES", "pitch_name"]
+           "roll_to_stream", "midi_to_roll", "check_pieces", "check_pipeline_args", "GRIDS", "TRANSPOSE", "MAX_BAR_FRAMES", "pitch_name"]
 
 GRIDS = {"quarter": 1, "eighth": 2, "sixteenth": 4}  # grid name -> frames per quarter note
 TRANSPOSE = ("none", "common_key")
@@ -96,7 +99,19 @@ class PianoRoll:
                             f"got {s.shape} and {o.shape}")
         if (o & ~s).any():
             raise DataError(f"PianoRoll {self.name!r}: an onset where no note sounds (onsets must be within sounding)")
+        problems = []
+        for field, low in (("steps_per_quarter", 1), ("bar_frames", 1), ("bar_start", 0)):
+            v = getattr(self, field)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
+                problems.append(f"{field} must be an int >= {low}, got {v!r}")
+        k = self.key
+        if k is not None and not (isinstance(k, (tuple, list)) and len(k) == 2 and isinstance(k[0], (int, np.integer))
+                                  and not isinstance(k[0], bool) and 0 <= k[0] < 12 and k[1] in ("major", "minor")):
+            problems.append(f"key must be None or (tonic pitch class 0-11, 'major' or 'minor'), got {k!r}")
+        if problems:
+            raise DataError(f"PianoRoll {self.name!r}: " + "; ".join(problems))
         self.sounding, self.onsets = s, o
+        self.key = None if k is None else (int(k[0]), str(k[1]))
 
     def __len__(self) -> int:
         return len(self.sounding)
@@ -139,6 +154,34 @@ class PianoRoll:
         return sorted(out, key=lambda n: (n[1], n[0]))
 
 
+def _half_up(x: float) -> int:
+    return int(math.floor(x + 0.5))
+
+
+def _bar_frames(quarters: float, spq: int) -> int:
+    """Frames per bar of ``quarters`` quarter notes (rounded half up, at least 1)."""
+    return max(1, _half_up(quarters * spq))
+
+
+def _spans_to_roll(spans: list[tuple[int, int, int, bool]], spq: int, bar_frames: int, bar_start: int,
+                   key: tuple[int, str] | None, name: str) -> PianoRoll:
+    """(pitch, first frame, end frame, struck) spans -> PianoRoll (a note after silence always starts)."""
+    T = max((sp[2] for sp in spans), default=0)
+    sounding = np.zeros((T, N_MIDI), dtype=bool)
+    onsets = np.zeros((T, N_MIDI), dtype=bool)
+    for p, a, b, _ in spans:
+        sounding[a:b, p] = True
+    for p, a, b, struck in spans:
+        onsets[a, p] |= struck
+    onsets |= sounding & ~np.vstack([np.zeros((1, N_MIDI), bool), sounding[:-1]])
+    return PianoRoll(sounding, onsets, spq, int(bar_frames), int(bar_start) % max(1, int(bar_frames)), key, name)
+
+
+def _frames(start: float, end: float) -> tuple[int, int]:
+    """Grid frames [first, stop) whose grid time lies in [start, end) (times in frames)."""
+    return math.ceil(start - 1e-6), math.ceil(end - 1e-6)
+
+
 def score_to_roll(score: Any, grid: str = "quarter", name: str = "") -> tuple[PianoRoll, int]:
     """A music21 Score/Stream -> (PianoRoll, notes dropped because they cover no grid time)."""
     if grid not in GRIDS:
@@ -147,79 +190,172 @@ def score_to_roll(score: Any, grid: str = "quarter", name: str = "") -> tuple[Pi
     spq = GRIDS[grid]
     spans: list[tuple[int, int, int, bool]] = []  # (pitch, first frame, end frame, starts a note)
     dropped = 0
-    for el in score.flatten().notes:
-        ql = float(el.quarterLength)
-        if ql <= 0:  # grace notes
-            continue
-        start, end = float(el.offset) * spq, (float(el.offset) + ql) * spq
-        first, stop = math.ceil(start - 1e-6), math.ceil(end - 1e-6)
-        for pitch in el.pitches:
-            tie = el.getTie(pitch) if hasattr(el, "getTie") else el.tie  # per pitch in a chord
-            struck = tie is None or tie.type == "start"  # a tie's stop / continue part is the same note held
-            if stop <= first:
-                dropped += int(struck)
-            elif 0 <= pitch.midi < N_MIDI:
-                spans.append((int(pitch.midi), first, stop, struck))
-    T = max((s[2] for s in spans), default=0)
-    sounding = np.zeros((T, N_MIDI), dtype=bool)
-    onsets = np.zeros((T, N_MIDI), dtype=bool)
-    for p, a, b, _ in spans:
-        sounding[a:b, p] = True
-    for p, a, b, struck in spans:
-        onsets[a, p] |= struck
-    onsets |= sounding & ~np.vstack([np.zeros((1, N_MIDI), bool), sounding[:-1]])  # a note after silence starts
+    parts = list(getattr(score, "parts", None) or []) or [score]
+    for part in parts:  # ties are followed within a part
+        unplaced: set[int] = set()  # pitches whose tied note began between grid times (not placed yet)
+        for el in part.flatten().notes:
+            ql = float(el.quarterLength)
+            if ql <= 0:  # grace notes
+                continue
+            first, stop = _frames(float(el.offset) * spq, (float(el.offset) + ql) * spq)
+            for pitch in el.pitches:
+                midi = int(pitch.midi)
+                tie = el.getTie(pitch) if hasattr(el, "getTie") else el.tie  # per pitch in a chord
+                kind = None if tie is None else tie.type
+                struck = kind in (None, "start")  # a tie's stop / continue part is the same note held
+                was_unplaced = midi in unplaced
+                if struck and was_unplaced:  # a new note while the earlier tied one never reached a grid time
+                    dropped += 1
+                    unplaced.discard(midi)
+                    was_unplaced = False
+                if not struck and was_unplaced:  # the tied note reaches its first grid time here, or later
+                    struck = True
+                if stop <= first:
+                    if kind == "start" or (kind == "continue" and was_unplaced):
+                        unplaced.add(midi)  # it may reach a grid time in its continuation
+                    elif struck:  # a plain note, or the last part of a tie that never reached a grid time
+                        dropped += 1
+                        unplaced.discard(midi)
+                    continue
+                unplaced.discard(midi)
+                if 0 <= midi < N_MIDI:
+                    spans.append((midi, first, stop, struck))
+        dropped += len(unplaced)
     ts = score.recurse().getElementsByClass(m21.meter.TimeSignature).first()
-    bar_frames = max(1, round(float(ts.barDuration.quarterLength) * spq)) if ts is not None else 4 * spq
+    bar_frames = _bar_frames(float(ts.barDuration.quarterLength), spq) if ts is not None else 4 * spq
     bar_start = 0
-    parts = getattr(score, "parts", None)
-    part = parts[0] if parts is not None and len(parts) else score
+    part = parts[0]
     first_bar = part.getElementsByClass(m21.stream.Measure).first()
     if first_bar is not None and first_bar.paddingLeft:  # a pickup: the first full bar follows it
-        bar_start = round((float(first_bar.barDuration.quarterLength) - float(first_bar.paddingLeft)) * spq)
+        bar_start = _half_up((float(first_bar.barDuration.quarterLength) - float(first_bar.paddingLeft)) * spq)
     elif first_bar is not None and first_bar.number == 0:
         nxt = part.measure(1)
         if nxt is not None:
-            bar_start = round(float(nxt.offset) * spq)
+            bar_start = _half_up(float(nxt.offset) * spq)
     key = None
     try:
         k = score.analyze("key")
         key = (int(k.tonic.pitchClass), "minor" if k.mode == "minor" else "major")
     except Exception:  # noqa: BLE001 - no key analysis for an empty or unpitched score
         key = None
-    return PianoRoll(sounding, onsets, spq, int(bar_frames), int(bar_start) % max(1, int(bar_frames)), key, name), dropped
+    return _spans_to_roll(spans, spq, bar_frames, bar_start, key, name), dropped
+
+
+def _mido() -> Any:
+    try:
+        import mido
+    except ImportError:
+        raise DataError("MIDI files need the package 'mido': pip install 'lstmkit[music]'") from None
+    return mido
+
+
+def midi_to_roll(path: str | os.PathLike, grid: str = "quarter") -> tuple[PianoRoll, int, int]:
+    """A standard MIDI file -> (PianoRoll, notes dropped (no grid time), percussion notes ignored).
+
+    Read with ``mido`` in exact ticks (no re-quantisation): every note-on/note-off pair of a
+    channel is a note (channel 10, percussion, is ignored); the metre comes from the first time
+    signature, and a first time signature that lasts less than one bar of the second is a pickup
+    (how :func:`write_midi` stores one). The key is left unknown (the pipeline analyses it).
+    """
+    if grid not in GRIDS:
+        raise ConfigError(f"grid must be one of {list(GRIDS)}, got {grid!r}{suggest(str(grid), GRIDS)}")
+    mido = _mido()
+    path = Path(path)
+    try:
+        mid = mido.MidiFile(str(path))
+        messages = list(mido.merge_tracks(mid.tracks))
+    except Exception as e:  # noqa: BLE001 - mido raises OSError, EOFError, ValueError, KeyError
+        raise DataError(f"could not read {str(path)!r} as a MIDI file ({type(e).__name__}: {e})") from None
+    spq = GRIDS[grid]
+    tpq = mid.ticks_per_beat
+    per_tick = spq / tpq  # frames per tick
+    open_notes: dict[tuple[int, int], list[int]] = {}
+    spans: list[tuple[int, int, int, bool]] = []
+    signatures: list[tuple[int, float]] = []  # (tick, quarters per bar)
+    dropped = drums = 0
+    tick = 0
+
+    def close(ch: int, note: int, at: int) -> None:
+        nonlocal dropped
+        starts = open_notes.get((ch, note))
+        if not starts:
+            return
+        first, stop = _frames(starts.pop(0) * per_tick, at * per_tick)
+        if stop <= first:
+            dropped += 1
+        else:
+            spans.append((note, first, stop, True))
+
+    for msg in messages:
+        tick += msg.time
+        if msg.type == "time_signature":
+            signatures.append((tick, msg.numerator * 4 / msg.denominator))
+        elif msg.type in ("note_on", "note_off"):
+            if msg.channel == 9:
+                drums += int(msg.type == "note_on" and msg.velocity > 0)
+            elif msg.type == "note_on" and msg.velocity > 0:
+                open_notes.setdefault((msg.channel, msg.note), []).append(tick)
+            else:
+                close(msg.channel, msg.note, tick)
+    for (ch, note), starts in list(open_notes.items()):  # never released: they end with the file
+        while starts:
+            close(ch, note, tick)
+    bar_frames, bar_start = 4 * spq, 0
+    if signatures:
+        bar_frames = _bar_frames(signatures[0][1], spq)
+        if len(signatures) > 1 and signatures[0][0] == 0 and 0 < signatures[1][0] * per_tick < _bar_frames(signatures[1][1], spq):
+            bar_frames, bar_start = _bar_frames(signatures[1][1], spq), _half_up(signatures[1][0] * per_tick)
+    return _spans_to_roll(spans, spq, bar_frames, bar_start, None, path.name), dropped, drums
 
 
 def read_score(source: Any, grid: str = "quarter") -> PianoRoll:
-    """A score file (MIDI, MusicXML, .mxl, kern, ABC: whatever music21 parses) or a music21
-    Stream, on ``grid`` (see the module docstring).
+    """A score file (MIDI through mido in exact ticks; MusicXML, .mxl, kern, ABC, ... through
+    music21) or a music21 Stream, on ``grid`` (see the module docstring).
 
     Raises:
-        DataError: a missing file, one music21 cannot parse, or a score without notes.
+        DataError: a missing file or a folder, a file that cannot be parsed, a score without notes.
     """
-    m21 = _music21()
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
+        if path.is_dir():
+            raise DataError(f"{str(path)!r} is a folder, not a score file")
         if not path.is_file():
             raise DataError(f"score file {str(path)!r} does not exist")
-        try:
-            score = m21.converter.parse(str(path))
-        except Exception as e:  # noqa: BLE001 - music21 raises many kinds
-            raise DataError(f"could not read {str(path)!r} as a score ({type(e).__name__}: {e}); give a MIDI "
-                            "(.mid) or MusicXML (.xml, .musicxml, .mxl) file") from None
         name = path.name
-    elif isinstance(source, m21.stream.Stream):
+        if path.suffix.lower() in (".mid", ".midi"):
+            roll, dropped, drums = midi_to_roll(path, grid)
+            if drums:
+                warnings.warn(f"score {name!r}: {drums} percussion note(s) (MIDI channel 10) ignored", stacklevel=2)
+        else:
+            m21 = _music21()
+            try:
+                score = m21.converter.parse(str(path))
+            except Exception as e:  # noqa: BLE001 - music21 raises many kinds
+                raise DataError(f"could not read {str(path)!r} as a score ({type(e).__name__}: {e}); give a MIDI "
+                                "(.mid) or MusicXML (.xml, .musicxml, .mxl) file") from None
+            roll, dropped = score_to_roll(score, grid, name)
+    else:
+        m21 = _music21()
+        if not isinstance(source, m21.stream.Stream):
+            raise DataError(f"a score must be a file path or a music21 Stream, got {type(source).__name__}")
         md = source.metadata
         name = str((md.title or getattr(md, "corpusFilePath", None) or "") if md is not None else "")
-        score = source
-    else:
-        raise DataError(f"a score must be a file path or a music21 Stream, got {type(source).__name__}")
-    roll, dropped = score_to_roll(score, grid, name)
+        roll, dropped = score_to_roll(source, grid, name)
     if not roll.sounding.any():
-        raise DataError(f"score {name!r} holds no notes on the {grid} grid")
+        raise DataError(f"score {name!r} holds no (non-percussion) notes on the {grid} grid")
     if dropped:
         warnings.warn(f"score {name!r}: {dropped} note(s) shorter than the {grid} grid were dropped "
                       f"(a finer grid keeps them)", stacklevel=2)
     return roll
+
+
+def _time_signature(frames: int, spq: int) -> tuple[int, int]:
+    """(numerator, denominator) of a bar of ``frames`` frames at ``spq`` frames per quarter."""
+    for denominator, per in ((4, spq), (8, spq / 2), (16, spq / 4)):
+        n = frames / per
+        if per > 0 and abs(n - round(n)) < 1e-9 and round(n) >= 1:
+            return min(int(round(n)), 255), denominator
+    return min(frames * 16 // max(1, spq * 4), 255) or 1, 16
 
 
 def write_midi(roll: PianoRoll, path: str | os.PathLike, *, tempo_bpm: float = 80.0, velocity: int = 80,
@@ -227,12 +363,28 @@ def write_midi(roll: PianoRoll, path: str | os.PathLike, *, tempo_bpm: float = 8
     """Write ``roll`` as a standard MIDI file (type 1, one track, ``mido``), atomically.
 
     Each note starts at its onset frame and lasts its run of sounding frames; ``tempo_bpm`` is
-    quarter notes per minute. Returns the path.
+    quarter notes per minute; the metre is a time signature, and a pickup (``bar_start`` > 0) a
+    first, shorter time signature, so :func:`read_score` gives the same roll back. Returns the path.
+
+    Raises:
+        DataError: ``roll`` not a PianoRoll, ``path`` a folder; ConfigError: ``tempo_bpm`` not
+            positive, ``velocity`` not in 1..127 or ``program`` not in 0..127.
     """
-    try:
-        import mido
-    except ImportError:
-        raise DataError("writing MIDI needs the package 'mido': pip install 'lstmkit[music]'") from None
+    mido = _mido()
+    if not isinstance(roll, PianoRoll):
+        raise DataError(f"write_midi needs a PianoRoll, got {type(roll).__name__}")
+    problems = []
+    if isinstance(tempo_bpm, bool) or not isinstance(tempo_bpm, (int, float)) or not 0 < tempo_bpm <= 1000:
+        problems.append(f"tempo_bpm must be a number in (0, 1000] (quarter notes per minute), got {tempo_bpm!r}")
+    if isinstance(velocity, bool) or not isinstance(velocity, (int, np.integer)) or not 1 <= velocity <= 127:
+        problems.append(f"velocity must be an int in 1..127, got {velocity!r}")
+    if isinstance(program, bool) or not isinstance(program, (int, np.integer)) or not 0 <= program <= 127:
+        problems.append(f"program must be an int in 0..127 (General MIDI instrument), got {program!r}")
+    if problems:
+        raise ConfigError("write_midi: " + "; ".join(problems))
+    path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{str(path)!r} is a folder; give the path of the .mid file to write")
     tpq = 480
     ticks = tpq // roll.steps_per_quarter
     events: list[tuple[int, int, int]] = []  # (tick, order: offs before ons, pitch)
@@ -244,16 +396,23 @@ def write_midi(roll: PianoRoll, path: str | os.PathLike, *, tempo_bpm: float = 8
     track = mido.MidiTrack()
     mid.tracks.append(track)
     track.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(tempo_bpm), time=0))
-    num = roll.bar_frames // roll.steps_per_quarter if roll.bar_frames % roll.steps_per_quarter == 0 else 4
-    track.append(mido.MetaMessage("time_signature", numerator=max(1, min(num, 255)), denominator=4, time=0))
-    track.append(mido.Message("program_change", program=program, time=0))
+    timeline: list[tuple[int, int, Any]] = [(t, o, mido.Message("note_on" if o else "note_off", note=p,
+                                                                velocity=velocity if o else 0))
+                                            for t, o, p in events]
+    num, den = _time_signature(roll.bar_frames, roll.steps_per_quarter)
+    if roll.bar_start:
+        pnum, pden = _time_signature(roll.bar_start, roll.steps_per_quarter)
+        timeline.append((0, -2, mido.MetaMessage("time_signature", numerator=pnum, denominator=pden)))
+        timeline.append((roll.bar_start * ticks, -1, mido.MetaMessage("time_signature", numerator=num, denominator=den)))
+    else:
+        timeline.append((0, -2, mido.MetaMessage("time_signature", numerator=num, denominator=den)))
+    timeline.append((0, -3, mido.Message("program_change", program=int(program))))
+    timeline.sort(key=lambda e: (e[0], e[1]))
     now = 0
-    for tick, on, p in events:
-        kind = "note_on" if on else "note_off"
-        track.append(mido.Message(kind, note=p, velocity=velocity if on else 0, time=tick - now))
+    for tick, _, msg in timeline:
+        track.append(msg.copy(time=tick - now))
         now = tick
     track.append(mido.MetaMessage("end_of_track", time=0))
-    path = Path(path)
     atomic_write(path, mid.save)
     return path
 
@@ -275,7 +434,7 @@ def _key_shift(key: tuple[int, str]) -> int:
     return (-int(key[0]) + 6) % 12 - 6
 
 
-def _check_pieces(X: Any, name: str) -> list[PianoRoll]:
+def check_pieces(X: Any, name: str) -> list[PianoRoll]:
     if isinstance(X, (str, os.PathLike, PianoRoll)) or not hasattr(X, "__len__"):
         raise DataError(f"{name} must be a list of pieces (PianoRoll objects or score file paths), "
                         f"got {type(X).__name__}; wrap a single piece in a list")
@@ -333,7 +492,7 @@ class PianoRollPipeline:
         return (roll, shift) if return_shift else roll
 
     def read_many(self, X: Any, name: str = "X") -> list[PianoRoll]:
-        return [self.read(x, f"{name}[{i}]") for i, x in enumerate(_check_pieces(X, name))]
+        return [self.read(x, f"{name}[{i}]") for i, x in enumerate(check_pieces(X, name))]
 
     # --- fitting --------------------------------------------------------------------------
     def fit(self, rolls: list[PianoRoll]) -> "PianoRollPipeline":
@@ -369,7 +528,9 @@ class PianoRollPipeline:
         outside = int(s[:, : self.low_].sum() + s[:, self.high_ + 1:].sum())
         if outside:
             lo, hi = pitch_name(self.low_), pitch_name(self.high_)
-            warnings.warn(f"{name}: {outside} sounding frame-note(s) outside the model's pitch range {lo}-{hi} "
+            where = (" (pitches after transposing the piece so its tonic is C, as the model reads it)"
+                     if self.transpose == "common_key" else "")
+            warnings.warn(f"{name}: {outside} sounding frame-note(s) outside the model's pitch range {lo}-{hi}{where} "
                           "(training range plus pitch_margin) are ignored", stacklevel=3)
         return (s[:, self.low_:self.high_ + 1].astype(np.float32), o[:, self.low_:self.high_ + 1].astype(np.float32),
                 outside)

@@ -16,6 +16,7 @@ Chung et al. 2014).
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any, ClassVar
 
@@ -24,6 +25,7 @@ import torch
 
 from lstmkit.data.pianoroll import (
     PianoRoll,
+    check_pieces,
     PianoRollDataset,
     PianoRollPipeline,
     check_pipeline_args,
@@ -192,15 +194,16 @@ class LSTMMusicModel(Estimator):
                          "loss adds the onsets' NLL"}
 
     # --- evaluate / predict ---------------------------------------------------------------------
-    def _encode_many(self, X: Any, name: str) -> tuple[list[PianoRoll], list[dict[str, np.ndarray]], int]:
+    def _encode_many(self, X: Any, name: str) -> tuple[list[PianoRoll], list[dict[str, np.ndarray]], int, list[int]]:
         pipe = self.pipeline_
-        rolls = pipe.read_many(X, name)
+        read = [pipe.read(x, f"{name}[{i}]", return_shift=True) for i, x in enumerate(check_pieces(X, name))]
+        rolls, shifts = [r for r, _ in read], [k for _, k in read]
         items, outside = [], 0
         for i, r in enumerate(rolls):
             s, o, n = pipe.targets(r, f"{name}[{i}]")
             outside += n
             items.append({"x": pipe.inputs(s, o, r.bar_frames, r.bar_start, r.key), "y": s, "onset": o})
-        return rolls, items, outside
+        return rolls, items, outside, shifts
 
     @torch.no_grad()
     def evaluate(self, X: Any) -> dict[str, float]:
@@ -217,7 +220,7 @@ class LSTMMusicModel(Estimator):
             DataError: no pieces, or a piece without notes.
         """
         self._check_fitted()
-        _, items, outside = self._encode_many(X, "X")
+        _, items, outside, _ = self._encode_many(X, "X")
         net = self.networks_[0].eval()
         nll = onset = frames = 0.0
         predicted, true = [], []
@@ -241,15 +244,18 @@ class LSTMMusicModel(Estimator):
 
     @torch.no_grad()
     def predict(self, X: Any) -> list[PianoRoll]:
-        """For each piece, every frame predicted (greedily) from the true frames before it, as a PianoRoll."""
+        """For each piece, every frame predicted (greedily) from the true frames before it, as a
+        PianoRoll in the piece's own key."""
         self._check_fitted()
-        rolls, items, _ = self._encode_many(X, "X")
+        rolls, items, _, shifts = self._encode_many(X, "X")
         net, pipe = self.networks_[0].eval(), self.pipeline_
         out = []
-        for r, it in zip(rolls, items):
+        for r, it, shift in zip(rolls, items, shifts):
             h, _ = net.hidden(torch.from_numpy(it["x"])[None])
             v, o = net.sample_frame(h[0], torch.from_numpy(it["x"][:, : pipe.n_pitches]), temperature=0)
-            out.append(pipe.decode(v.numpy(), o.numpy(), r.bar_frames, r.bar_start, name=f"prediction of {r.name}"))
+            roll = pipe.decode(v.numpy(), o.numpy(), r.bar_frames, r.bar_start, name=f"prediction of {r.name}")
+            roll.key = r.key
+            out.append(roll.transpose(-shift))
         return out
 
     # --- generate -----------------------------------------------------------------------------
@@ -267,8 +273,10 @@ class LSTMMusicModel(Estimator):
             seed: seed of the sampling generator (same seed, same piece); None draws a fresh one.
             max_notes: most notes at once (default: the most seen in a training frame).
             use_voice_ranges: keep the k-th lowest note of every frame inside the range the k-th
-                lowest note had in training (so the voices stay in their registers).
-            include_primer: the returned piece starts with the primer.
+                lowest note had in training (so the voices stay in their registers); notes beyond
+                the training voices (``max_notes`` above them) may take any modelled pitch.
+            include_primer: the returned piece starts with the primer, exactly as given (notes
+                outside the modelled range included; the model does not hear those).
             mode: ``"major"`` or ``"minor"``: the key a ``use_key`` model composes in when there is
                 no primer (in C, or the tonic the model's pieces were not transposed to).
 
@@ -282,16 +290,25 @@ class LSTMMusicModel(Estimator):
         self._check_fitted()
         check_sampling(temperature, None, top_p)
         pipe, net = self.pipeline_, self.networks_[0].eval()
-        if not _is_int(bars, 1):
-            raise ConfigError(f"bars must be a positive int, got {bars!r}")
+        problems = []
+        if not math.isfinite(temperature):
+            problems.append(f"temperature must be finite, got {temperature!r}")
+        if not _is_int(bars, 1) or bars > 100_000:
+            problems.append(f"bars must be a positive int (at most 100000), got {bars!r}")
         if max_notes is not None and not _is_int(max_notes, 1):
-            raise ConfigError(f"max_notes must be None or a positive int, got {max_notes!r}")
-        if not isinstance(use_voice_ranges, bool):
-            raise ConfigError(f"use_voice_ranges must be True or False, got {use_voice_ranges!r}")
+            problems.append(f"max_notes must be None or a positive int, got {max_notes!r}")
+        if seed is not None and (not _is_int(seed) or seed >= 2**63):
+            problems.append(f"seed must be None or an int in [0, 2**63), got {seed!r}")
+        for name, v in (("use_voice_ranges", use_voice_ranges), ("include_primer", include_primer)):
+            if not isinstance(v, bool):
+                problems.append(f"{name} must be True or False, got {v!r}")
         if mode not in ("major", "minor"):
-            raise ConfigError(f"mode must be 'major' or 'minor', got {mode!r}")
+            problems.append(f"mode must be 'major' or 'minor', got {mode!r}")
+        if problems:
+            raise ConfigError("; ".join(problems))
         P = pipe.n_pitches
         shift, bar_frames, bar_start, key = 0, pipe.bar_frames_, 0, (0, mode)
+        roll = None
         if primer is not None:
             roll, shift = pipe.read(primer, "primer", return_shift=True)
             s, o, _ = pipe.targets(roll, "primer")
@@ -331,7 +348,12 @@ class LSTMMusicModel(Estimator):
         out = pipe.decode(np.array(sounding[first:]).reshape(-1, P), np.array(onsets[first:]).reshape(-1, P),
                           bar_frames, (bar_start - first) % bar_frames, name="generated")
         out.key = (int(key[0]), key[1]) if key is not None else None
-        return out.transpose(-shift) if shift else out
+        out = out.transpose(-shift) if shift else out
+        if roll is not None and include_primer:  # the primer exactly as given, out-of-range notes included
+            given = roll.transpose(-shift)
+            out.sounding[:T0], out.onsets[:T0] = given.sounding, given.onsets
+            out.onsets[T0:T0 + 1] |= out.sounding[T0:T0 + 1] & ~given.sounding[-1:]  # a note after silence starts
+        return out
 
     @property
     def pitch_range_(self) -> tuple[int, int]:

@@ -165,8 +165,8 @@ class MusicNetwork(TaskModel):
         a = self.nade_hidden_bias(h) if nade else None  # (B, Hn)
         lows = highs = None
         if voice_ranges is not None:
-            lows = torch.tensor([r[0] for r in voice_ranges] + [P])  # a voice past the last: nothing allowed
-            highs = torch.tensor([r[1] for r in voice_ranges] + [-1])
+            lows = torch.tensor([r[0] for r in voice_ranges] + [0])  # voices past the trained ones: any pitch
+            highs = torch.tensor([r[1] for r in voice_ranges] + [P - 1])
         limit = max_notes if max_notes is not None else P
         for p in range(P):
             logit = b[:, p] + (torch.sigmoid(a) @ self.nade_V[p] if nade else 0.0)  # (B,)

@@ -36,12 +36,12 @@ def plot_piano_roll(roll: PianoRoll, path: str | os.PathLike, *, title: str | No
     fig, ax = plt.subplots(figsize=(min(16.0, 3.0 + T * 0.12), 4.5))
     try:
         if primer_frames:
-            ax.axvspan(0, primer_frames, color="0.92", label="primer")
+            ax.axvspan(0, primer_frames, color="0.92", label="primer", zorder=0)
         for p, start, n in notes:
             ax.broken_barh([(start, n - 0.08)], (p - 0.4, 0.8), color="tab:blue")
             ax.plot([start, start], [p - 0.4, p + 0.4], color="navy", lw=1.2)  # the onset
         for b in np.arange(roll.bar_start, T + 1, max(1, roll.bar_frames)):
-            ax.axvline(b, color="0.7", lw=0.6, zorder=0)
+            ax.axvline(b, color="0.6", lw=0.6, zorder=0.5)
         ticks = [p for p in range(low, high + 1) if p % 12 in (0, 7)]
         ax.set_yticks(ticks, [pitch_name(p) for p in ticks])
         ax.set_ylim(low - 1, high + 1)

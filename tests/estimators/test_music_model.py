@@ -80,6 +80,20 @@ def test_a_primer_is_continued_in_its_own_key(chorales, fitted):
     assert fitted.generate(primer, 2, seed=1, temperature=0.8, top_p=0.9).notes() == out.notes()
     only = fitted.generate(primer, 2, seed=1, temperature=0.8, top_p=0.9, include_primer=False)
     assert np.array_equal(only.sounding, out.sounding[len(primer):])
+    odd = PianoRoll(primer.sounding.copy(), primer.onsets.copy(), 1, primer.bar_frames, primer.bar_start, primer.key)
+    odd.sounding[0, 12] = odd.onsets[0, 12] = True  # C0: far below anything the model knows
+    with pytest.warns(UserWarning, match=r"outside the model's pitch range .* after transposing the piece so its tonic is C"):
+        kept = fitted.generate(odd, 1, seed=1)
+    assert np.array_equal(kept.sounding[: len(odd)], odd.sounding)  # the primer exactly as given
+
+
+def test_predict_hands_back_each_piece_in_its_own_key(chorales, fitted):
+    _, test = chorales
+    (pred,) = fitted.predict(test[:1])
+    assert pred.key == test[0].key and len(pred) == len(test[0])
+    hits = (pred.sounding & test[0].sounding).sum()
+    shifted = (np.roll(pred.sounding, 5, axis=1) & test[0].sounding).sum()
+    assert hits > shifted  # the predictions line up with the piece as given, not with its transposition
 
 
 def test_save_load_gives_identical_figures_and_pieces(chorales, fitted, tmp_path):
@@ -91,8 +105,10 @@ def test_save_load_gives_identical_figures_and_pieces(chorales, fitted, tmp_path
 
 def test_bad_arguments_and_pieces_get_named_errors(chorales, fitted):
     train, _ = chorales
-    with pytest.raises(ConfigError, match=r"bars must be a positive int, got 0"):
-        fitted.generate(bars=0)
+    with pytest.raises(ConfigError, match=r"temperature must be finite, got inf; bars must be a positive int "
+                                          r"\(at most 100000\), got 0; seed must be None or an int in \[0, 2\*\*63\), "
+                                          r"got 1.5; include_primer must be True or False, got 'no'"):
+        fitted.generate(bars=0, temperature=float("inf"), seed=1.5, include_primer="no")
     with pytest.raises(ConfigError, match=r"top_p must be None or a number in \(0, 1\], got 2"):
         fitted.generate(top_p=2)
     with pytest.raises(DataError, match=r"primer: score file 'missing.mid' does not exist"):
