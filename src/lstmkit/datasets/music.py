@@ -36,7 +36,7 @@ from lstmkit.utils.io import atomic_write
 __all__ = ["MusicSplit", "SPLIT_FILE", "chorale_names"]
 
 SPLIT_FILE = Path(__file__).with_name("bach_chorales_split.json")
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2  # 2: ties that begin between grid times keep their onset
 
 
 class MusicSplit(NamedTuple):
