@@ -73,7 +73,7 @@ def _csv(path: Path, n: int = 120) -> Path:
     return path
 
 
-def test_progress_by_default_in_a_pipe_and_quiet_on_request(tmp_path):
+def test_progress_by_default_in_a_pipe_and_quiet_on_request(tmp_path, capfd):
     data = _csv(tmp_path / "d.csv")
     base = ["forecast", "train", "--data", str(data), "--horizon", "6", "--epochs", "3", "--set", "lookback=12",
             "--set", "hidden_size=4"]
@@ -82,8 +82,9 @@ def test_progress_by_default_in_a_pipe_and_quiet_on_request(tmp_path):
     lines = r.stderr.strip().splitlines()
     assert any(line.startswith("epoch 1 ") and "val_loss" in line for line in lines), r.stderr  # plain lines in a pipe
     assert re.search(r"^trained 3 epochs \(\d+ steps\) in [\d.]+ s; best val_loss [-\d.e]+ at epoch \d$", r.stderr, re.M), r.stderr
-    r = run([*base, "--model", str(tmp_path / "m2"), "--quiet"])
-    assert r.returncode == 0 and r.stderr == "", r.stderr
+    capfd.readouterr()
+    assert main([*base, "--model", str(tmp_path / "m2"), "--quiet"]) == 0  # in process: a second interpreter adds nothing
+    assert capfd.readouterr().err == ""
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
@@ -146,8 +147,9 @@ def test_review_findings_on_the_command_line(tmp_path, capsys):
     assert not out.exists() and "--plot must end in .png or .svg" in capsys.readouterr().err
 
 
-def test_issue_14_items_through_the_real_entry_point(tmp_path):
-    """Items 1, 3, 4, 5 and 8 of issue 14, each through `python -m lstmkit.cli.main` in a subprocess."""
+def test_issue_14_items_through_the_real_entry_point(tmp_path, capsys):
+    """Items 1, 3, 4, 5 and 8 of issue 14: 8 and 4 through `python -m lstmkit.cli.main` in a subprocess,
+    the others through ``main`` in this process (the same entry point, without a second torch import)."""
     days = pd.date_range("2021-01-01", periods=60, freq="D")
     df = pd.concat([pd.DataFrame({"store": s, "date": days.strftime("%Y-%m-%d"), "units": np.arange(60.0) + k})
                     for k, s in enumerate(["a", "b"])], ignore_index=True).drop(index=[70, 71])
@@ -157,16 +159,17 @@ def test_issue_14_items_through_the_real_entry_point(tmp_path):
     r = run(["forecast", "train", "--data", str(data), "--time-col", "date", "--target-col", "units", "--model", str(tmp_path / "m")])
     assert r.returncode == 2 and "'store' looks like a series id" in r.stderr and "--id-col store" in r.stderr, r.stderr
     # 3: gaps counted as missing timestamps with the file line, and the option that works
-    r = run(["forecast", "train", "--data", str(data), "--time-col", "date", "--target-col", "units", "--id-col", "store",
-             "--model", str(tmp_path / "m")])
-    assert r.returncode == 2 and "2 missing timestamps" in r.stderr and "line" in r.stderr and "--fill-missing" in r.stderr, r.stderr
+    assert main(["forecast", "train", "--data", str(data), "--time-col", "date", "--target-col", "units", "--id-col",
+                 "store", "--model", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err
+    assert "2 missing timestamps" in err and "line" in err and "--fill-missing" in err, err
     # 1: a folder of user files is never replaced
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "keep.csv").write_text("x")
-    r = run(["forecast", "train", "--data", str(data), "--time-col", "date", "--target-col", "units", "--id-col", "store",
-             "--fill-missing", "--nan-policy", "interpolate", "--model", str(mine)])
-    assert r.returncode == 2 and "not an lstmkit model directory" in r.stderr and [p.name for p in mine.iterdir()] == ["keep.csv"]
+    assert main(["forecast", "train", "--data", str(data), "--time-col", "date", "--target-col", "units", "--id-col",
+                 "store", "--fill-missing", "--nan-policy", "interpolate", "--model", str(mine)]) == 2
+    assert "not an lstmkit model directory" in capsys.readouterr().err and [p.name for p in mine.iterdir()] == ["keep.csv"]
     # 4: a pandas 3 string column in a classify CSV is named, not a 30-line TypeError
     seq = pd.DataFrame({"id": np.repeat([1, 2, 3, 4], 5), "time": np.tile(np.arange(5), 4), "x": np.arange(20.0),
                         "note": ["n"] * 20, "label": np.repeat(["u", "d", "u", "d"], 5)})
@@ -174,5 +177,6 @@ def test_issue_14_items_through_the_real_entry_point(tmp_path):
     r = run(["classify", "train", "--data", str(tmp_path / "seq.csv"), "--model", str(tmp_path / "c"), "--epochs", "1"])
     assert r.returncode == 2 and "column 'note' is not numeric" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
     # 5: --set is checked against the estimator's own parameters
-    r = run(["classify", "train", "--data", str(tmp_path / "seq.csv"), "--model", str(tmp_path / "c"), "--set", "poling=max"])
-    assert r.returncode == 2 and "unknown setting 'poling' (did you mean 'pooling'?)" in r.stderr, r.stderr
+    assert main(["classify", "train", "--data", str(tmp_path / "seq.csv"), "--model", str(tmp_path / "c"), "--set",
+                 "poling=max"]) == 2
+    assert "unknown setting 'poling' (did you mean 'pooling'?)" in capsys.readouterr().err

@@ -25,7 +25,7 @@ def test_scikit_learn_check_estimator(name):
         pytest.skip(f"{name}: {case.sklearn_check}")
     from sklearn.utils.estimator_checks import check_estimator as sk_check
 
-    est = case.make(trainer={**TINY_TRAINER, "max_epochs": 30, "lr": 3e-2})
+    est = case.make(trainer={**TINY_TRAINER, "max_epochs": 12, "lr": 5e-2})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         sk_check(est, expected_failed_checks=SKLEARN_EXPECTED_FAILURES.get(name, {}))
