@@ -149,3 +149,38 @@ def test_resume_mid_stream_restores_the_carried_state(tmp_path):
     Trainer(cfg).fit(model, loader(), resume=True)
     for p, q in zip(model.parameters(), ref.parameters()):
         torch.testing.assert_close(p, q, rtol=1e-12, atol=1e-12)
+
+
+def test_resume_mid_stream_with_a_state_per_layer(tmp_path):
+    """The language model carries a list of (h, c), one per layer: a mid-epoch checkpoint (Ctrl-C,
+    checkpoint_every) saves and restores that nesting, and the resumed run equals the uninterrupted one."""
+    from lstmkit.models.language_model import LanguageModelNetwork, LanguageModelNetworkConfig
+    from lstmkit.train import Callback
+
+    g = torch.Generator().manual_seed(1)
+    ids = torch.randint(2, 12, (97,), generator=g)
+    streams = [(ids[i * 24:(i + 1) * 24, None], ids[i * 24 + 1:(i + 1) * 24 + 1]) for i in range(4)]
+    cfg = TrainerConfig(max_epochs=2, optimizer="sgd", lr=0.5, run_dir=str(tmp_path / "run"), checkpoint_every=1,
+                        quiet=True)
+
+    def model():
+        torch.manual_seed(0)
+        return LanguageModelNetwork(LanguageModelNetworkConfig(vocab_size=12, embedding_dim=5, hidden_size=6)).double()
+
+    def loader():
+        return StreamLoader(streams, batch_size=2, chunk_length=5)
+
+    ref = model()
+    Trainer(dataclasses.replace(cfg, run_dir=str(tmp_path / "ref"))).fit(ref, loader())
+
+    class Crash(Callback):
+        def on_step_end(self, trainer, model, loss):
+            if trainer.global_step == 3:  # mid-stream: both layers carry (h, c) into the next chunk
+                raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        Trainer(cfg, callbacks=[Crash()]).fit(model(), loader())
+    resumed = model()
+    Trainer(cfg).fit(resumed, loader(), resume=True)
+    for p, q in zip(resumed.parameters(), ref.parameters()):
+        torch.testing.assert_close(p, q, rtol=1e-12, atol=1e-12)

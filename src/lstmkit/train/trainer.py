@@ -687,10 +687,11 @@ class Trainer:
             tensors.update({f"best.{k}": v for k, v in self._best_state.items()})
         rng_t, rng_meta = ckpt.get_rng_states()
         tensors.update(rng_t)
-        carry = self._carry
-        carry_kind = None if carry is None else ("tensor" if torch.is_tensor(carry) else len(carry))
-        if carry is not None:
-            tensors.update({f"carry.{i}": t for i, t in enumerate([carry] if torch.is_tensor(carry) else carry)})
+        carry_kind = None
+        if self._carry is not None:  # any nesting of lists/tuples of tensors: (h, c), or a list of (h, c) per layer
+            flat: list[torch.Tensor] = []
+            carry_kind = {"tree": _flatten_state(self._carry, flat)}
+            tensors.update({f"carry.{i}": t for i, t in enumerate(flat)})
         state = {
             "epoch": self.epoch,
             "batches_done": self._batches_done,
@@ -746,8 +747,11 @@ class Trainer:
         self._finished = state["finished"]
         self._sampler_seed = state["sampler_seed"]
         kind = state.get("carry")
-        if kind == "tensor":
+        if kind == "tensor":  # checkpoints written before nested states were supported
             self._carry = tensors["carry.0"].to(self.device)
+        elif isinstance(kind, dict):
+            flat = [tensors[f"carry.{i}"].to(self.device) for i in range(len([k for k in tensors if k.startswith("carry.")]))]
+            self._carry = _unflatten_state(kind["tree"], iter(flat))
         elif kind is not None:
             self._carry = tuple(tensors[f"carry.{i}"].to(self.device) for i in range(kind))
         sampler = getattr(self.train_loader, "sampler", None)
@@ -756,3 +760,21 @@ class Trainer:
         if self._finished and self._best_state is not None and self.config.patience is not None:
             self.model.load_state_dict(self._best_state)
         return ({k: v for k, v in tensors.items() if k.startswith("rng.")}, state["rng"])
+
+
+def _flatten_state(state: Any, out: list[torch.Tensor]) -> Any:
+    """JSON spec of a nested list/tuple of tensors; the tensors are appended to ``out`` in order."""
+    if torch.is_tensor(state):
+        out.append(state)
+        return "tensor"
+    if isinstance(state, (list, tuple)):
+        return {"type": "list" if isinstance(state, list) else "tuple", "items": [_flatten_state(s, out) for s in state]}
+    raise TypeError(f"a carried TBPTT state must be tensors in lists/tuples, got {type(state).__name__}")
+
+
+def _unflatten_state(spec: Any, tensors: Any) -> Any:
+    """Inverse of :func:`_flatten_state` (``tensors``: an iterator over the flat tensors)."""
+    if spec == "tensor":
+        return next(tensors)
+    items = [_unflatten_state(s, tensors) for s in spec["items"]]
+    return items if spec["type"] == "list" else tuple(items)
