@@ -57,11 +57,15 @@ def test_train_evaluate_generate(trained, tmp_path, capsys):
     (["music", "generate", "--out", "x.mid", "--tempo", "0"], "error: --tempo must be in (0, 1000]"),
     (["music", "generate", "--out", "x.mid", "--primer", "dir.mid"], "error: --primer: 'dir.mid' is a folder"),
     (["music", "generate", "--out", "x.mid", "--seed", "99999999999999999999"], "error: seed must be None or an int"),
+    (["music", "generate", "--out", "x.mid", "--plot", "dir.png"], "error: --plot 'dir.png' is a folder"),
+    (["music", "generate", "--out", "notes.txt/x.mid"], "error: --out 'notes.txt/x.mid': 'notes.txt' is a file, not a folder"),
+    (["music", "evaluate", "--data", "dataset:bach-chorales:test:x"], "error: --data 'dataset:bach-chorales:test:x': the part"),
 ])
 def test_errors_are_one_line(trained, capsys, argv, message, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "notes.txt").write_text("not music")
     (tmp_path / "dir.mid").mkdir()
+    (tmp_path / "dir.png").mkdir()
     _, model = trained
     capsys.readouterr()
     assert main([*argv, "--model", str(model)]) == 2
@@ -70,7 +74,9 @@ def test_errors_are_one_line(trained, capsys, argv, message, tmp_path, monkeypat
     assert not (tmp_path / "x.mid").exists()  # nothing written before the arguments are checked
 
 
-def test_train_rejects_a_bad_setting_before_reading(tmp_path, capsys):
+def test_train_rejects_bad_settings_before_reading(tmp_path, capsys):
     assert main(["music", "train", "--data", "dataset:bach-chorales", "--model", str(tmp_path / "m"),
-                 "--set", "grid=quater"]) == 2
-    assert "grid must be one of ['quarter', 'eighth', 'sixteenth'], got 'quater' (did you mean 'quarter'?)" in capsys.readouterr().err
+                 "--set", "grid=quater", "--set", "hidden_size=0", "--set", "cell=lstn"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "grid must be one of ['quarter', 'eighth', 'sixteenth'], got 'quater' (did you mean 'quarter'?)" in err
+    assert "hidden_size must be a positive int, got 0" in err and "cell must be one of ['lstm', 'gru', 'rnn'], got 'lstn'" in err

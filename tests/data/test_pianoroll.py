@@ -61,6 +61,22 @@ def test_metres_survive_the_midi_round_trip(tmp_path, metre, grid, frames):
     assert back == dataclasses.replace(roll, name="m.mid", key=None)
 
 
+def test_trailing_silence_survives_the_round_trip(tmp_path):
+    s = np.zeros((8, 128), bool)
+    s[:4, 60] = True
+    roll = PianoRoll(s, s & np.eye(8, 128, 60, dtype=bool), 1, 4, 0, None, "r.mid")
+    assert read_score(write_midi(roll, tmp_path / "r.mid")) == roll
+
+
+def test_the_frozen_chorale_split_holds_each_chorale_once():
+    from lstmkit.datasets.music import SPLIT_FILE
+
+    split = json.loads(SPLIT_FILE.read_text())
+    parts = [split[k] for k in ("train", "valid", "test")]
+    every = [n for part in parts for n in part]
+    assert len(every) == len(set(every)) == 331 and [len(p) for p in parts] == [199, 66, 66]
+
+
 def test_midi_is_read_in_exact_ticks_with_pickup_and_percussion_ignored(tmp_path):
     mid = mido.MidiFile(ticks_per_beat=96)
     track = mido.MidiTrack()
@@ -86,7 +102,7 @@ def test_midi_is_read_in_exact_ticks_with_pickup_and_percussion_ignored(tmp_path
     assert (r.bar_frames, r.bar_start) == (3, 1) and r.key == (7, "major")
 
 
-@pytest.mark.parametrize("grid", ["quarter", "sixteenth"])
+@pytest.mark.parametrize("grid", ["quarter", "eighth", "sixteenth"])
 def test_midi_round_trip_keeps_notes_and_onsets_on_the_grid(tmp_path, grid):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -140,6 +156,8 @@ def test_bad_input_is_named():
     with pytest.raises(DataError, match=r"steps_per_quarter must be an int >= 1, got 0; bar_frames must be an int >= 1, "
                                         r"got 0; key must be None or \(tonic pitch class 0-11, 'major' or 'minor'\), got \(13, 'dorian'\)"):
         PianoRoll(np.zeros((2, 128), bool), np.zeros((2, 128), bool), 0, 0, 0, (13, "dorian"))
+    with pytest.raises(DataError, match=r"bar_start \(the pickup's frames\) must be below bar_frames \(4\), got 6"):
+        PianoRoll(np.zeros((2, 128), bool), np.zeros((2, 128), bool), 1, 4, 6)
     with pytest.raises(DataError, match=r"sounding and onsets must both be \(T, 128\) boolean"):
         PianoRoll(np.zeros((4, 88), bool), np.zeros((4, 88), bool))
     with pytest.raises(DataError, match=r"an onset where no note sounds"):

@@ -43,7 +43,7 @@ def read_pieces(source: str, grid: str = "quarter", what: str = "--data") -> lis
 
         _, name, *rest = source.split(":")
         part = rest[0] if rest else "train"
-        if part not in SPLITS:
+        if part not in SPLITS or len(rest) > 1:
             raise DataError(f"{what} {source!r}: the part must be one of {list(SPLITS)}, got {part!r}")
         data = lstmkit.datasets.load(name, grid=grid) if name == "bach-chorales" else lstmkit.datasets.load(name)
         if not hasattr(data, "train") or not isinstance(data.train, list):
@@ -69,6 +69,15 @@ def read_one(path: Path, grid: str, what: str) -> Any:
         return read_score(path, grid)
     except DataError as e:
         raise DataError(f"{what}: {e}") from None
+
+
+def check_writable(path: Path, option: str) -> None:
+    """A file path we may write: not a folder, and no file where one of its folders should be."""
+    if path.is_dir():
+        raise DataError(f"{option} {str(path)!r} is a folder; give the path of the file to write")
+    parent = next((p for p in path.parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise DataError(f"{option} {str(path)!r}: {str(parent)!r} is a file, not a folder")
 
 
 def _load(model_dir: Path) -> Any:
@@ -142,8 +151,8 @@ def evaluate(
 
     Example: lstmkit music evaluate --data dataset:bach-chorales:test --model bach.model
     """
-    if json_out is not None and json_out.is_dir():
-        raise DataError(f"--json {str(json_out)!r} is a folder; give the path of the .json file to write")
+    if json_out is not None:
+        check_writable(json_out, "--json")
     music = _load(model)
     m = music.evaluate(read_pieces(data, music.grid))
     typer.echo(_metrics_line(m))
@@ -177,12 +186,13 @@ def generate(
 
     if out.suffix.lower() not in (".mid", ".midi"):
         raise DataError(f"--out must be a .mid file, got {str(out)!r}")
-    if out.is_dir():
-        raise DataError(f"--out {str(out)!r} is a folder; give the path of the .mid file to write")
-    if out.exists() and not force:
+    if out.exists() and not force and not out.is_dir():
         raise DataError(f"--out {str(out)!r} exists; pass --force to overwrite it")
     if plot is not None and plot.suffix.lower() not in (".png", ".svg"):
         raise DataError(f"--plot must end in .png or .svg, got {str(plot)!r}")
+    for option, path in (("--out", out), ("--plot", plot)):
+        if path is not None:
+            check_writable(path, option)
     if not 0 < tempo <= 1000:
         raise DataError(f"--tempo must be in (0, 1000] quarter notes per minute, got {tempo}")
     music = _load(model)

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import os
 import warnings
 from pathlib import Path
@@ -104,6 +105,9 @@ class PianoRoll:
             v = getattr(self, field)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
                 problems.append(f"{field} must be an int >= {low}, got {v!r}")
+        if not problems and self.bar_start >= self.bar_frames:
+            problems.append(f"bar_start (the pickup's frames) must be below bar_frames ({self.bar_frames}), "
+                            f"got {self.bar_start}")
         k = self.key
         if k is not None and not (isinstance(k, (tuple, list)) and len(k) == 2 and isinstance(k[0], (int, np.integer))
                                   and not isinstance(k[0], bool) and 0 <= k[0] < 12 and k[1] in ("major", "minor")):
@@ -164,9 +168,9 @@ def _bar_frames(quarters: float, spq: int) -> int:
 
 
 def _spans_to_roll(spans: list[tuple[int, int, int, bool]], spq: int, bar_frames: int, bar_start: int,
-                   key: tuple[int, str] | None, name: str) -> PianoRoll:
+                   key: tuple[int, str] | None, name: str, min_frames: int = 0) -> PianoRoll:
     """(pitch, first frame, end frame, struck) spans -> PianoRoll (a note after silence always starts)."""
-    T = max((sp[2] for sp in spans), default=0)
+    T = max(max((sp[2] for sp in spans), default=0), min_frames)
     sounding = np.zeros((T, N_MIDI), dtype=bool)
     onsets = np.zeros((T, N_MIDI), dtype=bool)
     for p, a, b, _ in spans:
@@ -265,7 +269,8 @@ def midi_to_roll(path: str | os.PathLike, grid: str = "quarter") -> tuple[PianoR
         mid = mido.MidiFile(str(path))
         messages = list(mido.merge_tracks(mid.tracks))
     except Exception as e:  # noqa: BLE001 - mido raises OSError, EOFError, ValueError, KeyError
-        raise DataError(f"could not read {str(path)!r} as a MIDI file ({type(e).__name__}: {e})") from None
+        detail = f"{type(e).__name__}: {e}" if str(e) else f"{type(e).__name__}: the file ends early"
+        raise DataError(f"could not read {str(path)!r} as a MIDI file ({detail})") from None
     spq = GRIDS[grid]
     tpq = mid.ticks_per_beat
     per_tick = spq / tpq  # frames per tick
@@ -305,7 +310,8 @@ def midi_to_roll(path: str | os.PathLike, grid: str = "quarter") -> tuple[PianoR
         bar_frames = _bar_frames(signatures[0][1], spq)
         if len(signatures) > 1 and signatures[0][0] == 0 and 0 < signatures[1][0] * per_tick < _bar_frames(signatures[1][1], spq):
             bar_frames, bar_start = _bar_frames(signatures[1][1], spq), _half_up(signatures[1][0] * per_tick)
-    return _spans_to_roll(spans, spq, bar_frames, bar_start, None, path.name), dropped, drums
+    end = math.ceil(tick * per_tick - 1e-6)  # the end of the track: a piece may end in silence
+    return _spans_to_roll(spans, spq, bar_frames, bar_start, None, path.name, end), dropped, drums
 
 
 def read_score(source: Any, grid: str = "quarter") -> PianoRoll:
@@ -374,7 +380,7 @@ def write_midi(roll: PianoRoll, path: str | os.PathLike, *, tempo_bpm: float = 8
     if not isinstance(roll, PianoRoll):
         raise DataError(f"write_midi needs a PianoRoll, got {type(roll).__name__}")
     problems = []
-    if isinstance(tempo_bpm, bool) or not isinstance(tempo_bpm, (int, float)) or not 0 < tempo_bpm <= 1000:
+    if isinstance(tempo_bpm, bool) or not isinstance(tempo_bpm, numbers.Real) or not 0 < tempo_bpm <= 1000:
         problems.append(f"tempo_bpm must be a number in (0, 1000] (quarter notes per minute), got {tempo_bpm!r}")
     if isinstance(velocity, bool) or not isinstance(velocity, (int, np.integer)) or not 1 <= velocity <= 127:
         problems.append(f"velocity must be an int in 1..127, got {velocity!r}")
@@ -395,7 +401,7 @@ def write_midi(roll: PianoRoll, path: str | os.PathLike, *, tempo_bpm: float = 8
     mid = mido.MidiFile(type=1, ticks_per_beat=tpq)
     track = mido.MidiTrack()
     mid.tracks.append(track)
-    track.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(tempo_bpm), time=0))
+    track.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(float(tempo_bpm)), time=0))
     timeline: list[tuple[int, int, Any]] = [(t, o, mido.Message("note_on" if o else "note_off", note=p,
                                                                 velocity=velocity if o else 0))
                                             for t, o, p in events]
@@ -412,7 +418,7 @@ def write_midi(roll: PianoRoll, path: str | os.PathLike, *, tempo_bpm: float = 8
     for tick, _, msg in timeline:
         track.append(msg.copy(time=tick - now))
         now = tick
-    track.append(mido.MetaMessage("end_of_track", time=0))
+    track.append(mido.MetaMessage("end_of_track", time=max(0, len(roll) * ticks - now)))  # trailing silence kept
     atomic_write(path, mid.save)
     return path
 

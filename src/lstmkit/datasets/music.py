@@ -1,11 +1,13 @@
 """Music corpora, loaded offline from packages that ship them.
 
-``bach-chorales``: J. S. Bach's four-part chorales as shipped by ``music21`` (the 371 of the
-Riemenschneider edition; ``pip install 'lstmkit[music]'``), on a piano-roll grid
+``bach-chorales``: J. S. Bach's four-part chorales as shipped by ``music21`` (the 371 numbers of
+the Riemenschneider edition; ``pip install 'lstmkit[music]'``), on a piano-roll grid
 (:mod:`lstmkit.data.pianoroll`). Only chorales with exactly four parts (soprano, alto, tenor,
-bass) are used; those with instrumental parts are left out. The split is frozen, chorale by
-chorale, in ``bach_chorales_split.json`` next to this module (60 / 20 / 20 %, drawn once with a
-fixed seed), so every run and every user compares on the same pieces.
+bass) are used; those with instrumental parts are left out; music21's numbering lists 20 files
+under two numbers, and each file is used once: 331 chorales. The split is frozen, chorale by
+chorale, in ``bach_chorales_split.json`` next to this module (199 / 66 / 66, drawn once with a
+fixed seed; no chorale in two parts, tested), so every run and every user compares on the same
+pieces.
 
 How this differs from the JSB chorales set of Boulanger-Lewandowski et al. 2012 (382 chorales,
 229 / 76 / 77, quarter-note grid, 88 keys), so published JSB figures are indicative only:
@@ -109,8 +111,8 @@ def _all_chorales(grid: str) -> tuple[list[PianoRoll], list[int]]:
 
 
 @register_dataset("bach-chorales", task="music", extra="music",
-                  description="Bach's 4-part chorales from music21 (Riemenschneider edition), frozen "
-                              "chorale-level split 60/20/20")
+                  description="Bach's 4-part chorales from music21 (Riemenschneider edition), 331 distinct, "
+                              "frozen chorale-level split 199/66/66")
 def bach_chorales(grid: str = "quarter") -> MusicSplit:
     """The four-part chorales on ``grid``, split as frozen in :data:`SPLIT_FILE`."""
     if grid not in GRIDS:

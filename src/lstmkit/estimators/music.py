@@ -30,10 +30,10 @@ from lstmkit.data.pianoroll import (
     PianoRollPipeline,
     check_pipeline_args,
 )
-from lstmkit.errors import ConfigError, DataError, suggest
+from lstmkit.errors import ConfigError, DataError
 from lstmkit.estimators.base import Estimator, Prepared
 from lstmkit.models.decoding import check_sampling
-from lstmkit.models.music import CELLS, OUTPUTS, MusicNetwork, MusicNetworkConfig, frame_scores
+from lstmkit.models.music import MusicNetwork, MusicNetworkConfig, frame_scores
 from lstmkit.persist import register
 
 __all__ = ["LSTMMusicModel"]
@@ -128,10 +128,12 @@ class LSTMMusicModel(Estimator):
         for name in ("pitch_margin", "augment_transpose"):
             if not _is_int(getattr(self, name)) or getattr(self, name) > 24:
                 problems.append(f"{name} must be an int in [0, 24] (semitones), got {getattr(self, name)!r}")
-        if self.cell not in CELLS:
-            problems.append(f"cell must be one of {list(CELLS)}, got {self.cell!r}{suggest(str(self.cell), CELLS)}")
-        if self.output not in OUTPUTS:
-            problems.append(f"output must be one of {list(OUTPUTS)}, got {self.output!r}{suggest(str(self.output), OUTPUTS)}")
+        try:  # the network's own checks (sizes, dropout, cell, output), before any data is read
+            MusicNetworkConfig(input_size=1, n_pitches=1, cell=self.cell, hidden_size=self.hidden_size,
+                               num_layers=self.num_layers, dropout=self.dropout, output=self.output,
+                               nade_hidden_size=self.nade_hidden_size, use_onsets=bool(self.use_onsets))
+        except ConfigError as e:
+            problems.append(str(e).removeprefix("MusicNetworkConfig: "))
         if isinstance(self.val_size, bool) or not isinstance(self.val_size, (int, float)) or not 0 <= self.val_size < 1:
             problems.append(f"val_size must be a fraction in [0, 1), got {self.val_size!r}")
         if problems:
