@@ -2,6 +2,9 @@
 
 Pieces: a score file (MIDI, MusicXML, anything music21 reads), a folder of them, or
 ``dataset:bach-chorales`` (the training part; ``:valid`` and ``:test`` the held-out parts).
+
+lstmkit's torch-dependent modules are imported inside the commands, as in the other command
+groups, so ``lstmkit --help`` and argument errors answer without importing torch.
 """
 
 from __future__ import annotations
