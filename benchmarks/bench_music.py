@@ -9,7 +9,7 @@ beat position) so that their ``nll`` measures the same thing as the published JS
 the ``default`` row is the estimator as a user gets it. The same trainer for all: Adam 2e-3,
 batch 8, at most ``--epochs`` epochs, early stopping on the validation part (patience 15).
 
-    python benchmarks/bench_music.py                 # 3 seeds, every row (about 40 minutes on 2 cores)
+    python benchmarks/bench_music.py                 # 3 seeds, every row (about 45 minutes on 2 cores)
     python benchmarks/bench_music.py --seeds 1 --epochs 30 --rows jsb-lstm,jsb-rnn
 """
 
