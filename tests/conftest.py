@@ -5,8 +5,12 @@
 - Build (or load) the fused C++ kernel once, in this process, before any test starts a
   subprocess: a subprocess killed on purpose (the SIGKILL resume test) must never be the one
   holding the build lock of a cold cache.
+- After collection, the objects that exist then (modules of torch, pandas, music21, ...) are
+  moved out of the garbage collector's sight (``gc.freeze``): they live for the whole session, and
+  every full collection would otherwise walk them again.
 """
 
+import gc
 import warnings
 
 import pytest
@@ -15,6 +19,11 @@ import torch
 
 def pytest_configure(config):
     torch.set_num_threads(1)
+
+
+def pytest_collection_finish(session):
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture(scope="session", autouse=True)
