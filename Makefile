@@ -11,6 +11,9 @@ $(STAMP): pyproject.toml
 	# torch first, pinned: this machine's local CPU wheel. A looser spec lets pip fetch a CUDA build.
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e ".[dev]"
+	# sktime ships the yahoo and mitdb anomaly series; its pins would downgrade pandas, and lstmkit
+	# only reads its CSV files, so it goes in without its dependencies.
+	$(BIN)/pip install -q --no-deps "sktime>=0.30"
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -27,7 +27,7 @@ from sklearn.model_selection import GridSearchCV
 import lstmkit
 from lstmkit.errors import ConfigError, LstmkitError, NotFittedError
 from lstmkit.data.pianoroll import PianoRoll
-from lstmkit.estimators import Estimator, LSTMClassifier, LSTMForecaster, LSTMLanguageModel, LSTMMusicModel, LSTMTagger
+from lstmkit.estimators import Estimator, LSTMAnomalyDetector, LSTMClassifier, LSTMForecaster, LSTMLanguageModel, LSTMMusicModel, LSTMTagger
 from lstmkit.persist import config_from_dict
 
 TINY_TRAINER = {"max_epochs": 2, "batch_size": 8, "lr": 1e-2, "quiet": True}
@@ -96,6 +96,11 @@ def cadences() -> list[PianoRoll]:
     return pieces
 
 
+def _telemetry() -> tuple:
+    t = np.arange(120)
+    return (pd.DataFrame({"a": np.sin(t / 3.0), "b": np.cos(t / 5.0) + 0.1 * np.sin(t), "label": 0}),)
+
+
 def _pieces() -> tuple:
     return (cadences(),)
 
@@ -157,9 +162,21 @@ CASES: dict[str, Case] = {
         grid_score=lambda est, args: est.score(args[0]),
         sklearn_check="fit(X) takes pieces of music (piano rolls or score files), not (n_samples, n_features) tables",
     ),
+    "LSTMAnomalyDetector": Case(
+        LSTMAnomalyDetector, dict(hidden_size=4, num_layers=1, window=8, trainer=TINY_TRAINER), _telemetry,
+        predict=lambda est: [est.decision_function(_telemetry()[0]).tolist(), est.predict(_telemetry()[0]).tolist(),
+                             [est.update([0.1, 0.2])[0] for _ in range(3)]],
+        bad_inputs=[
+            ("threshold", lambda: _telemetry(), r"threshold must be one of \['dynamic', 'quantile', 'contamination'\], got 'dynamc'"),
+            ("X", lambda: (pd.DataFrame({"a": np.ones(40)}),), r"column\(s\) \['a'\] are constant in the training series"),
+            ("X", lambda: (np.arange(10.0),), r"holds 10 points; window=8 needs at least 16"),
+        ],
+        grid_score=lambda est, args: est.score(args[0]),
+        sklearn_check="fit(X) takes one time series whose rows are ordered time steps, not exchangeable samples",
+    ),
 }
 
-_BAD_PARAMS = {"LSTMForecaster": {"horizon": -1}, "LSTMClassifier": {"pooling": "avrage"}, "LSTMTagger": {"unk_replace": 2},
+_BAD_PARAMS = {"LSTMAnomalyDetector": {"threshold": "dynamc"}, "LSTMForecaster": {"horizon": -1}, "LSTMClassifier": {"pooling": "avrage"}, "LSTMTagger": {"unk_replace": 2},
                "LSTMLanguageModel": {"level": "wrod"}, "LSTMMusicModel": {"grid": "quater"}}
 
 

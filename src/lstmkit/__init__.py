@@ -34,6 +34,7 @@ __all__ = [
     "LSTMTagger",
     "LSTMLanguageModel",
     "LSTMMusicModel",
+    "LSTMAnomalyDetector",
     "LstmkitError",
     "ConfigError",
     "DataError",
@@ -49,6 +50,7 @@ _LAZY = {
     "LSTMTagger": "lstmkit.estimators",
     "LSTMLanguageModel": "lstmkit.estimators",
     "LSTMMusicModel": "lstmkit.estimators",
+    "LSTMAnomalyDetector": "lstmkit.estimators",
 }
 
 def __getattr__(name: str) -> Any:

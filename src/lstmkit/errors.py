@@ -20,6 +20,7 @@ __all__ = [
     "ConfigTypeError",
     "NotFittedError",
     "ModelFileError",
+    "MissingDependencyError",
     "suggest",
 ]
 
@@ -63,6 +64,11 @@ class NotFittedError(LstmkitError, ValueError, AttributeError):
 
 class ModelFileError(LstmkitError, OSError):
     """A saved model directory is missing, truncated, tampered with or of an unknown type."""
+
+
+class MissingDependencyError(LstmkitError, ImportError):
+    """An optional package a function needs is not installed; the message has the ``pip install`` line.
+    An ImportError too, so ``except ImportError`` keeps working."""
 
 
 def suggest(name: str, choices: Iterable[str]) -> str:

@@ -45,7 +45,7 @@ def _root(
 
 def _register() -> None:
     # One import + add_typer per command group; each module defines `app`.
-    from lstmkit.cli import classify, datasets, experiment, forecast, lm, music, report, tag
+    from lstmkit.cli import anomaly, classify, datasets, experiment, forecast, lm, music, report, tag
 
     app.add_typer(datasets.app, name="datasets")
     app.add_typer(experiment.app, name="experiment")
@@ -54,6 +54,7 @@ def _register() -> None:
     app.add_typer(tag.app, name="tag")
     app.add_typer(lm.app, name="lm")
     app.add_typer(music.app, name="music")
+    app.add_typer(anomaly.app, name="anomaly")
     app.command("report")(report.report)  # one command, no subcommands
 
 

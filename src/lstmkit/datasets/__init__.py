@@ -31,7 +31,7 @@ _REGISTRY: dict[str, DatasetInfo] = {}
 
 # Modules that register datasets when imported (one line per task module).
 _MODULES: tuple[str, ...] = ("lstmkit.datasets.forecasting", "lstmkit.datasets.classification", "lstmkit.datasets.text",
-                            "lstmkit.datasets.music")
+                            "lstmkit.datasets.music", "lstmkit.datasets.anomaly")
 
 
 def register_dataset(name: str, *, task: str, description: str, extra: str) -> Callable:

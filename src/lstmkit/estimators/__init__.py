@@ -1,5 +1,6 @@
 """The scikit-learn-style estimators (fit / predict / save), all on :class:`Estimator`."""
 
+from lstmkit.estimators.anomaly import LSTMAnomalyDetector
 from lstmkit.estimators.base import Estimator, Prepared
 from lstmkit.estimators.classifier import LSTMClassifier
 from lstmkit.estimators.forecaster import LSTMForecaster
@@ -7,4 +8,5 @@ from lstmkit.estimators.language_model import LSTMLanguageModel
 from lstmkit.estimators.music import LSTMMusicModel
 from lstmkit.estimators.tagger import LSTMTagger
 
-__all__ = ["Estimator", "Prepared", "LSTMForecaster", "LSTMClassifier", "LSTMTagger", "LSTMLanguageModel", "LSTMMusicModel"]
+__all__ = ["Estimator", "Prepared", "LSTMForecaster", "LSTMClassifier", "LSTMTagger", "LSTMLanguageModel", "LSTMMusicModel",
+           "LSTMAnomalyDetector"]

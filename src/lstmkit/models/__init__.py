@@ -2,6 +2,7 @@
 registered for :func:`lstmkit.load`. The scikit-learn-style fronts are in
 :mod:`lstmkit.estimators`."""
 
+from lstmkit.models.anomaly import AnomalyNetwork, AnomalyNetworkConfig
 from lstmkit.models.base import TaskModel
 from lstmkit.models.classifier import ClassifierNetwork, ClassifierNetworkConfig
 from lstmkit.models.forecaster import ForecasterNetwork, ForecasterNetworkConfig
@@ -13,4 +14,4 @@ from lstmkit.models.tagger import TaggerNetwork, TaggerNetworkConfig
 __all__ = ["TaskModel", "SequenceNetwork", "SequenceNetworkConfig", "ForecasterNetwork", "ForecasterNetworkConfig",
            "ClassifierNetwork", "ClassifierNetworkConfig", "TaggerNetwork", "TaggerNetworkConfig",
            "LanguageModelNetwork", "LanguageModelNetworkConfig",
-           "MusicNetwork", "MusicNetworkConfig"]
+           "MusicNetwork", "MusicNetworkConfig", "AnomalyNetwork", "AnomalyNetworkConfig"]
