@@ -91,7 +91,9 @@ def run(name: str, seeds: list[int], scorers: list[str], out: dict) -> None:
             "rolling z-score, first differences": rolling_zscore(values, window=period, differences=True)}
     t0 = time.perf_counter()
     if values.shape[1] == 1:
-        base[f"matrix-profile discord (stumpy, m={period})"] = matrix_profile_discord(values[:, 0], period)
+        base[f"matrix-profile discord, m={period}, max mapping"] = matrix_profile_discord(values[:, 0], period)
+        base[f"matrix-profile discord, m={period}, centre (TSB-UAD)"] = matrix_profile_discord(values[:, 0], period,
+                                                                                             mapping="center")
     mp_s = time.perf_counter() - t0
     for k, s in base.items():
         rows[k] = [anomaly_report(labels, s[a:], max_buffer=period)]

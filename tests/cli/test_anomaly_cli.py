@@ -59,7 +59,7 @@ def test_fit_score_evaluate(trained, tmp_path, capsys, monkeypatch):
     assert "random score" in captured.out and "PA-F1 (optimistic)" in captured.out
     assert "matrix-profile baseline skipped" in captured.err
     saved = json.loads(report.read_text())
-    assert saved["from"] == 300 and 0 <= saved["results"]["LSTM detector"]["vus_pr"] <= 1
+    assert saved["from"] == 300 and 0 <= saved["rows"]["LSTM detector"]["vus_pr"] <= 1 and "random score" in saved["rows"]
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -7,6 +7,7 @@ import pytest
 
 from lstmkit.errors import ConfigError, DataError
 from lstmkit.estimators import LSTMAnomalyDetector
+from lstmkit.evaluation.anomaly import evaluate_detector
 from lstmkit.models.anomaly import dynamic_threshold, ewma, pruned_count
 
 TINY = dict(hidden_size=12, num_layers=1, window=24, dropout=0.0)
@@ -75,13 +76,21 @@ def test_thresholds(fitted):
     q = fitted.set_params(threshold="quantile")
     np.testing.assert_array_equal(q.labels_from_scores(s), (s >= q.pipeline_.threshold).astype(np.int8))
     train_s = fitted.decision_function(pattern(500))
-    assert q.pipeline_.threshold == pytest.approx(np.quantile(train_s, 0.999), rel=1e-9)
+    assert q.pipeline_.threshold == pytest.approx(np.quantile(train_s[1:], 0.999), rel=1e-9)  # point 0 has no score
     c = fitted.set_params(threshold="contamination", contamination=0.02)
     flags = c.labels_from_scores(s)
     assert abs(flags.sum() - 16) <= 1 and flags[at:at + 12].any()
-    d = fitted.set_params(threshold="dynamic")
+    d = fitted.set_params(threshold="dynamic", threshold_window=200)
     flags = d.labels_from_scores(s)
     assert flags[at:at + 12].any() and flags.mean() < 0.1
+    # causal: the labels up to a point do not change when later points are added
+    np.testing.assert_array_equal(d.labels_from_scores(s[:620])[:600], flags[:600])
+    # streaming labels look back only: none before 20 scores are in, then the bump is flagged
+    for rule in ("dynamic", "contamination"):
+        stream = fitted.set_params(threshold=rule).stream()
+        live = np.array([stream.update(v)[1] for v in x])
+        assert not live[:20].any() and live[at:at + 12].any() and live.mean() < 0.1, rule
+    fitted.set_params(threshold="dynamic", threshold_window=2000, contamination=0.01)
 
 
 def test_dynamic_threshold_by_hand():
@@ -106,12 +115,30 @@ def test_multivariate_and_missing_column():
                        "label": 0})
     det = LSTMAnomalyDetector(**TINY, trainer={"max_epochs": 2, "quiet": True}).fit(df)
     assert det.pipeline_.columns == ["a", "b", "c"]  # the label column is never a feature
+    named = LSTMAnomalyDetector(**TINY, label_col="label", trainer={"max_epochs": 1, "quiet": True}).fit(df)
+    assert named.decision_function(df.drop(columns="label")).shape == (200,)  # live data has no labels
     s = det.decision_function(df[["c", "a", "b"]])  # columns are found by name
     np.testing.assert_allclose(s, det.decision_function(df))
     with pytest.raises(DataError, match=r"lacks the column\(s\) \['b'\] the detector was fitted on"):
         det.decision_function(df[["a", "c"]])
     with pytest.raises(DataError, match=r"x_t must hold 3 value\(s\)"):
         det.stream().update([1.0, 2.0])
+    with pytest.raises(DataError, match=r"has 2 column\(s\); the detector was fitted on 3"):
+        det.decision_function(np.zeros((50, 2)))
+    # time columns are never values unless named; a label or time column cannot be a value column
+    timed = df.assign(time=np.arange(200.0))
+    assert LSTMAnomalyDetector(**TINY, trainer={"max_epochs": 1, "quiet": True}).fit(timed).pipeline_.columns == ["a", "b", "c"]
+    with pytest.raises(DataError, match=r"column 'label' is the label_col of X; it cannot also be a value column"):
+        LSTMAnomalyDetector(**TINY, columns=["a", "label"]).fit(df)
+    # a numeric column with a typo is an error naming the row, not a silently dropped column
+    typo = df.astype({"a": object})
+    typo.loc[7, "a"] = "1,5"
+    with pytest.raises(DataError, match=r"column 'a' of X must be numeric; row 7 holds '1,5'"):
+        LSTMAnomalyDetector(**TINY).fit(typo)
+    # a refit starts a fresh default stream (the old one used the old network and columns)
+    det.update([0.1, 0.2, 0.3])
+    det.fit(df[["a"]])
+    assert isinstance(det.update(0.1)[0], float)
 
 
 def test_bad_input():
@@ -133,5 +160,13 @@ def test_bad_input():
         LSTMAnomalyDetector(threshold="dynamc").fit(x)
     with pytest.raises(DataError, match=r"x_t must be finite"):
         filled.stream().update(float("nan"))
+    with pytest.raises(DataError, match=r"x_t must be a number or 1 numbers, got 'abc'"):
+        filled.stream().update("abc")
+    rec = LSTMAnomalyDetector("reconstruction", **base).fit(x)
+    with pytest.raises(DataError, match=r"the series holds 10 points; .* window=24 points, so it needs at least 24"):
+        rec.decision_function(x[:10])
     with pytest.raises(DataError, match=r"X has no label column"):
-        filled.evaluate(x)
+        evaluate_detector(filled, x)
+    labelled = pd.DataFrame({"value": x, "label": 0})
+    with pytest.raises(DataError, match=r"X holds no labelled anomaly at or after point 0"):
+        evaluate_detector(filled, labelled)

@@ -10,7 +10,6 @@ groups, so ``lstmkit --help`` and argument errors answer without importing torch
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any, Optional
@@ -139,7 +138,7 @@ def fit(
         det.fit(frame, resume=resume)
     det.set_params(label_col=label_col, time_col=time_col, nan_policy=nan_policy)  # for scoring files later
     det.save(model, overwrite=force)
-    typer.echo(f"fitted on {len(frame)} points of {name} ({len(series.columns)} column(s)), {len(det.history_)} "
+    typer.echo(f"fitted on {len(frame)} points of {name} (columns {', '.join(series.columns)}), {len(det.history_)} "
                f"epochs in {time.perf_counter() - start:.0f} s; saved {model}")
 
 
@@ -169,9 +168,7 @@ def score(
             raise DataError(f"{option} {str(path)!r} exists; pass --force to overwrite it")
     det = _load(model)
     source, train_size, name = read_source(data, train=False)
-    series = det._read(source, "--data")
-    scores = det._scores_of(det._errors(det.pipeline_.select(series, "--data")), len(series))
-    flags = det.labels_from_scores(scores)
+    series, scores, flags = det.scored(source, "--data")
     table = pd.DataFrame({"score": scores, "is_anomaly": flags}, index=series.index)
     table.index.name = det.time_col or "index"
     if series.labels is not None:
@@ -208,55 +205,36 @@ def evaluate(
 
     Example: lstmkit anomaly evaluate --data dataset:ucr-135 --model ucr.model --plot ucr.png
     """
-    import numpy as np
-
-    from lstmkit.evaluation.anomaly import anomaly_report, dominant_period
+    from lstmkit.evaluation.anomaly import evaluate_detector
 
     _check_out(json_out, "--json", (".json",))
     _check_out(plot, "--plot", (".png", ".svg"))
     det = _load(model)
     source, train_size, name = read_source(data, train=False)
-    series = det._read(source, "--data")
+    series, scores, flags = det.scored(source, "--data")
     if series.labels is None:
-        raise DataError("--data has no label column: name it with --label-col (a 0/1 column)")
+        raise DataError("--data has no label column: fit the model with --label-col COLUMN (a 0/1 column; "
+                        "'label', 'is_anomaly' or 'anomaly' are found without it)")
     a = train_size if start is None else start
     if not 0 <= a < len(series):
         raise DataError(f"--from must be in [0, {len(series) - 1}], got {a}")
-    labels = series.labels[a:]
-    if not labels.any():
-        raise DataError(f"--data holds no labelled anomaly after point {a}: nothing to measure")
-    scores = det._scores_of(det._errors(det.pipeline_.select(series, "--data")), len(series))
-    flags = det.labels_from_scores(scores)
-    buffer = dominant_period(series.values[:max(a, 2 * det.window), 0])
-    rows = {"LSTM detector": anomaly_report(labels, scores[a:], flags[a:], max_buffer=buffer)}
-    if baselines:
-        rows.update(_baselines(series.values, labels, a, buffer, np.random.default_rng(0)))
-    _print_table(rows)
-    typer.echo(f"{name}: points {a}-{len(series) - 1} ({int(labels.sum())} labelled anomalous); VUS buffer up to "
-               f"{buffer} points (the series' dominant period)")
+    if not series.labels[a:].any():
+        raise DataError(f"--data holds no labelled anomaly from point {a} on: nothing to measure")
+    report = evaluate_detector(det, source, start=a, baselines=baselines, scored=(series, scores, flags))
+    for note in report["notes"]:
+        typer.echo(f"note: {note}", err=True)
+    _print_table(report["rows"])
+    typer.echo(f"{name}: points {a}-{len(series) - 1} ({report['labelled']} labelled anomalous); VUS buffer up to "
+               f"{report['max_buffer']} points (the series' dominant period)")
     if json_out is not None:
         from lstmkit.utils.io import atomic_write_json
 
-        atomic_write_json(json_out, {"data": name, "from": a, "max_buffer": buffer, "results": rows})
+        atomic_write_json(json_out, {"data": name, **report})
     if plot is not None:
         from lstmkit.viz.anomaly import plot_anomalies
 
         plot_anomalies(series.values, scores, plot, predictions=flags, labels=series.labels, columns=series.columns,
                        title=f"{name}: LSTM anomaly score ({det.scorer}, threshold {det.threshold})", train_size=a)
-
-
-def _baselines(values: Any, labels: Any, a: int, buffer: int, rng: Any) -> dict[str, dict[str, float]]:
-    from lstmkit.evaluation.anomaly import anomaly_report, matrix_profile_discord, rolling_zscore
-
-    rows = {"rolling z-score (values)": rolling_zscore(values, window=buffer),
-            "rolling z-score (first differences)": rolling_zscore(values, window=buffer, differences=True)}
-    if values.shape[1] == 1:
-        try:
-            rows["matrix-profile discord (stumpy)"] = matrix_profile_discord(values[:, 0], max(4, buffer))
-        except ImportError as exc:
-            typer.echo(f"note: matrix-profile baseline skipped: {exc}", err=True)
-    rows["random score"] = rng.random(len(values))
-    return {k: anomaly_report(labels, s[a:], max_buffer=buffer) for k, s in rows.items()}
 
 
 def _print_table(rows: dict[str, dict[str, float]]) -> None:

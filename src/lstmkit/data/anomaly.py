@@ -27,17 +27,20 @@ from lstmkit.errors import ConfigError, DataError, suggest
 __all__ = ["LabelledSeries", "read_anomaly_series", "AnomalyPipeline", "NAN_POLICIES"]
 
 NAN_POLICIES = ("error", "interpolate", "ffill")
-LABEL_NAMES = ("label", "is_anomaly", "anomaly")  # label columns recognised without label_col
+LABEL_NAMES = ("label", "labels", "is_anomaly", "is_anomalous", "anomaly", "anomalous")  # found without label_col
+TIME_NAMES = ("timestamp", "time", "date", "datetime", "ds")  # never values unless named in columns
 
 
 @dataclasses.dataclass
 class LabelledSeries:
-    """values (T, F) float64, columns (F names), labels (T,) int8 0/1 or None, index (T,)."""
+    """values (T, F) float64, columns (F names), labels (T,) int8 0/1 or None, index (T,);
+    ``named`` is False for an array, whose column names were made up."""
 
     values: np.ndarray
     columns: list[str]
     labels: np.ndarray | None
     index: pd.Index
+    named: bool = True
 
     def __len__(self) -> int:
         return int(self.values.shape[0])
@@ -51,6 +54,7 @@ def read_anomaly_series(
     time_col: str | None = None,
     nan_policy: str = "error",
     name: str = "X",
+    strict: bool = True,
 ) -> LabelledSeries:
     """Read and validate one series (univariate or multivariate) for anomaly detection.
 
@@ -60,11 +64,14 @@ def read_anomaly_series(
         columns: the value columns of a DataFrame/file (default: every numeric column that is
             not the label or time column).
         label_col: a 0/1 column of known anomalies (default: a column named ``label``,
-            ``is_anomaly`` or ``anomaly`` if there is one). It is never a value column.
-        time_col: a time column used as the index (default: none; a ``timestamp`` column is
-            then dropped from the values).
+            ``labels``, ``is_anomaly``, ``is_anomalous``, ``anomaly`` or ``anomalous``, if there
+            is one). It is never a value column.
+        time_col: a time column used as the index (default: none). Without ``columns``, columns
+            named ``timestamp``, ``time``, ``date``, ``datetime`` or ``ds`` are never values.
         nan_policy: ``"error"``, ``"interpolate"`` or ``"ffill"`` for NaN gaps in the values.
         name: the argument's name in messages.
+        strict: False when scoring: a ``label_col`` or ``time_col`` the data lacks is ignored
+            (live data has no labels) instead of an error.
 
     Raises:
         DataError: empty input, non-numeric or missing columns, labels other than 0/1 or
@@ -75,6 +82,9 @@ def read_anomaly_series(
     if nan_policy not in NAN_POLICIES:
         raise ConfigError(f"nan_policy must be one of {list(NAN_POLICIES)}, got {nan_policy!r}"
                           f"{suggest(str(nan_policy), NAN_POLICIES)}")
+    if isinstance(columns, str):
+        columns = [columns]
+    named = True
     if isinstance(X, (str, os.PathLike)):
         df = read_table(Path(X))
         name = f"{name} ({Path(X).name})"
@@ -93,6 +103,7 @@ def read_anomaly_series(
         if arr.ndim != 2:
             raise DataError(f"{name} must be 1-D (T,) or 2-D (T, F), got shape {arr.shape}")
         df = pd.DataFrame(arr, columns=[f"x{j}" for j in range(arr.shape[1])] if arr.shape[1] > 1 else ["value"])
+        named = False
     if len(df) == 0:
         raise DataError(f"{name} is empty: give at least one time step")
     cols = [str(c) for c in df.columns]
@@ -100,25 +111,36 @@ def read_anomaly_series(
     problems: list[str] = []
     for arg, col in (("label_col", label_col), ("time_col", time_col)):
         if col is not None and col not in cols:
-            problems.append(f"{arg} {col!r} is not a column of {name}; columns: {cols}{suggest(col, cols)}")
+            if strict:
+                problems.append(f"{arg} {col!r} is not a column of {name}; columns: {cols}{suggest(col, cols)}")
+            elif arg == "label_col":
+                label_col = None
+            else:
+                time_col = None
     if label_col is None:
         label_col = next((c for c in cols if c.lower() in LABEL_NAMES), None)
     skip = {label_col, time_col}
-    if time_col is None and "timestamp" in cols:
-        skip.add("timestamp")
     if columns is None:
-        value_cols = [c for c in cols if c not in skip and _numeric(df[c])]
+        skip |= {c for c in cols if c.lower() in TIME_NAMES}
+        candidates = [c for c in cols if c not in skip]
+        value_cols = [c for c in candidates if _numeric(df[c])]
+        for c in candidates:  # a numeric column spoiled by a few text cells is an error, not a dropped column
+            if c not in value_cols and _mostly_numeric(df[c]):
+                problems.append(_non_numeric(df[c], c, name))
         if not value_cols and not problems:
             problems.append(f"{name} has no numeric value column; columns: {cols}")
     else:
         value_cols = [str(c) for c in columns]
+        if not value_cols:
+            problems.append("columns must name at least one value column, got an empty list")
         for c in value_cols:
-            if c not in cols:
+            if c in (label_col, time_col):
+                role = "label_col" if c == label_col else "time_col"
+                problems.append(f"column {c!r} is the {role} of {name}; it cannot also be a value column")
+            elif c not in cols:
                 problems.append(f"column {c!r} is missing from {name}; columns: {cols}{suggest(c, cols)}")
             elif not _numeric(df[c]):
-                bad = df[c][pd.to_numeric(df[c], errors="coerce").isna() & df[c].notna()]
-                where = f"; row {bad.index[0]!r} holds {bad.iloc[0]!r}" if len(bad) else ""
-                problems.append(f"column {c!r} of {name} must be numeric{where}")
+                problems.append(_non_numeric(df[c], c, name))
     if problems:
         raise DataError("; ".join(problems))
     labels = None
@@ -127,11 +149,26 @@ def read_anomaly_series(
     values = df[value_cols].to_numpy(dtype=np.float64, na_value=np.nan)
     values = _fill(values, value_cols, nan_policy, name)
     index = pd.Index(df[time_col]) if time_col is not None else pd.RangeIndex(len(df))
-    return LabelledSeries(values, value_cols, labels, index)
+    return LabelledSeries(values, value_cols, labels, index, named)
 
 
 def _numeric(col: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype)
+
+
+def _mostly_numeric(col: pd.Series) -> bool:
+    """An object column whose non-empty cells are mostly numbers (a numeric column with typos)."""
+    if pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_datetime64_any_dtype(col.dtype):
+        return False
+    present = col.dropna()
+    return len(present) > 0 and pd.to_numeric(present, errors="coerce").notna().mean() >= 0.5
+
+
+def _non_numeric(col: pd.Series, c: str, name: str) -> str:
+    bad = col[pd.to_numeric(col, errors="coerce").isna() & col.notna()]
+    where = f"; row {bad.index[0]!r} holds {bad.iloc[0]!r}" + (f" ({len(bad)} such rows)" if len(bad) > 1 else "") \
+        if len(bad) else ""
+    return f"column {c!r} of {name} must be numeric{where}"
 
 
 def _labels(col: pd.Series, label_col: str, name: str) -> np.ndarray:
@@ -177,7 +214,7 @@ class AnomalyPipeline:
         columns: the value columns, in order (a later series must have them all).
         center, scale: per-column standardisation (training mean and std).
         error_center, error_precision: set after training from the training series' errors: the
-            prediction scorer's per-column mean absolute error (center 0, precision diag 1/MAE);
+            prediction scorer's per-column median absolute error (center 0, precision diag 1/median);
             the reconstruction scorer's error Gaussian (mean and inverse covariance, Malhotra 2016).
         threshold: the fixed threshold of the ``"quantile"`` rule (a quantile of the training
             scores), or None.
@@ -219,8 +256,11 @@ class AnomalyPipeline:
             v = data.values
         elif all(c in data.columns for c in self.columns):
             v = data.values[:, [data.columns.index(c) for c in self.columns]]
-        elif data.values.shape[1] == len(self.columns) and all(c == "value" or c.startswith("x") for c in data.columns):
-            v = data.values  # an unnamed array with the right width
+        elif not data.named and data.values.shape[1] == len(self.columns):
+            v = data.values  # an array (no names) of the right width: its columns in the fitted order
+        elif not data.named:
+            raise DataError(f"{name} has {data.values.shape[1]} column(s); the detector was fitted on "
+                            f"{len(self.columns)}: {self.columns}")
         else:
             missing = [c for c in self.columns if c not in data.columns]
             raise DataError(f"{name} lacks the column(s) {missing} the detector was fitted on; it has "

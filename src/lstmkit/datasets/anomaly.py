@@ -13,7 +13,7 @@ the series from its start, so its state is warm).
   points): no split ships with them; lstmkit fits on the first quarter.
 - ``daphnet`` (aeon, ``Daphnet_S06R02E0``): 9 accelerometer channels, 7,040 points. The excerpt
   aeon ships holds *no* labelled freeze-of-gait episode (aeon 1.6 says so and deprecates it),
-  so it serves only to exercise multivariate fitting and scoring; :meth:`evaluate` refuses it.
+  so it serves only to exercise multivariate fitting and scoring (evaluation needs labels).
 
 sktime's package pins older pandas/NumPy/scikit-learn; lstmkit only reads its two CSV files and
 never imports it, so install it with ``pip install --no-deps sktime``.

@@ -45,7 +45,7 @@ import torch
 from lstmkit.data.anomaly import NAN_POLICIES, AnomalyPipeline, LabelledSeries, read_anomaly_series
 from lstmkit.errors import ConfigError, DataError, suggest
 from lstmkit.estimators.base import Estimator, Prepared
-from lstmkit.models.anomaly import SCORERS, AnomalyNetwork, AnomalyNetworkConfig, dynamic_threshold, ewma, ranges_of
+from lstmkit.models.anomaly import LIKELIHOODS, SCORERS, AnomalyNetwork, AnomalyNetworkConfig, dynamic_threshold, ewma, ranges_of
 from lstmkit.persist import register
 from lstmkit.train.tbptt import StreamLoader
 
@@ -79,7 +79,7 @@ class LSTMAnomalyDetector(Estimator):
         columns: value columns of a DataFrame or file (default: every numeric column but the
             label and time columns).
         label_col: 0/1 label column (default: ``label``, ``is_anomaly`` or ``anomaly`` if present);
-            never used for fitting, read by :meth:`evaluate`.
+            never used for fitting, read by :func:`lstmkit.evaluation.anomaly.evaluate_detector`.
         time_col: time column, the index of :meth:`detect`'s ranges.
         nan_policy: ``"error"``, ``"interpolate"`` or ``"ffill"`` for NaN gaps.
         random_state: seed.
@@ -110,6 +110,7 @@ class LSTMAnomalyDetector(Estimator):
         num_layers: int = 2,
         dropout: float = 0.2,
         window: int = 64,
+        likelihood: str = "mse",
         smoothing_span: int = 10,
         threshold: str = "dynamic",
         threshold_quantile: float = 0.999,
@@ -130,6 +131,7 @@ class LSTMAnomalyDetector(Estimator):
         self.num_layers = num_layers
         self.dropout = dropout
         self.window = window
+        self.likelihood = likelihood
         self.smoothing_span = smoothing_span
         self.threshold = threshold
         self.threshold_quantile = threshold_quantile
@@ -155,6 +157,9 @@ class LSTMAnomalyDetector(Estimator):
             p.append(f"error_buffer must be an int >= 0, got {self.error_buffer!r}")
         if self.scorer not in SCORERS:
             p.append(f"scorer must be one of {list(SCORERS)}, got {self.scorer!r}{suggest(str(self.scorer), SCORERS)}")
+        if self.likelihood not in LIKELIHOODS:
+            p.append(f"likelihood must be one of {list(LIKELIHOODS)}, got {self.likelihood!r}"
+                     f"{suggest(str(self.likelihood), LIKELIHOODS)}")
         if self.threshold not in THRESHOLDS:
             p.append(f"threshold must be one of {list(THRESHOLDS)}, got {self.threshold!r}"
                      f"{suggest(str(self.threshold), THRESHOLDS)}")
@@ -173,22 +178,25 @@ class LSTMAnomalyDetector(Estimator):
             raise ConfigError("LSTMAnomalyDetector: " + "; ".join(p))
 
     # --- data -------------------------------------------------------------------------------
-    def _read(self, X: Any, name: str = "X") -> LabelledSeries:
+    def _read(self, X: Any, name: str = "X", *, strict: bool = False) -> LabelledSeries:
+        """The series of ``X``; ``strict`` (fitting) also requires the named label/time columns."""
         return read_anomaly_series(X, columns=self.columns, label_col=self.label_col, time_col=self.time_col,
-                                   nan_policy=self.nan_policy, name=name)
+                                   nan_policy=self.nan_policy, name=name, strict=strict)
 
     # --- fit --------------------------------------------------------------------------------
     def fit(self, X: Any, y: Any = None, *, resume: bool = False) -> "LSTMAnomalyDetector":
         """Learn normal behaviour from the series ``X`` (see :func:`lstmkit.data.anomaly.read_anomaly_series`
         for the forms). ``y`` is ignored (scikit-learn's unsupervised convention); a label
         column is never used for fitting. ``resume``: continue from ``trainer.run_dir``."""
+        self._default_stream = None  # a live stream of an earlier fit would use the old network
+        self._net64_cache = None
         self._fit(X, resume=resume)
         self._calibrate(self._data)
         del self._data
         return self
 
     def _prepare(self, X: Any) -> Prepared:
-        data = self._read(X)
+        data = self._read(X, strict=True)
         W = int(self.window)
         if len(data) < 2 * W:
             raise DataError(f"the training series holds {len(data)} points; window={W} needs at least {2 * W} "
@@ -201,7 +209,8 @@ class LSTMAnomalyDetector(Estimator):
             n_val = 0  # a validation tail shorter than one window tells nothing: train on everything
         train, val = z[: len(z) - n_val], z[len(z) - n_val:]
         config = AnomalyNetworkConfig(n_features=z.shape[1], scorer=self.scorer, hidden_size=self.hidden_size,
-                                      num_layers=self.num_layers, dropout=float(self.dropout), window=W)
+                                      num_layers=self.num_layers, dropout=float(self.dropout), window=W,
+                                      likelihood=self.likelihood)
         if self.scorer == "prediction":
             streams = _streams(train, W * _STREAM_SPAN, W)
 
@@ -218,21 +227,24 @@ class LSTMAnomalyDetector(Estimator):
         pipe = self.pipeline_
         z = pipe.select(data)
         err = self._errors(z)  # (T, F) or (N, W, F)
+        n_val = int(round(len(z) * float(self.val_size)))
+        held_out = n_val >= self.window  # as _prepare: a shorter tail was trained on
         if self.scorer == "prediction":
-            e = np.abs(err[1:])
+            e = np.abs(err[len(z) - n_val:] if held_out else err[1:])  # errors on points the network did not fit
             med = np.median(e, axis=0)
             med = np.where(med > 0, med, np.maximum(e.mean(0), 1e-12))
             pipe.error_center = np.zeros(e.shape[1])
             pipe.error_precision = np.diag(1.0 / med)
         else:
-            n_val = int(round(len(z) * float(self.val_size)))
-            e = err.reshape(-1, err.shape[-1]) if not n_val or n_val < self.window else \
-                err[-max(1, n_val - self.window + 1):].reshape(-1, err.shape[-1])
+            e = err[-max(1, n_val - self.window + 1):].reshape(-1, err.shape[-1]) if held_out else \
+                err.reshape(-1, err.shape[-1])
             mu = e.mean(0)
             cov = np.atleast_2d(np.cov(e, rowvar=False))
             cov = cov + np.eye(len(mu)) * max(1e-6 * float(np.trace(cov)) / len(mu), 1e-12)
             pipe.error_center, pipe.error_precision = mu, np.linalg.inv(cov)
-        pipe.threshold = float(np.quantile(self._scores_of(err, len(z)), float(self.threshold_quantile)))
+        scores = self._scores_of(err, len(z))
+        first = 1 if self.scorer == "prediction" else self.window - 1  # the points that have a score
+        pipe.threshold = float(np.quantile(scores[first:], float(self.threshold_quantile)))
 
     # --- scores -----------------------------------------------------------------------------
     def _net64(self) -> AnomalyNetwork:
@@ -249,13 +261,14 @@ class LSTMAnomalyDetector(Estimator):
         net = self._net64()
         x = torch.from_numpy(z)[None]  # (1, T, F)
         if self.scorer == "prediction":
-            pred, _ = net(x)  # (1, T, F): pred[t] predicts x[t + 1]
+            mu, sigma, _ = net.predict_next(x)  # (1, T, F): mu[t], sigma[t] of x[t + 1]
             err = np.zeros_like(z)
-            err[1:] = z[1:] - pred[0, :-1].numpy()
+            err[1:] = (z[1:] - mu[0, :-1].numpy()) / sigma[0, :-1].numpy()
             return err
         W = self.window
         if len(z) < W:
-            return np.zeros((0, W, z.shape[1]))
+            raise DataError(f"the series holds {len(z)} points; the reconstruction scorer scores windows of "
+                            f"window={W} points, so it needs at least {W}")
         windows = x[0].unfold(0, W, 1).permute(0, 2, 1)  # (N, W, F)
         out = [net.reconstruct(windows[s:s + 512], teacher_forcing=False) for s in range(0, len(windows), 512)]
         return (windows - torch.cat(out)).numpy()
@@ -304,25 +317,23 @@ class LSTMAnomalyDetector(Estimator):
         self._check_fitted()
         s = np.asarray(scores, dtype=np.float64)
         if self.threshold == "quantile":
-            return (s >= self.pipeline_.threshold).astype(np.int8)
+            return ((s >= self.pipeline_.threshold) & (s > 0)).astype(np.int8)
         if self.threshold == "contamination":
             if len(s) == 0:
                 return np.zeros(0, np.int8)
-            return (s >= np.quantile(s, 1.0 - float(self.contamination))).astype(np.int8) * (s > 0)
+            return ((s >= np.quantile(s, 1.0 - float(self.contamination))) & (s > 0)).astype(np.int8)
         W = int(self.threshold_window)
-        flags = np.zeros(len(s), dtype=bool)
         step = max(1, W // 10)
-        starts = range(0, max(len(s) - W, 0) + 1, step)
-        last = None
-        for a in starts:
-            _, f = dynamic_threshold(s[a:a + W], min_decrease=float(self.min_decrease),
-                                     error_buffer=int(self.error_buffer))
-            flags[a:a + W] |= f
-            last = a
-        if last is not None and last + W < len(s):  # the tail the last full step did not reach
-            _, f = dynamic_threshold(s[-W:], min_decrease=float(self.min_decrease), error_buffer=int(self.error_buffer))
-            flags[-W:] |= f
-        return flags.astype(np.int8)
+        flags = np.zeros(len(s), dtype=bool)
+        for end in range(min(step, len(s)), len(s) + step, step):  # telemanom: a window per batch of new points
+            end = min(end, len(s))
+            lo = max(0, end - W)
+            _, f = dynamic_threshold(s[lo:end], min_decrease=float(self.min_decrease), error_buffer=int(self.error_buffer))
+            keep = 0 if lo == 0 else (end - lo) - step  # the first windows decide on all their points, later ones on
+            flags[lo + keep:end] |= f[keep:]            # their newest batch only: no label looks ahead more than step
+            if end == len(s):
+                break
+        return (flags & (s > 0)).astype(np.int8)
 
     def predict(self, X: Any) -> np.ndarray:
         """0/1 labels (T,) of the series ``X`` (1 = anomalous) by the ``threshold`` rule."""
@@ -334,27 +345,16 @@ class LSTMAnomalyDetector(Estimator):
         Columns: ``start``, ``end`` (inclusive, in the series' index: its time column or row
         numbers), ``peak`` (where the score is highest), ``peak_score``, ``length`` (points).
         """
+        data, scores, flags = self.scored(X)
+        return ranges_frame(flags, scores, data.index)
+
+    def scored(self, X: Any, name: str = "X") -> tuple[LabelledSeries, np.ndarray, np.ndarray]:
+        """(the series read from ``X``, its scores (T,), its 0/1 labels (T,)) in one pass;
+        :func:`lstmkit.evaluation.anomaly.evaluate_detector` measures them against the series' labels."""
         self._check_fitted()
-        data = self._read(X)
-        scores = self._scores_of(self._errors(self.pipeline_.select(data)), len(data))
-        return ranges_frame(self.labels_from_scores(scores), scores, data.index)
-
-    def evaluate(self, X: Any, *, max_buffer: int | None = None) -> dict[str, float]:
-        """Scores of ``X`` against its 0/1 label column (see :func:`lstmkit.evaluation.anomaly_report`).
-
-        Raises:
-            DataError: ``X`` has no label column, or no labelled anomaly.
-        """
-        from lstmkit.evaluation.anomaly import anomaly_report, dominant_period
-
-        self._check_fitted()
-        data = self._read(X)
-        if data.labels is None:
-            raise DataError("X has no label column: name it with label_col (a 0/1 column; 'label', 'is_anomaly' "
-                            "or 'anomaly' are found without it)")
-        scores = self._scores_of(self._errors(self.pipeline_.select(data)), len(data))
-        buffer = max_buffer if max_buffer is not None else dominant_period(data.values[:, 0])
-        return anomaly_report(data.labels, scores, self.labels_from_scores(scores), max_buffer=buffer)
+        data = self._read(X, name)
+        scores = self._scores_of(self._errors(self.pipeline_.select(data, name)), len(data))
+        return data, scores, self.labels_from_scores(scores)
 
     # --- streaming --------------------------------------------------------------------------
     def stream(self) -> "AnomalyStream":
@@ -384,14 +384,17 @@ class AnomalyStream:
         self.pipe = detector.pipeline_
         self.t = 0
         self.state: Any = None
-        self.prev_pred: np.ndarray | None = None
+        self.prev_pred: tuple[np.ndarray, np.ndarray] | None = None  # mean and scale of the next point
         self.smoothed = 0.0
         self.recent: deque = deque(maxlen=detector.window)
         self.history: deque = deque(maxlen=int(detector.threshold_window))
         self.eps = float("inf")
 
     def _point(self, x_t: Any) -> np.ndarray:
-        x = np.asarray(x_t, dtype=np.float64).reshape(-1)
+        try:
+            x = np.asarray(x_t, dtype=np.float64).reshape(-1)
+        except (TypeError, ValueError):
+            raise DataError(f"x_t must be a number or {len(self.pipe.columns)} numbers, got {x_t!r}") from None
         F = len(self.pipe.columns)
         if x.shape != (F,):
             raise DataError(f"x_t must hold {F} value(s) (columns {self.pipe.columns}), got shape {np.shape(x_t)}")
@@ -405,12 +408,12 @@ class AnomalyStream:
         z = self._point(x_t)
         det = self.detector
         if det.scorer == "prediction":
-            raw = 0.0 if self.prev_pred is None else float(det._point_scores((z - self.prev_pred)[None])[0])
+            raw = 0.0 if self.prev_pred is None else float(det._point_scores(((z - self.prev_pred[0]) / self.prev_pred[1])[None])[0])
             a = 2.0 / (int(det.smoothing_span) + 1)
             score = raw if self.t == 0 or det.smoothing_span <= 1 else a * raw + (1 - a) * self.smoothed
             self.smoothed = score
-            pred, self.state = self.net.step(torch.from_numpy(z)[None], self.state)  # (1, F)
-            self.prev_pred = pred[0].numpy()
+            mu, sigma, self.state = self.net.step(torch.from_numpy(z)[None], self.state)  # (1, F) each
+            self.prev_pred = (mu[0].numpy(), sigma[0].numpy())
         else:
             self.recent.append(z)
             score = 0.0
@@ -422,18 +425,22 @@ class AnomalyStream:
         return score, self._flag(score)
 
     def _flag(self, score: float) -> bool:
+        """The label of the newest score: against the fixed threshold, or against the threshold
+        the rule set on the scores before it (refreshed every tenth of ``threshold_window``;
+        no label until that many scores are in)."""
         det = self.detector
         if det.threshold == "quantile":
-            return bool(score >= self.pipe.threshold)
-        self.history.append(score)
-        W = int(det.threshold_window)
-        if self.t % max(1, W // 10) == 0 or self.t <= 1:
+            return bool(score >= self.pipe.threshold and score > 0)
+        step = max(1, int(det.threshold_window) // 10)
+        if len(self.history) >= step and (len(self.history) % step == 0 or not np.isfinite(self.eps)):
             h = np.fromiter(self.history, dtype=np.float64)
             if det.threshold == "contamination":
                 self.eps = float(np.quantile(h, 1.0 - float(det.contamination)))
             else:
                 self.eps, _ = dynamic_threshold(h, min_decrease=float(det.min_decrease), error_buffer=int(det.error_buffer))
-        return bool(score >= self.eps and score > 0)
+        flag = bool(score >= self.eps and score > 0)
+        self.history.append(score)
+        return flag
 
 
 def ranges_frame(labels: np.ndarray, scores: np.ndarray, index: pd.Index | None = None) -> pd.DataFrame:

@@ -38,6 +38,7 @@ __all__ = [
     "auc_pr",
     "best_f1",
     "dominant_period",
+    "evaluate_detector",
     "matrix_profile_discord",
     "point_adjust",
     "point_adjusted_f1",
@@ -501,17 +502,23 @@ def rolling_zscore(x, window: int = 100, differences: bool = False) -> np.ndarra
     return z.max(axis=1)
 
 
-def matrix_profile_discord(x, m: int) -> np.ndarray:
+def matrix_profile_discord(x, m: int, mapping: str = "max") -> np.ndarray:
     """Matrix-profile discord score (Yeh et al., "Matrix Profile I", ICDM 2016), computed with
     ``stumpy.stump`` (Law, JOSS 2019; optional: ``pip install stumpy``).
 
     ``x``: finite floats (T,) or (T, 1); ``m``: subsequence length in time steps, an int with
     3 <= m <= T // 2 (about one period: :func:`dominant_period`). The matrix profile gives each
     of the T - m + 1 subsequences its z-normalised Euclidean distance to its nearest
-    non-overlapping neighbour; a high distance is a discord. Point score: each point takes the
-    maximum distance over the subsequences that contain it, so every point of the most
-    anomalous subsequence shares the top score (the anomaly is located to within m points) and
-    no point is left unscored at the series' ends.
+    non-overlapping neighbour; a high distance is a discord. Point score, by ``mapping``:
+
+    - ``"max"`` (default): each point takes the maximum distance over the subsequences that
+      contain it, so every point of the most anomalous subsequence shares the top score (the
+      anomaly is located to within m points);
+    - ``"center"``: each subsequence's distance goes to its middle point, the ends padded with
+      the first and last distances (TSB-UAD's mapping, used by the VUS paper's benchmark).
+
+    The two give different VUS-PR (``"max"`` spreads each discord over 2m - 1 points), so a
+    report names the mapping it used.
 
     Returns float64 scores (T,), in z-normalised distance units (0 .. 2 sqrt(m)). Raises DataError
     for bad ``x`` or multivariate ``x`` (score each column separately), ConfigError for a bad
@@ -533,7 +540,13 @@ def matrix_profile_discord(x, m: int) -> np.ndarray:
         import stumpy
     except ImportError:
         raise MissingDependencyError("matrix_profile_discord needs the package 'stumpy': pip install stumpy") from None
+    if mapping not in ("max", "center"):
+        raise ConfigError(f"mapping must be 'max' or 'center', got {mapping!r}")
     profile = np.asarray(stumpy.stump(series, int(m))[:, 0], dtype=np.float64)  # (T-m+1,)
+    if mapping == "center":
+        m = int(m)
+        return np.concatenate([np.full((m - 1) - (m - 1) // 2, profile[0]), profile,
+                               np.full((m - 1) // 2, profile[-1])])  # (T,): subsequence i -> point i + ceil((m-1)/2)
     padded = np.concatenate((profile, np.full(int(m) - 1, np.nan)))  # (T,): subsequence i starts at i
     # point t is in subsequences t-m+1 .. t: a trailing rolling max over the start positions
     return pd.Series(padded).rolling(int(m), min_periods=1).max().to_numpy()
@@ -608,3 +621,62 @@ def anomaly_report(labels, scores, predictions=None, *, max_buffer: int = 100) -
         report.update({f"point_{k}": v for k, v in _point_prf(y, p).items()})
         report.update({f"range_{k}": v for k, v in _range_prf(y, p, 0.0, "flat", "reciprocal").items()})
     return report
+
+
+# ----------------------------------------------------------------------------- a detector's report
+
+
+def evaluate_detector(detector, X, *, start: int = 0, max_buffer: int | None = None, baselines: bool = True,
+                      seed: int = 0, scored: tuple | None = None) -> dict:
+    """Measure a fitted detector on a labelled series, beside baselines scored in the same call.
+
+    Args:
+        detector: a fitted :class:`~lstmkit.estimators.LSTMAnomalyDetector` (anything with
+            ``scored(X) -> (series, scores, labels)``).
+        X: the series with its 0/1 label column (any form the detector reads).
+        start: measure points ``start`` ... T-1 (e.g. after the training part); every score is
+            computed on the whole series, so the detector's state is warm at ``start``.
+        max_buffer: the VUS buffer; default :func:`dominant_period` of the first column's first
+            ``max(start, 200)`` points (the baselines' window too).
+        baselines: also score rolling z-scores on values and on first differences, the
+            matrix-profile discord (univariate; skipped with a note when stumpy is missing) and a
+            random score (uniform, ``seed``), each with :func:`anomaly_report`.
+        scored: ``detector.scored(X)`` if the caller already has it (not scored again).
+
+    Returns:
+        {"rows": {name: anomaly_report dict}, "from": start, "max_buffer": buffer,
+        "labelled": anomalous points measured, "notes": [str]}; the detector's row is
+        ``"LSTM detector"`` and includes its own labels' point and range figures.
+
+    Raises:
+        DataError: ``X`` has no label column, ``start`` is out of range, or no labelled anomaly
+            lies at or after ``start``.
+    """
+    series, scores, flags = detector.scored(X) if scored is None else scored
+    if series.labels is None:
+        raise DataError("X has no label column: name it with label_col (a 0/1 column; 'label', 'is_anomaly' "
+                        "or 'anomaly' are found without it)")
+    T = len(series)
+    if not isinstance(start, (int, np.integer)) or isinstance(start, bool) or not 0 <= start < T:
+        raise DataError(f"start must be an int in [0, {T - 1}], got {start!r}")
+    labels = series.labels[start:]
+    if not labels.any():
+        raise DataError(f"X holds no labelled anomaly at or after point {start}: nothing to measure")
+    values = series.values
+    buffer = max_buffer if max_buffer is not None else dominant_period(values[:max(start, 200), 0])
+    rows = {"LSTM detector": anomaly_report(labels, scores[start:], flags[start:], max_buffer=buffer)}
+    notes: list[str] = []
+    if baselines:
+        base = {"rolling z-score (values)": rolling_zscore(values, window=buffer),
+                "rolling z-score (first differences)": rolling_zscore(values, window=buffer, differences=True)}
+        if values.shape[1] == 1:
+            try:
+                m = max(4, buffer)
+                base[f"matrix-profile discord (m={m}, max mapping)"] = matrix_profile_discord(values[:, 0], m)
+                base[f"matrix-profile discord (m={m}, TSB-UAD centre mapping)"] = matrix_profile_discord(
+                    values[:, 0], m, mapping="center")
+            except ImportError as exc:
+                notes.append(f"matrix-profile baseline skipped: {exc}")
+        base["random score"] = np.random.default_rng(seed).random(T)
+        rows.update({k: anomaly_report(labels, s[start:], max_buffer=buffer) for k, s in base.items()})
+    return {"rows": rows, "from": int(start), "max_buffer": int(buffer), "labelled": int(labels.sum()), "notes": notes}

@@ -39,9 +39,10 @@ from lstmkit.models.base import TaskModel
 from lstmkit.nn import LSTM
 from lstmkit.persist import register
 
-__all__ = ["SCORERS", "AnomalyNetwork", "AnomalyNetworkConfig", "dynamic_threshold", "ewma", "pruned_count", "ranges_of"]
+__all__ = ["LIKELIHOODS", "SCORERS", "AnomalyNetwork", "AnomalyNetworkConfig", "dynamic_threshold", "ewma", "pruned_count", "ranges_of"]
 
 SCORERS = ("prediction", "reconstruction")
+LIKELIHOODS = ("mse", "gaussian")
 State = list  # one (h, c) per layer, each (1, B, H)
 
 
@@ -53,6 +54,7 @@ class AnomalyNetworkConfig:
     num_layers: int = 2  # stacked layers (telemanom uses 2 x 80)
     dropout: float = 0.2  # locked dropout between layers and before the output; regularises short training data
     window: int = 64  # reconstruction: steps per encoded window (longer sees more context, delays the score)
+    likelihood: str = "mse"  # prediction: "gaussian" also predicts each step's scale (errors in its units); "mse": mean only
 
     def __post_init__(self) -> None:
         problems = []
@@ -64,6 +66,9 @@ class AnomalyNetworkConfig:
             problems.append(f"scorer must be one of {list(SCORERS)}, got {self.scorer!r}{suggest(str(self.scorer), SCORERS)}")
         if not (isinstance(self.dropout, (int, float)) and not isinstance(self.dropout, bool) and 0.0 <= self.dropout < 1.0):
             problems.append(f"dropout must be in [0, 1), got {self.dropout!r}")
+        if self.likelihood not in LIKELIHOODS:
+            problems.append(f"likelihood must be one of {list(LIKELIHOODS)}, got {self.likelihood!r}"
+                            f"{suggest(str(self.likelihood), LIKELIHOODS)}")
         if problems:
             raise ConfigError("AnomalyNetworkConfig: " + "; ".join(problems))
 
@@ -82,6 +87,8 @@ class AnomalyNetwork(TaskModel):
         if c.scorer == "reconstruction":
             self.decoder = nn.ModuleList(LSTM(F if k == 0 else H, H, batch_first=True) for k in range(c.num_layers))
         self.head = nn.Linear(H, F)
+        if c.scorer == "prediction" and c.likelihood == "gaussian":
+            self.scale_head = nn.Linear(H, F)
 
     # --- the stack ---------------------------------------------------------------------------
     def _run(self, layers: nn.ModuleList, x: torch.Tensor, state: State | None) -> tuple[torch.Tensor, State]:
@@ -106,11 +113,21 @@ class AnomalyNetwork(TaskModel):
             return self.head(out), state  # (B, T, F)
         return self.reconstruct(x), None
 
+    def predict_next(self, x: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, torch.Tensor, State]:
+        """Prediction scorer: x (B, T, F) -> (mean (B, T, F), scale (B, T, F), state) of x[:, t + 1].
+
+        The scale is ``softplus(linear(h)) + 1e-3`` with ``likelihood="gaussian"``, else ones."""
+        out, state = self._run(self.encoder, x, state)  # (B, T, H)
+        mu = self.head(out)
+        if self.config.likelihood == "gaussian":
+            return mu, nn.functional.softplus(self.scale_head(out)) + 1e-3, state
+        return mu, torch.ones_like(mu), state
+
     @torch.no_grad()
-    def step(self, x_t: torch.Tensor, state: State | None) -> tuple[torch.Tensor, State]:
-        """Prediction scorer, one step: x_t (B, F) -> (x_hat_{t+1} (B, F), state)."""
-        out, state = self._run(self.encoder, x_t[:, None, :], state)  # (B, 1, H)
-        return self.head(out[:, 0]), state
+    def step(self, x_t: torch.Tensor, state: State | None) -> tuple[torch.Tensor, torch.Tensor, State]:
+        """Prediction scorer, one step: x_t (B, F) -> (mean, scale of x_{t+1}, each (B, F), state)."""
+        mu, sigma, state = self.predict_next(x_t[:, None, :], state)  # (B, 1, F)
+        return mu[:, 0], sigma[:, 0], state
 
     def reconstruct(self, x: torch.Tensor, teacher_forcing: bool | None = None) -> torch.Tensor:
         """Reconstruction scorer: windows x (B, W, F) -> x_hat (B, W, F) in the original order.
@@ -139,11 +156,15 @@ class AnomalyNetwork(TaskModel):
 
     # --- training ----------------------------------------------------------------------------
     def stream_loss(self, chunk: Any, state: State | None) -> tuple[torch.Tensor, State]:
-        """Prediction scorer, one TBPTT chunk: mean squared next-step error over real steps."""
-        pred, state = self(chunk.x, state)  # (B, K, F)
-        m = chunk.mask[..., None].to(pred.dtype)  # (B, K, 1)
-        loss = ((pred - chunk.y) ** 2 * m).sum() / (m.sum() * pred.shape[-1]).clamp(min=1)
-        return loss, state
+        """Prediction scorer, one TBPTT chunk: the mean next-step loss over real steps, squared
+        error (``"mse"``) or Gaussian negative log-likelihood without its constant (``"gaussian"``)."""
+        mu, sigma, state = self.predict_next(chunk.x, state)  # (B, K, F) each
+        m = chunk.mask[..., None].to(mu.dtype)  # (B, K, 1)
+        if self.config.likelihood == "gaussian":
+            per = torch.log(sigma) + 0.5 * ((chunk.y - mu) / sigma) ** 2
+        else:
+            per = (mu - chunk.y) ** 2
+        return (per * m).sum() / (m.sum() * mu.shape[-1]).clamp(min=1), state
 
     def loss(self, batch: Any) -> torch.Tensor:
         """Reconstruction scorer: mean squared reconstruction error of windows batch["x"] (B, W, F)."""
@@ -191,9 +212,13 @@ def dynamic_threshold(e_s: np.ndarray, *, z_range: tuple[float, float, float] = 
     the relative drop between consecutive maxima stays below ``min_decrease`` from some point on,
     those trailing runs are returned to normal.
 
+    When no z passes the guard rails, eps is ``mean + 12 std`` (telemanom's ``sd_lim``). Not
+    implemented from telemanom: its check that errors exceed 5 % of the values' range, and the
+    second pass on inverted errors (for drops below the prediction).
+
     Returns:
-        (eps, flags (W,) bool): the threshold (inf when nothing is anomalous) and the points
-        of the runs that survive pruning.
+        (eps, flags (W,) bool): the threshold (inf for constant errors) and the points of the
+        runs that survive pruning.
     """
     e_s = np.asarray(e_s, dtype=np.float64)
     n = len(e_s)
@@ -203,7 +228,7 @@ def dynamic_threshold(e_s: np.ndarray, *, z_range: tuple[float, float, float] = 
     mean, std = float(e_s.mean()), float(e_s.std())
     if std <= 1e-12 * max(1.0, abs(mean)):
         return float("inf"), flags
-    best, best_eps = -np.inf, float("inf")
+    best, best_eps = -np.inf, mean + z_range[1] * std  # telemanom's fallback: mean + sd_lim std
     for z in np.arange(*z_range):
         eps = mean + z * std
         above = e_s >= eps
@@ -217,8 +242,6 @@ def dynamic_threshold(e_s: np.ndarray, *, z_range: tuple[float, float, float] = 
         score = (d_mean + d_std) / (n_seq ** 2 + int(widened.sum()))
         if score >= best and n_seq <= 5 and widened.sum() < n * 0.5:
             best, best_eps = score, float(eps)
-    if not np.isfinite(best_eps):
-        return float("inf"), flags
     widened = _widen(e_s >= best_eps, error_buffer)
     runs = ranges_of(widened)
     if not runs:
@@ -255,5 +278,6 @@ def _widen(flags: np.ndarray, k: int) -> np.ndarray:
     """flags (W,) with each True spread ``k`` points to both sides."""
     if k <= 0 or not flags.any():
         return flags.copy()
-    kernel = np.ones(2 * k + 1)
-    return np.convolve(flags.astype(np.float64), kernel, mode="same") > 0
+    c = np.concatenate([[0], np.cumsum(flags.astype(np.int64))])  # (W+1,)
+    idx = np.arange(len(flags))
+    return (c[np.minimum(idx + k + 1, len(flags))] - c[np.maximum(idx - k, 0)]) > 0
