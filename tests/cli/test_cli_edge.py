@@ -182,3 +182,16 @@ def test_issue_14_items_through_the_real_entry_point(tmp_path, capsys):
     assert main(["classify", "train", "--data", str(tmp_path / "seq.csv"), "--model", str(tmp_path / "c"), "--set",
                  "poling=max"]) == 2
     assert "unknown setting 'poling' (did you mean 'pooling'?)" in capsys.readouterr().err
+
+
+def test_command_groups_are_registered_once_per_process(capsys):
+    """main() registered every command group again on each call, so the command tree (and the time
+    to parse a command line) grew with each call of a program or test suite that calls main()."""
+    from lstmkit.cli.main import app
+
+    main(["datasets", "list"])
+    groups = len(app.registered_groups)
+    for _ in range(3):
+        main(["datasets", "list"])
+    capsys.readouterr()
+    assert len(app.registered_groups) == groups

@@ -44,7 +44,12 @@ def _root(
 
 
 def _register() -> None:
-    # One import + add_typer per command group; each module defines `app`.
+    # One import + add_typer per command group; each module defines `app`. Once per process: every
+    # add_typer appends, so registering on each main() call made the command tree (and the time to
+    # build it) grow with every call of an embedding program or test suite.
+    if _STATE.get("registered"):
+        return
+    _STATE["registered"] = True
     from lstmkit.cli import anomaly, classify, datasets, experiment, forecast, lm, music, report, tag
 
     app.add_typer(datasets.app, name="datasets")

@@ -190,9 +190,11 @@ class LSTMAnomalyDetector(Estimator):
         column is never used for fitting. ``resume``: continue from ``trainer.run_dir``."""
         self._default_stream = None  # a live stream of an earlier fit would use the old network
         self._net64_cache = None
-        self._fit(X, resume=resume)
-        self._calibrate(self._data)
-        del self._data
+        try:
+            self._fit(X, resume=resume)
+            self._calibrate(self._data)
+        finally:
+            self.__dict__.pop("_data", None)  # the training series, kept by _prepare for calibration only
         return self
 
     def _prepare(self, X: Any) -> Prepared:

@@ -35,6 +35,10 @@ def plot_anomalies(values: np.ndarray, scores: np.ndarray, path: str | os.PathLi
     Raises:
         DataError: lengths differ; ConfigError: ``path`` not .png / .svg.
     """
+    if columns is None and hasattr(values, "columns"):
+        columns = [str(c) for c in values.columns]
+    elif columns is None and getattr(values, "name", None) is not None:
+        columns = [str(values.name)]
     v = np.asarray(values, dtype=np.float64)
     v = v[:, None] if v.ndim == 1 else v
     s = np.asarray(scores, dtype=np.float64)
