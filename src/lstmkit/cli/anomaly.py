@@ -185,8 +185,9 @@ def score(
                        train_size=train_size)
     top = found.sort_values("peak_score", ascending=False).head(3)
     peaks = ", ".join(f"{r.start}-{r.end} (peak {r.peak_score:.3g})" for r in top.itertuples())
+    wrote = ", ".join(str(p) for p in (out, ranges, plot) if p is not None)
     typer.echo(f"scored {len(series)} points; {int(flags.sum())} flagged in {len(found)} range(s)"
-               + (f"; highest: {peaks}" if peaks else "") + f"; wrote {out}")
+               + (f"; highest: {peaks}" if peaks else "") + f"; wrote {wrote}")
 
 
 @app.command()
@@ -240,6 +241,6 @@ def evaluate(
 def _print_table(rows: dict[str, dict[str, float]]) -> None:
     cols = [("auc_pr", "AUC-PR"), ("vus_pr", "VUS-PR"), ("range_f1", "range F1"), ("point_f1", "point F1"),
             ("best_f1", "best point F1"), ("best_f1_point_adjusted_optimistic", "PA-F1 (optimistic)")]
-    typer.echo(f"{'':38s}" + "".join(f"{h:>15s}" for _, h in cols))
+    typer.echo(f"{'':38s}" + "".join(f"{h:>19s}" for _, h in cols))
     for name, m in rows.items():
         typer.echo(f"{name:38s}" + "".join(f"{m[k]:19.3f}" if k in m else f"{'-':>19s}" for k, _ in cols))
