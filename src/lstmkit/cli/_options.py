@@ -127,6 +127,15 @@ def need_dir(path: Path, what: str) -> Path:
     return Path(path)
 
 
+def check_writable(path: Path, option: str) -> None:
+    """A file path we may write: not a folder, and no file where one of its folders should be."""
+    if path.is_dir():
+        raise DataError(f"{option} {str(path)!r} is a folder; give the path of the file to write")
+    parent = next((p for p in path.parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise DataError(f"{option} {str(path)!r}: {str(parent)!r} is a file, not a folder")
+
+
 def check_model_path(path: Path, force: bool) -> None:
     """Refuse, before any training, a --model path that holds something other than a model."""
     from lstmkit.persist import check_save_path

@@ -28,6 +28,7 @@ from lstmkit.cli._options import (
     SetOpt,
     TimeColOpt,
     check_model_path,
+    check_writable,
     interruptible,
     need_file,
     resume_command,
@@ -74,16 +75,12 @@ def _load(model_dir: Path) -> Any:
     return model
 
 
-def _check_out(path: Optional[Path], option: str, suffixes: tuple[str, ...], force: bool = True) -> None:
+def _check_out(path: Optional[Path], option: str, suffixes: tuple[str, ...]) -> None:
     if path is None:
         return
     if path.suffix.lower() not in suffixes:
         raise DataError(f"{option} must end in {' or '.join(suffixes)}, got {str(path)!r}")
-    if path.is_dir():
-        raise DataError(f"{option} {str(path)!r} is a folder; give the path of the file to write")
-    parent = next((p for p in path.parents if p.exists()), None)
-    if parent is not None and not parent.is_dir():
-        raise DataError(f"{option} {str(path)!r}: {str(parent)!r} is a file, not a folder")
+    check_writable(path, option)
 
 
 @app.command()

@@ -26,6 +26,7 @@ from lstmkit.cli._options import (
     SeedOpt,
     SetOpt,
     check_model_path,
+    check_writable,
     interruptible,
     resume_command,
     settings,
@@ -72,15 +73,6 @@ def read_one(path: Path, grid: str, what: str) -> Any:
         return read_score(path, grid)
     except DataError as e:
         raise DataError(f"{what}: {e}") from None
-
-
-def check_writable(path: Path, option: str) -> None:
-    """A file path we may write: not a folder, and no file where one of its folders should be."""
-    if path.is_dir():
-        raise DataError(f"{option} {str(path)!r} is a folder; give the path of the file to write")
-    parent = next((p for p in path.parents if p.exists()), None)
-    if parent is not None and not parent.is_dir():
-        raise DataError(f"{option} {str(path)!r}: {str(parent)!r} is a file, not a folder")
 
 
 def _load(model_dir: Path) -> Any:

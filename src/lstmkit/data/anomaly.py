@@ -24,7 +24,7 @@ import pandas as pd
 from lstmkit.data.timeseries import read_table
 from lstmkit.errors import ConfigError, DataError, suggest
 
-__all__ = ["LabelledSeries", "read_anomaly_series", "AnomalyPipeline", "NAN_POLICIES"]
+__all__ = ["NAN_POLICIES", "AnomalyPipeline", "LabelledSeries", "flag_runs", "read_anomaly_series"]
 
 NAN_POLICIES = ("error", "interpolate", "ffill")
 LABEL_NAMES = ("label", "labels", "is_anomaly", "is_anomalous", "anomaly", "anomalous")  # found without label_col
@@ -205,6 +205,13 @@ def _fill(values: np.ndarray, columns: list[str], nan_policy: str, name: str) ->
     else:
         frame = frame.ffill().bfill()
     return frame.to_numpy(dtype=np.float64)
+
+
+def flag_runs(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inclusive (starts, ends) of the runs of True (or non-zero) in flags (T,), each (R,) int64:
+    the one definition of an anomaly range that labels, detections and plots share."""
+    edges = np.diff(np.concatenate(([0], np.asarray(flags).astype(bool).astype(np.int8), [0])))  # (T+1,)
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
 
 
 class AnomalyPipeline:

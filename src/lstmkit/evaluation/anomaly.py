@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, precision_recall_curve
 
+from lstmkit.data.anomaly import flag_runs
 from lstmkit.errors import ConfigError, DataError, MissingDependencyError, suggest
 
 __all__ = [
@@ -152,12 +153,6 @@ def _choice(value, name: str, choices: tuple[str, ...]) -> str:
 # ----------------------------------------------------------------------------- ranges
 
 
-def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Inclusive (starts, ends) of the runs of True in a boolean array (T,), each (R,) int64."""
-    edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))  # (T+1,)
-    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
-
-
 def anomaly_ranges(labels) -> list[tuple[int, int]]:
     """The anomaly ranges of ``labels``: inclusive ``(start, end)`` indices of each run of 1s, in order.
 
@@ -165,7 +160,7 @@ def anomaly_ranges(labels) -> list[tuple[int, int]]:
     labels that are not 1-D 0/1.
     """
     y, _ = _check(labels)
-    starts, ends = _runs(y == 1)
+    starts, ends = flag_runs(y == 1)
     return [(int(s), int(e)) for s, e in zip(starts, ends)]
 
 
@@ -234,7 +229,7 @@ class _Sweep:
         recall = np.minimum(tp / p_new, 1.0)
         # existence: share of the soft ranges (runs of ext > 0) with a predicted point, i.e. whose
         # highest score reaches the threshold
-        es, ee = _runs(ext > 0)
+        es, ee = flag_runs(ext > 0)
         bounds = np.stack((es, ee + 1), axis=1).ravel()  # (2R,)
         range_max = np.sort(np.maximum.reduceat(self.padded, bounds)[::2])  # (R,)
         hit = range_max.size - np.searchsorted(range_max, self.thresholds, side="left")  # (K,)
@@ -262,7 +257,7 @@ def range_auc_pr(labels, scores, buffer: int) -> float:
     """
     buffer = _int_option(buffer, "buffer", 0)
     y, s = _check(labels, scores, need_anomaly="range_auc_pr")
-    starts, ends = _runs(y == 1)
+    starts, ends = flag_runs(y == 1)
     return _Sweep(s).average_precision(y, starts, ends, buffer)
 
 
@@ -288,7 +283,7 @@ def vus_pr(labels, scores, max_buffer: int = 100) -> float:
 
 
 def _vus_pr(y: np.ndarray, s: np.ndarray, max_buffer: int) -> float:
-    starts, ends = _runs(y == 1)
+    starts, ends = flag_runs(y == 1)
     sweep = _Sweep(s)
     return float(np.mean([sweep.average_precision(y, starts, ends, b) for b in range(max_buffer + 1)]))
 
@@ -356,8 +351,8 @@ def range_precision_recall(labels, predictions, alpha: float = 0.0, bias: str = 
 
 
 def _range_prf(y, p, alpha, bias, cardinality) -> dict[str, float]:
-    rs, re_ = _runs(y == 1)
-    ps, pe = _runs(p == 1)
+    rs, re_ = flag_runs(y == 1)
+    ps, pe = flag_runs(p == 1)
     overlap = _range_scores(rs, re_, p, ps, pe, bias, cardinality)  # (Nr,)
     exists = np.array([p[s:e + 1].any() for s, e in zip(rs, re_)], dtype=np.float64)  # (Nr,)
     recall = float(np.mean(alpha * exists + (1 - alpha) * overlap))
@@ -389,7 +384,7 @@ def point_f1(labels, predictions) -> dict[str, float]:
 
 def _adjust(y: np.ndarray, v: np.ndarray) -> np.ndarray:
     out = v.copy()
-    starts, ends = _runs(y == 1)
+    starts, ends = flag_runs(y == 1)
     for s, e in zip(starts, ends):
         out[s:e + 1] = out[s:e + 1].max()
     return out

@@ -34,6 +34,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from lstmkit.data.anomaly import flag_runs
 from lstmkit.errors import ConfigError, suggest
 from lstmkit.models.base import TaskModel
 from lstmkit.nn import LSTM
@@ -191,10 +192,8 @@ def ewma(x: np.ndarray, span: int) -> np.ndarray:
 
 
 def ranges_of(flags: np.ndarray) -> list[tuple[int, int]]:
-    """Inclusive (start, end) of each run of True in flags (T,)."""
-    f = np.concatenate([[False], np.asarray(flags, dtype=bool), [False]])
-    d = np.diff(f.astype(np.int8))
-    starts, ends = np.flatnonzero(d == 1), np.flatnonzero(d == -1) - 1
+    """Inclusive (start, end) of each run of True in flags (T,) (:func:`lstmkit.data.anomaly.flag_runs`)."""
+    starts, ends = flag_runs(flags)
     return list(zip(starts.tolist(), ends.tolist()))
 
 

@@ -9,15 +9,10 @@ from pathlib import Path
 import numpy as np
 
 from lstmkit.errors import DataError
+from lstmkit.models.anomaly import ranges_of
 from lstmkit.viz.forecast import save_figure
 
 __all__ = ["plot_anomalies"]
-
-
-def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
-    f = np.concatenate([[False], np.asarray(flags, dtype=bool), [False]])
-    d = np.diff(f.astype(np.int8))
-    return list(zip(np.flatnonzero(d == 1).tolist(), (np.flatnonzero(d == -1) - 1).tolist()))
 
 
 def plot_anomalies(values: np.ndarray, scores: np.ndarray, path: str | os.PathLike, *,
@@ -61,10 +56,10 @@ def plot_anomalies(values: np.ndarray, scores: np.ndarray, path: str | os.PathLi
         for axis in (ax, ax2):
             if train_size:
                 axis.axvspan(0, train_size, color="0.9", zorder=0)
-            for k, (a, b) in enumerate(_runs(labels) if labels is not None else []):
+            for k, (a, b) in enumerate(ranges_of(labels) if labels is not None else []):
                 axis.axvspan(a - 0.5, b + 0.5, color="tab:green", alpha=0.3, zorder=0.5,
                              label="labelled anomaly" if k == 0 and axis is ax else None)
-            for k, (a, b) in enumerate(_runs(predictions) if predictions is not None else []):
+            for k, (a, b) in enumerate(ranges_of(predictions) if predictions is not None else []):
                 axis.axvspan(a - 0.5, b + 0.5, color="tab:red", alpha=0.25, zorder=0.6,
                              label="detected" if k == 0 and axis is ax else None)
         if predictions is not None and np.any(predictions):
