@@ -170,3 +170,18 @@ def test_bad_input():
     labelled = pd.DataFrame({"value": x, "label": 0})
     with pytest.raises(DataError, match=r"X holds no labelled anomaly at or after point 0"):
         evaluate_detector(filled, labelled)
+
+
+def test_streaming_refreshes_the_dynamic_threshold_every_tenth_of_its_window(fitted, monkeypatch):
+    """Once the history was full, the refresh test (len(history) % step) held at every point, so the
+    threshold was recomputed per point: streaming ran at half speed."""
+    import lstmkit.estimators.anomaly as module
+
+    calls = []
+    real = module.dynamic_threshold
+    monkeypatch.setattr(module, "dynamic_threshold", lambda e, **kw: calls.append(len(e)) or real(e, **kw))
+    stream = fitted.set_params(threshold="dynamic", threshold_window=100).stream()
+    for v in pattern(1000, seed=4):
+        stream.update(v)
+    fitted.set_params(threshold_window=2000)
+    assert len(calls) == 99 and max(calls) == 100  # every 10 points (a tenth of 100), not at each point

@@ -434,7 +434,8 @@ class AnomalyStream:
         if det.threshold == "quantile":
             return bool(score >= self.pipe.threshold and score > 0)
         step = max(1, int(det.threshold_window) // 10)
-        if len(self.history) >= step and (len(self.history) % step == 0 or not np.isfinite(self.eps)):
+        seen = self.t - 1  # scores before this one (the history holds the last threshold_window of them)
+        if seen >= step and (seen % step == 0 or not np.isfinite(self.eps)):
             h = np.fromiter(self.history, dtype=np.float64)
             if det.threshold == "contamination":
                 self.eps = float(np.quantile(h, 1.0 - float(det.contamination)))
