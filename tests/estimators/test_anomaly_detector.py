@@ -4,6 +4,7 @@ the thresholds do what their docstrings say, and bad input gets a clear error.""
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from lstmkit.errors import ConfigError, DataError
 from lstmkit.estimators import LSTMAnomalyDetector
@@ -185,3 +186,35 @@ def test_streaming_refreshes_the_dynamic_threshold_every_tenth_of_its_window(fit
         stream.update(v)
     fitted.set_params(threshold_window=2000)
     assert len(calls) == 99 and max(calls) == 100  # every 10 points (a tenth of 100), not at each point
+
+
+@pytest.mark.parametrize("likelihood", ["mse", "gaussian"])
+def test_horizon_errors_are_the_multi_step_predictions(likelihood):
+    """horizon=L (Malhotra 2015's l): point t's k-th error is against the prediction made k + 1
+    steps earlier for k + 1 points ahead; the first L points score 0; streaming equals batch."""
+    L = 3
+    det = LSTMAnomalyDetector(**TINY, horizon=L, likelihood=likelihood, random_state=0,
+                              trainer={"max_epochs": 3, "quiet": True}).fit(pattern(300))
+    assert det.networks_[0].config.horizon == L
+    x, _ = distorted()
+    x = x[550:700]
+    z = det.pipeline_.select(det._read(x))
+    err = det._errors(z)  # (T, L, F)
+    assert err.shape == (150, L, 1)
+    net = det._net64()
+    state, preds = None, []
+    for t in range(12):  # an independent step-by-step reference
+        mu, sd, state = net.step(torch.from_numpy(z[t])[None], state)  # (1, L, F)
+        preds.append((mu[0].numpy(), sd[0].numpy()))
+    for t in range(L + 1, 12):
+        for k in range(L):
+            mu, sd = preds[t - 1 - k]
+            assert err[t, k, 0] == pytest.approx(float((z[t, 0] - mu[k, 0]) / sd[k, 0]), abs=1e-12)
+    s = det.decision_function(x)
+    assert np.all(s[:L] == 0) and np.all(s[L:] > 0)
+    stream = det.stream()
+    np.testing.assert_allclose([stream.update(v)[0] for v in x], s, rtol=0, atol=1e-9)
+    with pytest.raises(ConfigError, match=r"horizon must be smaller than window \(24\), got 24"):
+        LSTMAnomalyDetector(**TINY, horizon=24).fit(pattern(300))
+    with pytest.raises(ConfigError, match=r"horizon must be a positive int, got 0"):
+        LSTMAnomalyDetector(**TINY, horizon=0).fit(pattern(300))

@@ -7,9 +7,11 @@ Scores (higher = more anomalous), per point t of a series standardised with the 
 mean and std of each column:
 
 - ``scorer="prediction"`` (default; Malhotra et al. 2015; Hundman et al. KDD 2018, "telemanom"):
-  an LSTM stack reads the series with its state carried and predicts the next point; the raw
-  score is the mean over columns of ``|x_t - x_hat_t| / median_train|e|``, smoothed with an
-  EWMA of span ``smoothing_span`` (telemanom's smoothing). The first point scores 0.
+  an LSTM stack reads the series with its state carried and, at every step, predicts the next
+  ``horizon`` points (Malhotra's l), so point t has ``horizon`` errors ``e_{t,k} = x_t -
+  x_hat_{t,k}``, predicted from the context ending k + 1 points earlier; the raw score is the
+  mean over those k and the columns of ``|e_{t,k}| / median_train|e_k|``, smoothed with an
+  EWMA of span ``smoothing_span`` (telemanom's smoothing). The first ``horizon`` points score 0.
 - ``scorer="reconstruction"`` (Malhotra et al. 2016, EncDec-AD): an LSTM encoder-decoder
   reconstructs the window of ``window`` points ending at t; each point's error vector e gets
   the Mahalanobis score ``(e - mu)^T S^-1 (e - mu)`` of a Gaussian fitted to the training
@@ -62,6 +64,8 @@ class LSTMAnomalyDetector(Estimator):
     Args:
         scorer: ``"prediction"`` (next-step errors) or ``"reconstruction"`` (encoder-decoder).
         hidden_size, num_layers, dropout: the LSTM stack (telemanom: 2 layers of 80, dropout 0.3).
+        horizon: prediction: points predicted ahead from each step (Malhotra et al. 2015's l);
+            each point's score averages the errors of the ``horizon`` predictions made for it.
         window: prediction: steps per truncated-BPTT chunk (a training stream spans 4 chunks);
             reconstruction: points per encoded window. The training series must hold at least
             ``2 * window`` points.
@@ -111,6 +115,7 @@ class LSTMAnomalyDetector(Estimator):
         dropout: float = 0.2,
         window: int = 64,
         likelihood: str = "mse",
+        horizon: int = 1,
         smoothing_span: int = 10,
         threshold: str = "dynamic",
         threshold_quantile: float = 0.999,
@@ -132,6 +137,7 @@ class LSTMAnomalyDetector(Estimator):
         self.dropout = dropout
         self.window = window
         self.likelihood = likelihood
+        self.horizon = horizon
         self.smoothing_span = smoothing_span
         self.threshold = threshold
         self.threshold_quantile = threshold_quantile
@@ -150,7 +156,7 @@ class LSTMAnomalyDetector(Estimator):
     # --- parameters -------------------------------------------------------------------------
     def _check_params(self) -> None:
         p = []
-        for n in ("hidden_size", "num_layers", "window", "smoothing_span", "threshold_window"):
+        for n in ("hidden_size", "num_layers", "window", "horizon", "smoothing_span", "threshold_window"):
             if not _is_int(getattr(self, n), 1):
                 p.append(f"{n} must be a positive int, got {getattr(self, n)!r}")
         if not _is_int(self.error_buffer, 0):
@@ -203,6 +209,9 @@ class LSTMAnomalyDetector(Estimator):
         if len(data) < 2 * W:
             raise DataError(f"the training series holds {len(data)} points; window={W} needs at least {2 * W} "
                             f"(2 x window): give a longer series or a smaller window")
+        L = int(self.horizon) if self.scorer == "prediction" else 1
+        if L >= W:
+            raise ConfigError(f"LSTMAnomalyDetector: horizon must be smaller than window ({W}), got {L}")
         pipe = AnomalyPipeline.fit(data)
         z = torch.from_numpy(pipe.select(data)).float()  # (T, F)
         self._data = data
@@ -212,15 +221,15 @@ class LSTMAnomalyDetector(Estimator):
         train, val = z[: len(z) - n_val], z[len(z) - n_val:]
         config = AnomalyNetworkConfig(n_features=z.shape[1], scorer=self.scorer, hidden_size=self.hidden_size,
                                       num_layers=self.num_layers, dropout=float(self.dropout), window=W,
-                                      likelihood=self.likelihood)
+                                      likelihood=self.likelihood, horizon=L)
         if self.scorer == "prediction":
-            streams = _streams(train, W * _STREAM_SPAN, W)
+            streams = _streams(train, W * _STREAM_SPAN, W, L)
 
             def training_data(cfg: Any) -> StreamLoader:
                 return StreamLoader(streams, batch_size=cfg.batch_size, chunk_length=W, shuffle_streams=True,
                                     seed=cfg.seed)
 
-            val_loader = StreamLoader([(val[:-1], val[1:])], batch_size=1, chunk_length=W) if n_val else None
+            val_loader = StreamLoader(_streams(val, len(val), len(val), L), batch_size=1, chunk_length=W) if n_val else None
             return Prepared(pipe, config, training_data, val_loader)
         return Prepared(pipe, config, _Windows(train, W), _Windows(val, W) if n_val else None)
 
@@ -232,7 +241,9 @@ class LSTMAnomalyDetector(Estimator):
         n_val = int(round(len(z) * float(self.val_size)))
         held_out = n_val >= self.window  # as _prepare: a shorter tail was trained on
         if self.scorer == "prediction":
-            e = np.abs(err[len(z) - n_val:] if held_out else err[1:])  # errors on points the network did not fit
+            L = err.shape[1]
+            e = np.abs(err[len(z) - n_val + L:] if held_out else err[L:])  # (N, L, F): points the network did not fit
+            e = e.reshape(len(e), -1)  # (N, L * F)
             med = np.median(e, axis=0)
             med = np.where(med > 0, med, np.maximum(e.mean(0), 1e-12))
             pipe.error_center = np.zeros(e.shape[1])
@@ -245,7 +256,7 @@ class LSTMAnomalyDetector(Estimator):
             cov = cov + np.eye(len(mu)) * max(1e-6 * float(np.trace(cov)) / len(mu), 1e-12)
             pipe.error_center, pipe.error_precision = mu, np.linalg.inv(cov)
         scores = self._scores_of(err, len(z))
-        first = 1 if self.scorer == "prediction" else self.window - 1  # the points that have a score
+        first = self._horizon() if self.scorer == "prediction" else self.window - 1  # the points that have a score
         pipe.threshold = float(np.quantile(scores[first:], float(self.threshold_quantile)))
 
     # --- scores -----------------------------------------------------------------------------
@@ -256,16 +267,24 @@ class LSTMAnomalyDetector(Estimator):
             self._net64_cache = net
         return net[1]
 
+    def _horizon(self) -> int:
+        """L: the fitted network's horizon (1 for the reconstruction scorer)."""
+        return int(getattr(self.networks_[0].config, "horizon", 1)) if self.scorer == "prediction" else 1
+
     @torch.no_grad()
     def _errors(self, z: np.ndarray) -> np.ndarray:
-        """Prediction: (T, F) errors x_t - x_hat_t (row 0 zero). Reconstruction: (N, W, F) errors
-        of the N = T - W + 1 windows (window k ends at point k + W - 1)."""
+        """Prediction: (T, L, F) errors, ``[t, k] = (x_t - x_hat) / scale`` of the prediction made
+        k + 1 steps before t (zero where t < k + 1). Reconstruction: (N, W, F) errors of the
+        N = T - W + 1 windows (window k ends at point k + W - 1)."""
         net = self._net64()
         x = torch.from_numpy(z)[None]  # (1, T, F)
         if self.scorer == "prediction":
-            mu, sigma, _ = net.predict_next(x)  # (1, T, F): mu[t], sigma[t] of x[t + 1]
-            err = np.zeros_like(z)
-            err[1:] = (z[1:] - mu[0, :-1].numpy()) / sigma[0, :-1].numpy()
+            mu, sigma, _ = net.predict_ahead(x)  # (1, T, L, F): [t, k] about x[t + 1 + k]
+            mu, sigma = mu[0].numpy(), sigma[0].numpy()
+            T, L = len(z), mu.shape[1]
+            err = np.zeros((T, L, z.shape[1]))
+            for k in range(min(L, T - 1)):
+                err[k + 1:, k] = (z[k + 1:] - mu[: T - 1 - k, k]) / sigma[: T - 1 - k, k]
             return err
         W = self.window
         if len(z) < W:
@@ -278,15 +297,16 @@ class LSTMAnomalyDetector(Estimator):
     def _point_scores(self, err: np.ndarray) -> np.ndarray:
         """Mahalanobis-style score of each error vector (..., F) -> (...)."""
         pipe = self.pipeline_
-        d = err - pipe.error_center
         if self.scorer == "prediction":
+            d = err.reshape(err.shape[:-2] + (-1,)) - pipe.error_center  # (..., L * F)
             return np.abs(d) @ np.diag(pipe.error_precision) / d.shape[-1]
+        d = err - pipe.error_center
         return np.einsum("...i,ij,...j->...", d, pipe.error_precision, d)
 
     def _scores_of(self, err: np.ndarray, T: int) -> np.ndarray:
         if self.scorer == "prediction":
-            raw = self._point_scores(err)
-            raw[0] = 0.0
+            raw = self._point_scores(err)  # (T,)
+            raw[: err.shape[1]] = 0.0  # the first L points lack some of their L predictions
             return ewma(raw, int(self.smoothing_span))
         out = np.zeros(T)
         if len(err):
@@ -386,7 +406,7 @@ class AnomalyStream:
         self.pipe = detector.pipeline_
         self.t = 0
         self.state: Any = None
-        self.prev_pred: tuple[np.ndarray, np.ndarray] | None = None  # mean and scale of the next point
+        self.preds: deque = deque(maxlen=detector._horizon())  # (mean, scale) (L, F) made at t-1, t-2, ... (newest last)
         self.smoothed = 0.0
         self.recent: deque = deque(maxlen=detector.window)
         self.history: deque = deque(maxlen=int(detector.threshold_window))
@@ -410,12 +430,16 @@ class AnomalyStream:
         z = self._point(x_t)
         det = self.detector
         if det.scorer == "prediction":
-            raw = 0.0 if self.prev_pred is None else float(det._point_scores(((z - self.prev_pred[0]) / self.prev_pred[1])[None])[0])
+            L = self.preds.maxlen
+            raw = 0.0
+            if self.t >= L:  # e[k]: the prediction made k + 1 steps ago, its k-th point ahead
+                e = np.stack([(z - mu[k]) / sd[k] for k, (mu, sd) in enumerate(reversed(self.preds))])  # (L, F)
+                raw = float(det._point_scores(e[None])[0])
             a = 2.0 / (int(det.smoothing_span) + 1)
             score = raw if self.t == 0 or det.smoothing_span <= 1 else a * raw + (1 - a) * self.smoothed
             self.smoothed = score
             mu, sigma, self.state = self.net.step(torch.from_numpy(z)[None], self.state)  # (1, F) each
-            self.prev_pred = (mu[0].numpy(), sigma[0].numpy())
+            self.preds.append((mu[0].numpy(), sigma[0].numpy()))
         else:
             self.recent.append(z)
             score = 0.0
@@ -470,14 +494,17 @@ class _Windows(torch.utils.data.Dataset):
         return {"x": self.z[i:i + self.W]}
 
 
-def _streams(z: torch.Tensor, span: int, stride: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """Overlapping (x, y = next x) streams of ``span`` steps every ``stride`` points of z (T, F)."""
-    n = len(z) - 1  # next-step pairs
+def _streams(z: torch.Tensor, span: int, stride: int, horizon: int = 1) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Overlapping (x (span, F), y (span, L * F)) streams of ``span`` steps every ``stride`` points
+    of z (T, F); y[t] holds the L = ``horizon`` points after x[t]."""
+    L = horizon
+    n = len(z) - L  # steps with all L targets
+    ahead = torch.cat([z[1 + k: n + 1 + k] for k in range(L)], 1)  # (n, L * F)
     span = min(span, n)
     starts = list(range(0, n - span + 1, stride))
     if starts[-1] != n - span:
         starts.append(n - span)
-    return [(z[s:s + span], z[s + 1:s + span + 1]) for s in starts]
+    return [(z[s:s + span], ahead[s:s + span]) for s in starts]
 
 
 def _is_int(v: Any, lo: int) -> bool:

@@ -6,11 +6,13 @@ Two scorers, one network class (``config.scorer``):
 - ``"prediction"`` (Malhotra et al. 2015, "Long Short Term Memory Networks for Anomaly Detection
   in Time Series"; Hundman et al. KDD 2018, "telemanom")::
 
-      x (B, T, F) --LSTM stack--> (B, T, H) --linear--> x_hat (B, T, F),  x_hat[:, t] predicts x[:, t + 1]
+      x (B, T, F) --LSTM stack--> (B, T, H) --linear--> x_hat (B, T, L, F),  x_hat[:, t, k] predicts x[:, t + 1 + k]
 
-  The state is carried over the whole series (training is truncated BPTT over the series), so
-  scoring one point at a time (:meth:`AnomalyNetwork.step`) gives the same numbers as scoring
-  the whole series at once. The error of point t is ``x_t - x_hat_{t-1}``.
+  L is ``config.horizon``, Malhotra's l: every step predicts the next L points, so point t
+  has L errors, ``x_t - x_hat_{t-1-k, k}`` for k = 0..L-1, made from contexts that end 1..L
+  points before it (L = 1: the next-step error alone). The state is carried over the whole
+  series (training is truncated BPTT over the series), so scoring one point at a time
+  (:meth:`AnomalyNetwork.step`) gives the same numbers as scoring the whole series at once.
 
 - ``"reconstruction"`` (Malhotra et al. 2016, "LSTM-based Encoder-Decoder for Multi-sensor
   Anomaly Detection", EncDec-AD)::
@@ -56,10 +58,11 @@ class AnomalyNetworkConfig:
     dropout: float = 0.2  # locked dropout between layers and before the output; regularises short training data
     window: int = 64  # reconstruction: steps per encoded window (longer sees more context, delays the score)
     likelihood: str = "mse"  # prediction: "gaussian" also predicts each step's scale (errors in its units); "mse": mean only
+    horizon: int = 1  # prediction: points predicted ahead from each step (Malhotra 2015's l); each point gets that many errors
 
     def __post_init__(self) -> None:
         problems = []
-        for name in ("n_features", "hidden_size", "num_layers", "window"):
+        for name in ("n_features", "hidden_size", "num_layers", "window", "horizon"):
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 problems.append(f"{name} must be a positive int, got {v!r}")
@@ -87,9 +90,10 @@ class AnomalyNetwork(TaskModel):
         self.encoder = nn.ModuleList(LSTM(F if k == 0 else H, H, batch_first=True) for k in range(c.num_layers))
         if c.scorer == "reconstruction":
             self.decoder = nn.ModuleList(LSTM(F if k == 0 else H, H, batch_first=True) for k in range(c.num_layers))
-        self.head = nn.Linear(H, F)
+        L = c.horizon if c.scorer == "prediction" else 1
+        self.head = nn.Linear(H, F * L)
         if c.scorer == "prediction" and c.likelihood == "gaussian":
-            self.scale_head = nn.Linear(H, F)
+            self.scale_head = nn.Linear(H, F * L)
 
     # --- the stack ---------------------------------------------------------------------------
     def _run(self, layers: nn.ModuleList, x: torch.Tensor, state: State | None) -> tuple[torch.Tensor, State]:
@@ -107,27 +111,30 @@ class AnomalyNetwork(TaskModel):
         return out, new_state
 
     def forward(self, x: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State | None]:
-        """Prediction: (x_hat (B, T, F), state), x_hat[:, t] predicting x[:, t + 1].
+        """Prediction: (x_hat (B, T, L, F), state), x_hat[:, t, k] predicting x[:, t + 1 + k].
         Reconstruction: (x_hat (B, W, F) of the windows x (B, W, F), None)."""
         if self.config.scorer == "prediction":
-            out, state = self._run(self.encoder, x, state)
-            return self.head(out), state  # (B, T, F)
+            mu, _, state = self.predict_ahead(x, state)
+            return mu, state
         return self.reconstruct(x), None
 
-    def predict_next(self, x: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, torch.Tensor, State]:
-        """Prediction scorer: x (B, T, F) -> (mean (B, T, F), scale (B, T, F), state) of x[:, t + 1].
+    def predict_ahead(self, x: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, torch.Tensor, State]:
+        """Prediction scorer: x (B, T, F) -> (mean (B, T, L, F), scale (B, T, L, F), state);
+        ``[:, t, k]`` is about x[:, t + 1 + k] (L = ``config.horizon``).
 
         The scale is ``softplus(linear(h)) + 1e-3`` with ``likelihood="gaussian"``, else ones."""
         out, state = self._run(self.encoder, x, state)  # (B, T, H)
-        mu = self.head(out)
+        B, T, F = x.shape[0], x.shape[1], self.config.n_features
+        mu = self.head(out).reshape(B, T, self.config.horizon, F)
         if self.config.likelihood == "gaussian":
-            return mu, nn.functional.softplus(self.scale_head(out)) + 1e-3, state
+            sigma = nn.functional.softplus(self.scale_head(out)).reshape(B, T, self.config.horizon, F) + 1e-3
+            return mu, sigma, state
         return mu, torch.ones_like(mu), state
 
     @torch.no_grad()
     def step(self, x_t: torch.Tensor, state: State | None) -> tuple[torch.Tensor, torch.Tensor, State]:
-        """Prediction scorer, one step: x_t (B, F) -> (mean, scale of x_{t+1}, each (B, F), state)."""
-        mu, sigma, state = self.predict_next(x_t[:, None, :], state)  # (B, 1, F)
+        """Prediction scorer, one step: x_t (B, F) -> (mean, scale of x_{t+1..t+L}, each (B, L, F), state)."""
+        mu, sigma, state = self.predict_ahead(x_t[:, None, :], state)  # (B, 1, L, F)
         return mu[:, 0], sigma[:, 0], state
 
     def reconstruct(self, x: torch.Tensor, teacher_forcing: bool | None = None) -> torch.Tensor:
@@ -157,15 +164,17 @@ class AnomalyNetwork(TaskModel):
 
     # --- training ----------------------------------------------------------------------------
     def stream_loss(self, chunk: Any, state: State | None) -> tuple[torch.Tensor, State]:
-        """Prediction scorer, one TBPTT chunk: the mean next-step loss over real steps, squared
-        error (``"mse"``) or Gaussian negative log-likelihood without its constant (``"gaussian"``)."""
-        mu, sigma, state = self.predict_next(chunk.x, state)  # (B, K, F) each
-        m = chunk.mask[..., None].to(mu.dtype)  # (B, K, 1)
+        """Prediction scorer, one TBPTT chunk with targets chunk.y (B, K, L * F) (x[t + 1 .. t + L]):
+        the mean loss over real steps, horizons and columns, squared error (``"mse"``) or
+        Gaussian negative log-likelihood without its constant (``"gaussian"``)."""
+        mu, sigma, state = self.predict_ahead(chunk.x, state)  # (B, K, L, F) each
+        y = chunk.y.reshape(mu.shape)
+        m = chunk.mask[..., None, None].to(mu.dtype)  # (B, K, 1, 1)
         if self.config.likelihood == "gaussian":
-            per = torch.log(sigma) + 0.5 * ((chunk.y - mu) / sigma) ** 2
+            per = torch.log(sigma) + 0.5 * ((y - mu) / sigma) ** 2
         else:
-            per = (mu - chunk.y) ** 2
-        return (per * m).sum() / (m.sum() * mu.shape[-1]).clamp(min=1), state
+            per = (mu - y) ** 2
+        return (per * m).sum() / (m.sum() * mu.shape[-2] * mu.shape[-1]).clamp(min=1), state
 
     def loss(self, batch: Any) -> torch.Tensor:
         """Reconstruction scorer: mean squared reconstruction error of windows batch["x"] (B, W, F)."""
