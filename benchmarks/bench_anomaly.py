@@ -16,6 +16,7 @@ the training part. Seeds 0, 1, 2.
 
     python benchmarks/bench_anomaly.py                  # about 5 minutes on 2 cores
     python benchmarks/bench_anomaly.py --data ucr-135 --seeds 1 --scorers prediction
+    python benchmarks/bench_anomaly.py --data mitdb --seeds 2 --scorers prediction --set horizon=10   # not a default
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def fmt(rows: dict[str, list[dict[str, float]]]) -> str:
     return "\n".join(lines)
 
 
-def run(name: str, seeds: list[int], scorers: list[str], out: dict) -> None:
+def run(name: str, seeds: list[int], scorers: list[str], out: dict, params: dict | None = None) -> None:
     split = lstmkit.datasets.load(name)
     df, a = split.series, split.train_size
     values = df[split.value_columns].to_numpy(float)
@@ -68,11 +69,11 @@ def run(name: str, seeds: list[int], scorers: list[str], out: dict) -> None:
     rows: dict[str, list[dict[str, float]]] = {}
     hits, fit_s, stream_rate, stream_diff = [], [], [], []
     for scorer in scorers:
-        key = f"LSTM detector, {scorer} (defaults)"
+        key = f"LSTM detector, {scorer} " + (f"({params})" if params else "(defaults)")
         rows[key] = []
         for seed in seeds:
             t0 = time.perf_counter()
-            det = LSTMAnomalyDetector(scorer, random_state=seed, trainer={"quiet": True}).fit(split.train)
+            det = LSTMAnomalyDetector(scorer, random_state=seed, trainer={"quiet": True}, **(params or {})).fit(split.train)
             fit_s.append((scorer, time.perf_counter() - t0))
             scores = det.decision_function(df)
             flags = det.labels_from_scores(scores)
@@ -122,12 +123,21 @@ def main() -> None:
     ap.add_argument("--data", default="ucr-135,mitdb,yahoo")
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--scorers", default="prediction,reconstruction")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="a detector parameter other than its default (repeatable; JSON values: horizon=10)")
     ap.add_argument("--json", default=None, help="also write every figure as JSON")
     args = ap.parse_args()
     torch.set_num_threads(1)
+    params = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        try:
+            params[key] = json.loads(value)
+        except json.JSONDecodeError:
+            params[key] = value
     out: dict = {}
     for name in args.data.split(","):
-        run(name, list(range(args.seeds)), args.scorers.split(","), out)
+        run(name, list(range(args.seeds)), args.scorers.split(","), out, params)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(out, f, indent=1)
