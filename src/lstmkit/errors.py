@@ -75,3 +75,7 @@ def suggest(name: str, choices: Iterable[str]) -> str:
     """Return ``" (did you mean 'x'?)"`` for the closest choice, or ``""``."""
     close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+class ExportError(LstmkitError, RuntimeError):
+    """An exported model disagrees with the PyTorch model beyond the tolerance (nothing is written)."""

@@ -21,6 +21,7 @@ A task estimator writes only:
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -32,6 +33,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 
 from lstmkit.errors import ConfigError, NotFittedError, suggest
+from lstmkit.export.onnx import ExportReport, export_onnx
 from lstmkit.models.base import TaskModel
 from lstmkit.persist import config_from_dict, load_weights, save_model
 from lstmkit.train import Trainer, TrainerConfig
@@ -223,6 +225,40 @@ class Estimator(BaseEstimator):
                 out[i] = r
         return out
 
+    # --- export -----------------------------------------------------------------------------
+    def to_onnx(self, path: str | os.PathLike, *, member: int | None = None, tolerance: float = 1e-4) -> ExportReport:
+        """Export the trained network to an ONNX file, checked with onnxruntime
+        (:func:`lstmkit.export.onnx.export_onnx`: any batch size and length; the recurrent state as
+        inputs and outputs where the network carries it).
+
+        The graph covers the network only; the returned report's ``covers`` (also in the file's
+        metadata) says what goes in and out, and ``docs/export.md`` what the caller does around it
+        (scaling, vocabulary, thresholds, decoding). The fitted pipeline is written into the file's
+        metadata as JSON (``lstmkit.pipeline``) when it has one.
+
+        Args:
+            member: for an ensemble (several networks), which one to export (the caller averages
+                the members' outputs); required then, ignored otherwise.
+
+        Raises:
+            NotFittedError; ConfigError: ``member`` missing for an ensemble or out of range;
+            ExportError: onnxruntime disagrees with PyTorch beyond ``tolerance`` (nothing written);
+            MissingDependencyError: onnx or onnxruntime missing (``pip install 'lstmkit[export]'``).
+        """
+        self._check_fitted()
+        n = len(self.networks_)
+        if n > 1 and member is None:
+            raise ConfigError(f"to_onnx: this {type(self).__name__} averages {n} networks; export each with "
+                              f"to_onnx(path, member=k) for k in 0..{n - 1} and average their outputs")
+        k = 0 if member is None else member
+        if not isinstance(k, int) or isinstance(k, bool) or not 0 <= k < n:
+            raise ConfigError(f"member must be an int in 0..{n - 1}, got {member!r}")
+        metadata = {"lstmkit.estimator": type(self).__name__}
+        pipe = getattr(self, "pipeline_", None)
+        if pipe is not None and hasattr(pipe, "to_dict"):
+            metadata["lstmkit.pipeline"] = json.dumps(pipe.to_dict(), default=_jsonable)
+        return export_onnx(self.networks_[k], path, tolerance=tolerance, metadata=metadata)
+
     # --- persistence ------------------------------------------------------------------------
     def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
         """Write the fitted estimator to directory ``path`` (see :func:`lstmkit.persist.save_model`:
@@ -269,3 +305,12 @@ class Estimator(BaseEstimator):
         est.networks_ = networks
         est.history_ = state["history"]
         return est
+
+
+def _jsonable(value: Any) -> Any:
+    """numpy values in a pipeline's dict, for json.dumps."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")

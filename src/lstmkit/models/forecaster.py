@@ -97,6 +97,8 @@ class ForecasterNetwork(TaskModel):
         else:
             self.head = nn.Linear(head_in, head_out)
         self.register_buffer("_q", torch.tensor(c.quantiles, dtype=torch.float32), persistent=False)
+        # the standard normal's quantiles at those levels, a constant (so exported graphs need no erfinv)
+        self.register_buffer("_z", torch.distributions.Normal(0.0, 1.0).icdf(self._q.double()).float(), persistent=False)
 
     # --- forward ----------------------------------------------------------------------------
     def _normalise(self, past: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -176,7 +178,7 @@ class ForecasterNetwork(TaskModel):
         params = self(norm, future_cov)
         mean = self._point(params) + level[:, None]
         if self.config.likelihood == "gaussian":
-            z = torch.distributions.Normal(0.0, 1.0).icdf(self._q.to(params.dtype))  # (Q,)
+            z = self._z.to(params.dtype)  # (Q,)
             q = mean[..., None] + self._sigma(params)[..., None] * z  # (B, H, Q)
         elif self.config.likelihood == "quantile":
             q = torch.sort(params, dim=-1).values + level[:, None, None]
