@@ -11,6 +11,7 @@ each row's own end.
 The twins are private; :mod:`lstmkit.export.onnx` swaps them in for the layers.
 """
 
+import warnings
 from typing import Final, List, Optional, Tuple
 
 import torch
@@ -228,8 +229,12 @@ def twin_of(layer: nn.Module) -> torch.jit.ScriptModule:
     Raises:
         ConfigError: ``layer`` is not an lstmkit recurrent layer.
     """
-    if isinstance(layer, LSTM):
-        return torch.jit.script(LSTMTwin(layer))
-    if isinstance(layer, (GRU, RNN)):
-        return torch.jit.script(GRUTwin(layer))
+    if isinstance(layer, (LSTM, GRU, RNN)):
+        twin = LSTMTwin(layer) if isinstance(layer, LSTM) else GRUTwin(layer)
+        with warnings.catch_warnings():
+            # TorchScript is deprecated in favour of torch.export, whose exporter writes the traced
+            # length into an LSTM's output shape (see docs/export.md); this path stays until
+            # torch.export's scan reaches ONNX.
+            warnings.filterwarnings("ignore", message=r".*torch\.jit\.script. is deprecated", category=DeprecationWarning)
+            return torch.jit.script(twin)
     raise ConfigError(f"twin_of: expected an lstmkit LSTM, GRU or RNN, got {type(layer).__name__}")

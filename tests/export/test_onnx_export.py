@@ -1,0 +1,135 @@
+"""ONNX export: the TorchScript twins compute what the layers compute (float64, every variant,
+ragged lengths, both directions), and every exported layer and task network gives onnxruntime
+outputs as close to a float64 PyTorch run as PyTorch's own float32 run is, at batch 1 and 64,
+for lengths other than the traced one; a stream continues across two calls."""
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+from lstmkit.errors import ConfigError, ExportError
+from lstmkit.export._twins import twin_of
+from lstmkit.export.onnx import export_onnx, onnx_spec
+from lstmkit.models.anomaly import AnomalyNetwork, AnomalyNetworkConfig
+from lstmkit.models.classifier import ClassifierNetwork, ClassifierNetworkConfig
+from lstmkit.models.forecaster import ForecasterNetwork, ForecasterNetworkConfig
+from lstmkit.models.language_model import LanguageModelNetwork, LanguageModelNetworkConfig
+from lstmkit.models.music import MusicNetwork, MusicNetworkConfig
+from lstmkit.models.sequence import SequenceNetwork, SequenceNetworkConfig
+from lstmkit.models.tagger import TaggerNetwork, TaggerNetworkConfig
+from lstmkit.nn import GRU, LSTM, RNN
+
+ort = pytest.importorskip("onnxruntime", reason="onnxruntime is not installed (pip install 'lstmkit[export]')")
+
+VARIANTS = {
+    "plain": {}, "peephole": {"peephole": True}, "layer_norm": {"layer_norm": True}, "coupled": {"coupled_gates": True},
+    "proj": {"proj_size": 3}, "zoneout": {"zoneout": (0.3, 0.1)}, "hard_sigmoid": {"gate_activation": "hard_sigmoid"},
+    "dropouts": {"weight_drop": 0.3, "recurrent_dropout": 0.2, "dropout": 0.5},
+    "all": {"peephole": True, "layer_norm": True, "proj_size": 3, "coupled_gates": True, "zoneout": 0.2},
+}
+
+
+def layer(kind: str, bidirectional: bool, batch_first: bool = True) -> torch.nn.Module:
+    torch.manual_seed(0)
+    if kind in ("gru", "rnn"):
+        return (GRU if kind == "gru" else RNN)(4, 6, num_layers=2, batch_first=batch_first, bidirectional=bidirectional)
+    return LSTM(4, 6, num_layers=2, batch_first=batch_first, bidirectional=bidirectional, **VARIANTS[kind])
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("kind", [*VARIANTS, "gru", "rnn"])
+def test_twin_equals_the_layer_in_float64(kind, bidirectional):
+    m = layer(kind, bidirectional).double().eval()
+    twin = twin_of(m)
+    x = torch.randn(5, 7, 4, dtype=torch.float64)
+    lengths = torch.tensor([7, 1, 3, 7, 5])
+    state = None
+    for _ in range(2):  # from zeros, then from the state the first call left (a continued stream)
+        with torch.no_grad():
+            want, got = m(x, state, lengths=lengths), twin(x, state, lengths)
+        w_out, w_state = want
+        g_out, g_state = got
+        torch.testing.assert_close(g_out, w_out, rtol=0, atol=1e-12)
+        for g, w in zip(g_state if isinstance(g_state, tuple) else (g_state,), w_state if isinstance(w_state, tuple) else (w_state,)):
+            torch.testing.assert_close(g, w, rtol=0, atol=1e-12)
+        state = w_state
+    assert float(g_out[1, 1:].abs().max()) == 0.0  # past a row's end the output is zero
+
+
+def _float64_gap(network: torch.nn.Module, path) -> None:
+    """onnxruntime (float32) is as close to a float64 PyTorch run as PyTorch's float32 run is."""
+    spec32 = onnx_spec(copy.deepcopy(network).float().eval())
+    spec64 = onnx_spec(copy.deepcopy(network).double().eval())
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    names = [n for n, _ in spec32.inputs]
+    for B, T, seed in ((1, 6, 10), (64, 9, 11)):
+        g = torch.Generator().manual_seed(seed)
+        inputs = [make(B, T, g) for _, make in spec32.inputs]
+        with torch.no_grad():
+            o32 = spec32.module(*inputs)
+            o64 = spec64.module(*[t.double() if t.is_floating_point() else t for t in inputs])
+        o32 = o32 if isinstance(o32, tuple) else (o32,)
+        o64 = o64 if isinstance(o64, tuple) else (o64,)
+        got = sess.run(None, {n: t.numpy() for n, t in zip(names, inputs)})
+        for name, r, t32, t64 in zip(spec32.outputs, got, o32, o64):
+            ref = t64.numpy()
+            assert r.shape == ref.shape, name
+            torch_err = float(np.abs(t32.numpy() - ref).max())
+            ort_err = float(np.abs(r - ref).max())
+            assert ort_err <= 10 * torch_err + 1e-6, (name, B, T, ort_err, torch_err)
+
+
+@pytest.mark.parametrize("kind,bidirectional,batch_first", [
+    ("plain", False, True), ("plain", True, False), ("all", True, True), ("zoneout", False, False),
+    ("layer_norm", False, True), ("proj", True, True), ("peephole", False, True), ("coupled", False, True),
+    ("hard_sigmoid", False, True), ("dropouts", False, True), ("gru", True, True), ("rnn", False, False)])
+def test_exported_layer_matches(kind, bidirectional, batch_first, tmp_path):
+    m = layer(kind, bidirectional, batch_first)
+    report = export_onnx(m, tmp_path / "layer.onnx")
+    names = [n for n, _ in report.checks]
+    assert names[:3] == ["batch 1, length 7", "batch 64, length 3", "batch 64, length 11"]
+    assert ("stream continued across two calls" in names) == (not bidirectional)
+    assert report.max_abs_error < 1e-4
+    _float64_gap(m, tmp_path / "layer.onnx")
+
+
+NETWORKS = {
+    "language_model": lambda: LanguageModelNetwork(LanguageModelNetworkConfig(vocab_size=30, embedding_dim=8,
+                                                                              hidden_size=12, layer_norm=True)),
+    "anomaly": lambda: AnomalyNetwork(AnomalyNetworkConfig(n_features=2, hidden_size=8, horizon=3, likelihood="gaussian")),
+    "anomaly_reconstruction": lambda: AnomalyNetwork(AnomalyNetworkConfig(n_features=2, hidden_size=8,
+                                                                          scorer="reconstruction", window=6)),
+    "classifier": lambda: ClassifierNetwork(ClassifierNetworkConfig(input_size=3, num_classes=4, hidden_size=8,
+                                                                    pooling="attention", num_layers=2)),
+    "tagger_tokens": lambda: TaggerNetwork(TaggerNetworkConfig(num_tags=5, vocab_size=20, char_vocab_size=10,
+                                                               hidden_size=8, use_crf=True)),
+    "tagger_features": lambda: TaggerNetwork(TaggerNetworkConfig(num_tags=5, input_size=3, hidden_size=8)),
+    "forecaster": lambda: ForecasterNetwork(ForecasterNetworkConfig(n_features=3, n_future=1, horizon=4, hidden_size=8)),
+    "forecaster_autoregressive": lambda: ForecasterNetwork(ForecasterNetworkConfig(
+        n_features=1, horizon=4, hidden_size=8, decoder="autoregressive", likelihood="quantile")),
+    "music": lambda: MusicNetwork(MusicNetworkConfig(input_size=10, n_pitches=5, hidden_size=8, nade_hidden_size=4)),
+    "music_gru": lambda: MusicNetwork(MusicNetworkConfig(input_size=10, n_pitches=5, hidden_size=8, cell="gru",
+                                                         output="bernoulli")),
+    "sequence": lambda: SequenceNetwork(SequenceNetworkConfig(input_size=2, cell="lstm-ln")),
+}
+STATEFUL = {"language_model", "anomaly", "music", "music_gru"}
+
+
+@pytest.mark.parametrize("name", list(NETWORKS))
+def test_exported_task_network_matches(name, tmp_path):
+    torch.manual_seed(0)
+    net = NETWORKS[name]()
+    report = export_onnx(net, tmp_path / "net.onnx")
+    assert report.max_abs_error < 1e-4
+    assert ("stream continued across two calls" in [n for n, _ in report.checks]) == (name in STATEFUL)
+    _float64_gap(net, tmp_path / "net.onnx")
+
+
+def test_export_errors(tmp_path):
+    with pytest.raises(ConfigError, match=r"cannot export a Linear to ONNX"):
+        export_onnx(torch.nn.Linear(2, 2), tmp_path / "x.onnx")
+    with pytest.raises(ExportError, match=r"differs from PyTorch by .* > tolerance 0 .*the file was not written"):
+        export_onnx(LSTM(2, 3), tmp_path / "y.onnx", tolerance=0.0)
+    assert not (tmp_path / "y.onnx").exists() and not list(tmp_path.glob(".onnx-*"))
