@@ -11,7 +11,7 @@ import lstmkit
 SRC = Path(lstmkit.__file__).parent
 LAYERS = {  # lowest first; see the README's "Layout"
     "errors": 0, "utils": 0, "": 0, "persist": 1, "nn": 2, "data": 3, "datasets": 3, "models": 4, "export": 5, "train": 5,
-    "estimators": 6, "evaluation": 7, "viz": 7, "experiments": 7, "cli": 8,
+    "estimators": 6, "evaluation": 7, "serve": 7, "viz": 7, "experiments": 7, "cli": 8,
 }
 
 
