@@ -50,7 +50,7 @@ def _register() -> None:
     if _STATE.get("registered"):
         return
     _STATE["registered"] = True
-    from lstmkit.cli import anomaly, classify, datasets, experiment, export, forecast, lm, music, report, tag
+    from lstmkit.cli import anomaly, classify, datasets, experiment, export, forecast, lm, music, report, serve, tag
 
     app.add_typer(datasets.app, name="datasets")
     app.add_typer(experiment.app, name="experiment")
@@ -62,6 +62,7 @@ def _register() -> None:
     app.add_typer(anomaly.app, name="anomaly")
     app.command("report")(report.report)  # one command, no subcommands
     app.command("export")(export.export)
+    app.command("serve")(serve.serve)
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import inspect
 import json
 import re
 import time
@@ -333,33 +334,19 @@ def create_app(backend: Backend, store: StateStore | None = None, config: Server
         finally:
             await server.stop()
 
-    app = FastAPI(title="lstmkit prediction server", lifespan=lifespan)
+    kwargs: dict[str, Any] = {}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters:
+        # FastAPI's native OpenTelemetry asks the global providers on every request (10 % of the
+        # server's time in a 1000-stream test); the server has its own Prometheus /metrics.
+        kwargs["telemetry"] = {"tracing": False, "metrics": False, "logs": False}
+    app = FastAPI(title="lstmkit prediction server", lifespan=lifespan, **kwargs)
     app.state.server = server
     m = server.metrics
 
     def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
         return JSONResponse({"error": message}, status_code=status, headers=headers)
 
-    @app.middleware("http")
-    async def guard(request: Request, call_next):  # noqa: ANN001, ANN202
-        endpoint = _endpoint(request.url.path)
-        t0 = time.perf_counter()
-        try:
-            if request.method in ("POST", "DELETE", "PUT") and cfg.api_key is not None:
-                given = request.headers.get("x-api-key", "")
-                if not hmac.compare_digest(given.encode(), cfg.api_key.encode()):
-                    raise HTTPError(401, "missing or wrong X-API-Key header")
-            size = request.headers.get("content-length")
-            if size is not None and size.isdigit() and int(size) > cfg.max_body_bytes:
-                raise HTTPError(413, f"request body of {size} bytes; the server takes at most {cfg.max_body_bytes}")
-            response = await call_next(request)
-        except HTTPError as e:
-            response = error(e.status, e.message, e.headers)
-        except Exception as e:  # noqa: BLE001 - one request fails, the server keeps serving
-            response = error(500, f"internal error: {type(e).__name__}: {e}")
-        m.requests.labels(endpoint, str(response.status_code)).inc()
-        m.latency.labels(endpoint).observe(time.perf_counter() - t0)
-        return response
+    app.add_middleware(_Guard, config=cfg, metrics=m)
 
     @app.exception_handler(HTTPError)
     async def http_error(request: Request, exc: HTTPError) -> JSONResponse:
@@ -471,6 +458,58 @@ def create_app(backend: Backend, store: StateStore | None = None, config: Server
         return {"stream": stream_id, "step": res["step"], "outputs": _jsonable(res["outputs"])}
 
     return app
+
+
+class _Guard:
+    """Pure ASGI middleware (Starlette's BaseHTTPMiddleware costs a task and two memory streams per
+    request): the API key on mutating methods, the declared body size, metrics, and a JSON 500
+    for anything unexpected, so one failing request never stops the server."""
+
+    def __init__(self, app: Any, config: ServerConfig, metrics: _Metrics) -> None:
+        self.app, self.config, self.metrics = app, config, metrics
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        endpoint = _endpoint(scope["path"])
+        t0 = time.perf_counter()
+        status = {"code": 500, "started": False}
+
+        async def send_wrapper(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                status["code"], status["started"] = message["status"], True
+            await send(message)
+
+        problem = self._check(scope)
+        try:
+            if problem is not None:
+                await _json_response(send_wrapper, problem.status, {"error": problem.message}, problem.headers)
+            else:
+                await self.app(scope, receive, send_wrapper)
+        except Exception as e:  # noqa: BLE001 - one request fails, the server keeps serving
+            if not status["started"]:
+                await _json_response(send_wrapper, 500, {"error": f"internal error: {type(e).__name__}: {e}"})
+        self.metrics.requests.labels(endpoint, str(status["code"])).inc()
+        self.metrics.latency.labels(endpoint).observe(time.perf_counter() - t0)
+
+    def _check(self, scope: dict) -> HTTPError | None:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        if scope["method"] in ("POST", "DELETE", "PUT") and self.config.api_key is not None:
+            if not hmac.compare_digest(headers.get("x-api-key", "").encode(), self.config.api_key.encode()):
+                return HTTPError(401, "missing or wrong X-API-Key header")
+        size = headers.get("content-length")
+        if size is not None and size.isdigit() and int(size) > self.config.max_body_bytes:
+            return HTTPError(413, f"request body of {size} bytes; the server takes at most {self.config.max_body_bytes}")
+        return None
+
+
+async def _json_response(send: Any, status: int, body: dict, headers: dict[str, str] | None = None) -> None:
+    data = json.dumps(body).encode()
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
+    raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": data})
 
 
 def _endpoint(path: str) -> str:
