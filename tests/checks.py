@@ -9,6 +9,7 @@ case's data and predict function are plain module-level code: nothing is pickled
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
 import os
 import subprocess
@@ -239,6 +240,12 @@ def check_estimator(case: Case, tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")])}
     subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=300)
     assert json.loads(out.read_text()) == json.loads(json.dumps(pred))
+
+    # ONNX export (every task model, present and future): onnxruntime agrees with PyTorch on other
+    # batch sizes and lengths, and across a continued stream where the network carries state
+    if importlib.util.find_spec("onnxruntime") is not None:
+        report = again.to_onnx(tmp_path / f"{name}.onnx")
+        assert report.max_abs_error < 1e-4 and len(report.checks) >= 3
 
     # bad input: lstmkit errors naming the argument, before any training
     for what, bad_args, pattern in case.bad_inputs:

@@ -133,3 +133,18 @@ def test_export_errors(tmp_path):
     with pytest.raises(ExportError, match=r"differs from PyTorch by .* > tolerance 0 .*the file was not written"):
         export_onnx(LSTM(2, 3), tmp_path / "y.onnx", tolerance=0.0)
     assert not (tmp_path / "y.onnx").exists() and not list(tmp_path.glob(".onnx-*"))
+
+
+def test_every_task_network_has_an_export_test():
+    """A task network added later must get an ONNX signature (onnx_spec) and a case above."""
+    import lstmkit.models  # noqa: F401  (imports every task network)
+    from lstmkit.models.base import TaskModel
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    tested = {type(make()).__name__ for make in NETWORKS.values()}
+    missing = sorted({c.__name__ for c in subclasses(TaskModel)} - tested)
+    assert not missing, f"no ONNX export test for {missing}: add an onnx_spec entry and a NETWORKS case"
