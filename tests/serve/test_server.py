@@ -160,3 +160,30 @@ def test_a_model_without_state_serves_predict_only():
         want = net.eval()(torch.tensor([[[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]]]), torch.tensor([3]))[0].numpy()
     np.testing.assert_allclose(pred.json()["outputs"]["logits"], want, rtol=0, atol=1e-6)
     assert json.dumps(pred.json())  # plain JSON
+
+
+def test_a_language_model_streams_token_ids():
+    """Integer inputs: ids are checked against the vocabulary; a stream continues token by token."""
+    import torch
+
+    from lstmkit.models.language_model import LanguageModelNetwork, LanguageModelNetworkConfig
+
+    torch.manual_seed(0)
+    net = LanguageModelNetwork(LanguageModelNetworkConfig(vocab_size=12, embedding_dim=6, hidden_size=8))
+    app = create_app(Backend(net))
+    tokens = [3, 1, 4, 1, 5, 9, 2, 6]
+
+    async def go(client):
+        await client.post("/v1/streams/lm")
+        parts = [await client.post("/v1/streams/lm/step", json={"tokens": tokens[:5]}),
+                 await client.post("/v1/streams/lm/step", json={"tokens": tokens[5:], "step": 5})]
+        bad = [await client.post("/v1/streams/lm/step", json={"tokens": t}) for t in ([12], [-1], [1.5])]
+        return parts, bad
+
+    parts, bad = run(app, go)
+    logits = np.concatenate([np.array(p.json()["outputs"]["logits"]) for p in parts])  # (8, V)
+    with torch.no_grad():
+        want = net.eval()(torch.tensor([tokens]))[0][0].double().numpy()
+    assert np.abs(logits - want).max() < 1e-5 and parts[1].json()["step"] == 8
+    assert [b.status_code for b in bad] == [400, 400, 400]
+    assert bad[0].json()["error"] == "tokens must hold integer ids >= 0 and below 12"

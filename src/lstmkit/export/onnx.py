@@ -52,6 +52,7 @@ class OnnxSpec:
     covers: str
     lengths_input: str | None = None  # the input holding per-row lengths, if any (checks use ragged rows)
     state_pairs: list[tuple[str, str]] = field(default_factory=list)  # (state input, output): a stream continues
+    id_limits: dict[str, int] = field(default_factory=dict)  # integer-id inputs: ids must be below this
 
 
 @dataclass
@@ -234,7 +235,8 @@ def onnx_spec(network: nn.Module) -> OnnxSpec:
         axes.update(tokens={0: "batch", 1: "time"}, logits={0: "batch", 1: "time"})
         return OnnxSpec(_LanguageModel(network), [("tokens", _ids(c.vocab_size)), *ins], ["logits", *outs], axes,
                         "token ids (B, T) int64 and per-layer (h, c) (1, B, H_k) -> next-token logits (B, T, V) and "
-                        "the new state; the caller maps text to ids (the vocabulary) and samples", None, pairs)
+                        "the new state; the caller maps text to ids (the vocabulary) and samples", None, pairs,
+                        {"tokens": c.vocab_size})
     if name == "AnomalyNetwork":
         F = c.n_features
         if c.scorer == "reconstruction":
@@ -266,10 +268,12 @@ def onnx_spec(network: nn.Module) -> OnnxSpec:
         axes.update(lengths={0: "batch"}, emissions={0: "batch", 1: "time"})
         if "chars" in axes:
             axes["chars"][2] = "word_length"
+        limits = {"x": c.vocab_size, "chars": c.char_vocab_size} if c.vocab_size else {}
         return OnnxSpec(_Tagger(network, names), ins, ["emissions"], axes,
                         "token ids (B, T) (+ character ids (B, T, W)) or features, lengths (B,) -> per-step tag "
                         "scores (B, T, C); the caller takes the argmax, or runs the CRF's Viterbi decode "
-                        "(transitions in the model file) when the model has a CRF", "lengths")
+                        "(transitions in the model file) when the model has a CRF", "lengths", [],
+                        {k: v for k, v in limits.items() if v})
     if name == "ForecasterNetwork":
         ins = [("past", _floats("B", "T", c.n_features))]
         axes = {"past": {0: "batch", 1: "time"}, "mean": {0: "batch"}, "quantiles": {0: "batch"}}

@@ -160,8 +160,9 @@ class _Server:
             if not np.all(np.isfinite(arr)):
                 raise HTTPError(400, f"{name} must be finite (no NaN or infinity)")
             if info.dtype.kind == "i":
-                if np.any(arr != np.round(arr)) or arr.min() < 0 or (b.vocab_size and arr.max() >= b.vocab_size):
-                    hi = f" and below {b.vocab_size}" if b.vocab_size else ""
+                limit = b.id_limits.get(name)
+                if np.any(arr != np.round(arr)) or arr.min() < 0 or (limit is not None and arr.max() >= limit):
+                    hi = f" and below {limit}" if limit is not None else ""
                     raise HTTPError(400, f"{name} must hold integer ids >= 0{hi}")
             if info.time_axis is not None:
                 t_req = info.time_axis - (1 if info.batch_axis is not None and info.batch_axis < info.time_axis else 0)

@@ -74,7 +74,7 @@ class Backend:
         self.lengths_input = spec.lengths_input
         self.output_batch_axis = {n: next((ax for ax, v in spec.dynamic_axes.get(n, {}).items() if v == "batch"), 0)
                                   for n in spec.outputs}
-        self.vocab_size = getattr(getattr(network, "config", None), "vocab_size", None)
+        self.id_limits = dict(spec.id_limits)  # integer-id inputs: ids below this
         if kind == "torch":
             self._module = spec.module
             self._session = None

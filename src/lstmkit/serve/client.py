@@ -36,6 +36,7 @@ class StreamRun:
     acked: int = 0  # steps acknowledged
     outputs: dict[str, dict[int, np.ndarray]] = field(default_factory=dict)
     statuses: list[int] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)  # seconds per step request
 
 
 @dataclass
@@ -48,6 +49,11 @@ class LoadResult:
     @property
     def steps_per_second(self) -> float:
         return sum(r.acked for r in self.runs) / self.seconds if self.seconds else 0.0
+
+    def latency(self, q: float) -> float:
+        """The q-quantile (0..1) of the step requests' latencies, in seconds."""
+        values = [v for r in self.runs for v in r.latencies]
+        return float(np.quantile(values, q)) if values else float("nan")
 
 
 Post = Callable[[str, Any], Any]  # (path, json body or None) -> awaitable (status, headers, body text)
@@ -112,7 +118,9 @@ async def drive_streams(url: str, series: dict[str, np.ndarray], *, input_name: 
                 run.acked = pos
                 while pos < len(run.series):
                     part = run.series[pos:pos + chunk]
+                    t_req = time.perf_counter()
                     status, hdrs, text = await post(f"/v1/streams/{sid}/step", {input_name: part.tolist(), "step": pos})
+                    run.latencies.append(time.perf_counter() - t_req)
                     counts[status] = counts.get(status, 0) + 1
                     run.statuses.append(status)
                     if status == 503 and retry_503:
