@@ -57,6 +57,18 @@ def test_export_an_ensemble_writes_one_file_per_member(saved, capsys):
         fc.to_onnx(saved / "x.onnx", member=5)
 
 
+def test_export_default_path_is_beside_the_model_and_folders_are_created(saved, capsys, tmp_path):
+    import shutil
+
+    model = tmp_path / "det.model"
+    shutil.copytree(saved / "det.model", model)
+    assert main(["export", str(model)]) == 0
+    assert (tmp_path / "det.onnx").exists() and not (model / "model.onnx").exists()
+    lstmkit.load(model).save(model)  # the model folder holds only the model: saving over it still works
+    assert main(["export", str(model), "-o", str(tmp_path / "new" / "deep" / "m.onnx")]) == 0
+    assert (tmp_path / "new" / "deep" / "m.onnx").exists()
+
+
 def test_export_bad_options(saved, capsys, tmp_path):
     assert main(["export", str(saved / "det.model"), "--format", "tflite", "-o", str(tmp_path / "a.onnx")]) == 2
     assert "--format must be one of ['onnx'], got 'tflite'" in capsys.readouterr().err
@@ -64,4 +76,7 @@ def test_export_bad_options(saved, capsys, tmp_path):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "> tolerance 0" in err and "the file was not written" in err
     assert main(["export", str(tmp_path / "missing.model")]) == 2
+    for tol in ("-1", "nan"):
+        assert main(["export", str(saved / "det.model"), "--tolerance", tol, "-o", str(tmp_path / "c.onnx")]) == 2
+        assert "--tolerance must be a number >= 0" in capsys.readouterr().err
     assert not list(tmp_path.glob("*.onnx"))

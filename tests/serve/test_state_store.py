@@ -1,5 +1,7 @@
 """The state stores: records round-trip without pickle; the disk store recovers every stored
-change after a crash (no close), ignores a torn last record, and replays its log after a snapshot."""
+change after a crash (no close), cuts a torn last record off so later records survive the next
+crash, refuses to start on a corrupt record, and allows one server per folder; writes are
+compare-and-set on the stream's step (memory, disk and Redis)."""
 
 import numpy as np
 import pytest
@@ -27,29 +29,72 @@ def test_records_round_trip_and_reject_garbage():
         encode_state(StreamState(0, {"h": np.array([None])}))
 
 
-def test_disk_store_recovers_after_a_crash(tmp_path):
-    store = MemoryStore(tmp_path)
-    store.put_many([("a", state(1, 1)), ("b", state(2, 2))])
-    store.put_many([("a", state(3, 3))])
+def test_writes_are_compare_and_set(tmp_path):
+    store = MemoryStore()
+    assert store.create("a", state(0, 0)) and not store.create("a", state(0, 1))
+    assert store.put_many([("a", state(2, 2)), ("zz", state(1, 1))], [0, 0]) == [True, False]  # zz was never started
+    assert store.put_many([("a", state(3, 3))], [0]) == [False]  # "a" is at step 2 now: a stale write loses
+    assert same(store.get_many(["a"])[0], state(2, 2))
+
+
+def crashed_store(folder) -> MemoryStore:
+    store = MemoryStore(folder)
+    store.create("a", state(0, 0))
+    store.create("b", state(0, 9))
+    store.put_many([("a", state(1, 1)), ("b", state(2, 2))], [0, 0])
+    store.put_many([("a", state(3, 3))], [1])
     assert store.delete("b") and not store.delete("b")
-    # no close(): a crash. A torn record at the end (a write cut short) is ignored.
-    with open(tmp_path / MemoryStore.LOG, "ab") as f:
-        f.write(b"\x40\x00\x00\x00\x11\x22")
+    store.close()  # (releases the lock as a killed process would; the log is what a crash leaves)
+    return store
+
+
+def test_disk_store_recovers_after_a_crash_and_cuts_a_torn_record_off(tmp_path):
+    crashed_store(tmp_path)
+    with open(tmp_path / MemoryStore.LOG, "ab") as f:  # a write cut short: its declared length runs past the end
+        f.write(b"\xc8\x00\x00\x00\x01\x02\x03\x04abcdefghij")
     again = MemoryStore(tmp_path)
     assert set(again.states) == {"a"} and same(again.states["a"], state(3, 3))
-    again.snapshot()
-    again.put_many([("c", state(5, 5))])
-    third = MemoryStore(tmp_path)
-    assert set(third.states) == {"a", "c"} and same(third.states["c"], state(5, 5))
-    assert (tmp_path / MemoryStore.SNAPSHOT).exists()
+    again.put_many([("a", state(4, 4))], [3])  # acknowledged after the recovery...
+    again.create("c", state(0, 5))
+    again.close()
+    third = MemoryStore(tmp_path)  # ...and still there after the next crash
+    assert set(third.states) == {"a", "c"} and same(third.states["a"], state(4, 4))
+    third.snapshot()
+    third.put_many([("c", state(5, 5))], [0])
+    third.close()
+    fourth = MemoryStore(tmp_path)  # snapshot + the log written after it
+    assert set(fourth.states) == {"a", "c"} and same(fourth.states["c"], state(5, 5))
+    fourth.close()
+
+
+def test_disk_store_refuses_a_corrupt_record_and_a_second_server(tmp_path):
+    crashed_store(tmp_path)
+    log = tmp_path / MemoryStore.LOG
+    blob = bytearray(log.read_bytes())
+    blob[60] ^= 0xFF  # one flipped byte inside the first record
+    log.write_bytes(bytes(blob))
+    with pytest.raises(ModelFileError, match=r"wal\.bin is corrupt at byte 0 \(a checksum mismatch"):
+        MemoryStore(tmp_path)
+    other = tmp_path / "other"
+    first = MemoryStore(other)
+    with pytest.raises(ConfigError, match="another server is using that folder"):
+        MemoryStore(other)
+    first.close()
+    MemoryStore(other).close()  # free again once the first has gone
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(ConfigError, match=r"store disk:.*afile: cannot use that folder"):
+        MemoryStore(tmp_path / "afile")
 
 
 def test_eviction_and_store_specs(tmp_path):
     store = MemoryStore(tmp_path)
     old = state(1, 1)
     old.last_used -= 100
-    store.put_many([("old", old), ("new", state(1, 2))])
-    assert store.evict_idle(50) == 1 and set(MemoryStore(tmp_path).states) == {"new"}
+    store.create("old", old)
+    store.create("new", state(1, 2))
+    assert store.evict_idle(50) == 1
+    store.close()
+    assert set(MemoryStore(tmp_path).states) == {"new"}
     assert isinstance(open_store("memory", ttl=1), MemoryStore)
     assert open_store(f"disk:{tmp_path / 'x'}", ttl=1).durable
     with pytest.raises(ConfigError, match=r"store must be 'memory', 'disk:DIR' or a redis:// URL, got 'disk'"):
@@ -60,10 +105,11 @@ def test_redis_store(redis_url):
     from lstmkit.serve.store import RedisStore
 
     store = RedisStore(redis_url, prefix="lstmkit-test:", ttl=60)
-    store.put_many([("a", state(4, 4)), ("b", state(5, 5))])
+    assert store.create("a", state(0, 4)) and store.create("b", state(0, 5)) and not store.create("a", state(0, 6))
+    assert store.put_many([("a", state(4, 4)), ("b", state(5, 5))], [0, 0]) == [True, True]
+    assert store.put_many([("a", state(9, 9))], [0]) == [False]  # a second replica's stale write loses
     got = store.get_many(["a", "b", "zz"])
     assert same(got[0], state(4, 4)) and same(got[1], state(5, 5)) and got[2] is None
     assert store.count() == 2 and store.delete("a") and not store.delete("a") and store.ping()
-    ttl = store.client.ttl("lstmkit-test:b")
-    assert 0 < ttl <= 60  # idle streams expire in Redis itself
+    assert 0 < store.client.pttl("lstmkit-test:b") <= 60_000  # idle streams expire in Redis itself
     store.delete("b")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
+import os
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from lstmkit.cli._options import check_writable, need_dir
-from lstmkit.errors import ConfigError
+from lstmkit.errors import ConfigError, DataError
 
 FORMATS = ("onnx",)
 
@@ -17,8 +19,9 @@ def export(
     model: Path = typer.Argument(..., metavar="MODEL_DIR", file_okay=False, help="A saved lstmkit model directory."),
     format: str = typer.Option("onnx", "--format", metavar="FORMAT", help="Export format: onnx."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", metavar="FILE",
-                                       help="File to write (default: MODEL_DIR/model.onnx); an ensemble writes "
-                                            "FILE's stem + -k.onnx per member."),
+                                       help="File to write (default: MODEL_DIR with the suffix .onnx, beside it: "
+                                            "plant.model -> plant.onnx); an ensemble writes FILE's stem + -k.onnx "
+                                            "per member. Missing folders are created."),
     tolerance: float = typer.Option(1e-4, "--tolerance", metavar="FLOAT",
                                     help="Largest |onnxruntime - PyTorch| accepted; beyond it nothing is written "
                                          "and the exit code is 2."),
@@ -33,12 +36,22 @@ def export(
     """
     if format not in FORMATS:
         raise ConfigError(f"--format must be one of {list(FORMATS)}, got {format!r}")
+    if not math.isfinite(tolerance) or tolerance < 0:
+        raise ConfigError(f"--tolerance must be a number >= 0, got {tolerance}")
     need_dir(model, "MODEL_DIR")
+    if out is None:  # beside the model (plant.model -> plant.onnx): saving the model again stays possible
+        full = model.resolve()
+        out = full.with_suffix(".onnx") if full.suffix == ".model" else full.with_name(full.name + ".onnx")
+    check_writable(out, "--out")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise DataError(f"--out {str(out)!r}: cannot create its folder ({e.strerror})") from None
+    if not os.access(out.parent, os.W_OK):
+        raise DataError(f"--out {str(out)!r}: the folder {str(out.parent)!r} is not writable")
     import lstmkit
 
     est = lstmkit.load(model)
-    out = out if out is not None else model / "model.onnx"
-    check_writable(out, "--out")
     n = len(est.networks_)
     targets = [(None, out)] if n == 1 else [(k, out.with_name(f"{out.stem}-{k}{out.suffix or '.onnx'}")) for k in range(n)]
     for member, path in targets:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from typing import Optional
 
@@ -50,8 +51,14 @@ def serve(
             raise ConfigError(f"{name} must be at least {low}, got {value}")
     if port > 65535:
         raise ConfigError(f"--port must be at most 65535, got {port}")
-    if batch_window_ms < 0 or stream_ttl <= 0 or snapshot_interval <= 0:
-        raise ConfigError("--batch-window-ms must be >= 0, --stream-ttl and --snapshot-interval > 0")
+    if threads < 0:
+        raise ConfigError(f"--threads must be >= 0 (0: torch's default), got {threads}")
+    if not batch_window_ms >= 0:
+        raise ConfigError(f"--batch-window-ms must be >= 0, got {batch_window_ms}")
+    for name, value in (("--stream-ttl", stream_ttl), ("--snapshot-interval", snapshot_interval)):
+        if not value > 0:
+            raise ConfigError(f"{name} must be > 0 seconds, got {value}")
+    _check_bind(host, port)
     api_key = None
     if api_key_env is not None:
         api_key = os.environ.get(api_key_env)
@@ -73,8 +80,26 @@ def serve(
                           "network (serve a model with n_models=1)")
     be = Backend(est.networks_[0], backend)
     st = open_store(store, ttl=stream_ttl, snapshot_interval=snapshot_interval)
+    if not st.ping():
+        raise ConfigError(f"--store {store}: the store does not answer (is the Redis server running and reachable?)")
     config = ServerConfig(batch_window=batch_window_ms / 1000.0, max_batch=max_batch, max_queue=max_queue,
                           max_body_bytes=max_body_bytes, stream_ttl=stream_ttl, api_key=api_key)
-    app = create_app(be, st, config, info={"estimator": type(est).__name__, "model_dir": str(model)})
+    app = create_app(be, st, config, info={"estimator": type(est).__name__, "model_dir": str(model.resolve())})
+    _check_bind(host, port)  # again, just before listening: loading took a while
     typer.echo(f"serving {model} ({be.network_name}, {backend} backend, store {store}) on http://{host}:{port}", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+def _check_bind(host: str, port: int) -> None:
+    """Fail with one line, before any "serving" message, when uvicorn could not listen there."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as e:
+        raise ConfigError(f"--host {host!r}: not an address of this machine ({e})") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(address)
+        except OSError as e:
+            raise ConfigError(f"cannot listen on {host}:{port}: {e.strerror}") from None

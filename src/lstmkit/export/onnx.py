@@ -21,6 +21,7 @@ network is returned (:class:`ExportReport`); past ``tolerance`` :func:`export_on
 from __future__ import annotations
 
 import copy
+import math
 import os
 import tempfile
 import warnings
@@ -342,20 +343,27 @@ def export_onnx(network: nn.Module, path: str | os.PathLike, *, opset: int = OPS
 
     The file is written atomically. Checks (all in float32, the exported precision): batch 1 and
     batch 64 with ragged lengths where the network reads lengths, two lengths T other than the
-    traced one, and, for stateful networks, a stream continued across two calls against one call
-    over the whole sequence (both in onnxruntime, against PyTorch).
+    traced one, and, for stateful networks, a stream continued across two onnxruntime calls (the
+    state of the first passed to the second) against PyTorch over the whole sequence in one call.
 
     Raises:
         ConfigError: a network that cannot be exported; ExportError: a check beyond ``tolerance``
         (the file is not kept); MissingDependencyError: onnx or onnxruntime missing.
     """
+    if not (isinstance(tolerance, (int, float)) and not isinstance(tolerance, bool) and math.isfinite(tolerance)
+            and tolerance >= 0):
+        raise ConfigError(f"tolerance must be a number >= 0, got {tolerance!r}")
+    folder = os.path.dirname(os.path.abspath(os.fspath(path)))
+    if not os.path.isdir(folder):
+        raise ConfigError(f"export: the folder {folder!r} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise ConfigError(f"export: the folder {folder!r} is not writable")
     onnx, ort = _require_onnx()
     reference = copy.deepcopy(network).float().eval()
     spec = onnx_spec(reference)  # spec.module runs the PyTorch network: the checks' reference
     module = _retarget(spec.module, reference, _with_twins(reference))  # the same, with the twins: traced
     example = tuple(_examples(spec, 2, 5, 0))
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".onnx-", suffix=".tmp", dir=folder)
     os.close(fd)
     try:
@@ -415,8 +423,12 @@ def _check(spec: OnnxSpec, path: str, ort: Any) -> list[tuple[str, float]]:
         checks.append((label, max(float(np.abs(g - w).max()) if g.size else 0.0 for g, w in zip(got, want))))
         return got
 
+    first_axes = spec.dynamic_axes.get(names[0], {})
+    has_time = "time" in first_axes.values()
     for B, T, seed in ((1, 7, 1), (64, 3, 2), (64, 11, 3)):
-        compare(f"batch {B}, length {T}", _examples(spec, B, T, seed))
+        if not has_time and T == 11:
+            continue  # a fixed-length input (the reconstruction detector's windows): one batch-64 check is enough
+        compare(f"batch {B}, length {T}" if has_time else f"batch {B}", _examples(spec, B, T, seed))
     if spec.state_pairs:  # a stream continued across two calls equals one call over the whole sequence
         whole = _examples(spec, 3, 9, 4)
         time_axis = {n: ax for n, axes in spec.dynamic_axes.items() for ax, v in axes.items() if v == "time"}
@@ -427,7 +439,7 @@ def _check(spec: OnnxSpec, path: str, ort: Any) -> list[tuple[str, float]]:
         if spec.lengths_input:  # full rows: a split ragged row would not continue
             i = names.index(spec.lengths_input)
             whole[i], first[i], second[i] = torch.full((3,), 9), torch.full((3,), 4), torch.full((3,), 5)
-        one = sess.run(None, {n: t.numpy() for n, t in zip(names, whole)})
+        one = _run_torch(module, whole)  # PyTorch over the whole sequence
         a = sess.run(None, {n: t.numpy() for n, t in zip(names, first)})
         out_index = {n: i for i, n in enumerate(spec.outputs)}
         for k, (s_in, s_out) in enumerate(spec.state_pairs):
@@ -437,5 +449,5 @@ def _check(spec: OnnxSpec, path: str, ort: Any) -> list[tuple[str, float]]:
         err = float(np.abs(joined - one[0]).max())
         for s_in, s_out in spec.state_pairs:
             err = max(err, float(np.abs(b[out_index[s_out]] - one[out_index[s_out]]).max()))
-        checks.append(("stream continued across two calls", err))
+        checks.append(("stream continued across two calls (vs PyTorch in one call)", err))
     return checks

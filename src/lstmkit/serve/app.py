@@ -55,7 +55,7 @@ except ImportError as _e:  # pragma: no cover - depends on the environment
 
 __all__ = ["create_app", "ServerConfig"]
 
-STREAM_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+STREAM_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")  # used with fullmatch; "." and ".." are refused too
 
 
 @dataclass
@@ -134,6 +134,16 @@ class _Server:
         """Run ``fn`` on the server's one worker thread (store access and compute are serialised)."""
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
 
+    async def store_call(self, fn: Any, *args: Any) -> Any:
+        """:meth:`call` for a store operation: a store that fails (Redis down) is a 503."""
+        try:
+            return await self.call(fn, *args)
+        except HTTPError:
+            raise
+        except Exception as e:  # noqa: BLE001 - any store failure
+            raise HTTPError(503, f"the state store is unavailable ({type(e).__name__}: {e}); retry shortly",
+                            {"Retry-After": "1"}) from None
+
     # --- requests -> jobs -------------------------------------------------------------------
     def parse(self, body: dict[str, Any]) -> tuple[dict[str, np.ndarray], tuple, int]:
         """The request inputs of ``body`` as batch-1 arrays, their batching key and step count."""
@@ -147,11 +157,16 @@ class _Server:
             if name not in body:
                 raise HTTPError(400, f"missing field {name!r}: expected an array of shape "
                                      f"{_shape_text(info.request_shape)} ({info.dtype.name})")
+            shape_text = _shape_text(info.request_shape)
             try:
-                arr = np.asarray(body[name], dtype=np.float64)
-            except (TypeError, ValueError):
-                raise HTTPError(400, f"{name} must be a (nested) list of numbers of shape "
-                                     f"{_shape_text(info.request_shape)}") from None
+                raw = np.asarray(body[name])  # JSON numbers only: strings, booleans, nulls and ragged lists are refused
+            except (TypeError, ValueError, OverflowError):
+                raise HTTPError(400, f"{name} must be a (nested) list of numbers of shape {shape_text}") from None
+            if raw.dtype.kind not in "iuf":
+                raise HTTPError(400, f"{name} must be a (nested) list of numbers of shape {shape_text}")
+            if info.dtype.kind == "i" and raw.size and raw.dtype.kind == "f":
+                raise HTTPError(400, f"{name} must hold integer ids (JSON integers), got {raw.dtype.name} numbers")
+            arr = raw.astype(np.float64)
             want = info.request_shape
             if arr.ndim != len(want) or any(w is not None and w != n for w, n in zip(want, arr.shape)):
                 raise HTTPError(400, f"{name} must have shape {_shape_text(want)}, got {list(arr.shape)}")
@@ -159,6 +174,8 @@ class _Server:
                 raise HTTPError(400, f"{name} must hold at least one step, got shape {list(arr.shape)}")
             if not np.all(np.isfinite(arr)):
                 raise HTTPError(400, f"{name} must be finite (no NaN or infinity)")
+            if info.dtype == np.float32 and np.abs(arr).max() > float(np.finfo(np.float32).max):
+                raise HTTPError(400, f"{name} holds values beyond float32's range (|x| <= 3.4e38), the network's precision")
             if info.dtype.kind == "i":
                 limit = b.id_limits.get(name)
                 if np.any(arr != np.round(arr)) or arr.min() < 0 or (limit is not None and arr.max() >= limit):
@@ -218,16 +235,16 @@ class _Server:
                 except asyncio.TimeoutError:
                     break
             batch, rest, seen = [], deque(), set()
-            key = pending[0].key
+            key = next((j.key for j in pending if not j.future.done()), None)
             for job in pending:
                 if job.future.done():  # its request timed out
                     continue
                 if len(batch) < self.config.max_batch and job.key == key and (job.stream is None or job.stream not in seen):
                     batch.append(job)
-                    if job.stream is not None:
-                        seen.add(job.stream)
                 else:
                     rest.append(job)
+                if job.stream is not None:
+                    seen.add(job.stream)  # a stream's later chunks wait for this one, batched or deferred
             pending = rest
             if not batch:
                 continue
@@ -277,24 +294,30 @@ class _Server:
             feeds[name] = np.concatenate(parts, axis=info.batch_axis)
         out = b.run(feeds)
         now = time.time()
-        updates = []
+        updates, expected, owners = [], [], []
         for i, (k, job) in enumerate(zip(live, jobs)):
             outputs = {}
             for name in b.output_names:
-                ax = b.output_batch_axis[name]
-                piece = np.take(out[name], [i], axis=ax)
-                if name in b.state_outputs:
-                    continue
-                outputs[name] = np.squeeze(piece, axis=ax)
+                if name not in b.state_outputs:
+                    outputs[name] = np.squeeze(np.take(out[name], [i], axis=b.output_batch_axis[name]), axis=b.output_batch_axis[name])
+            arrays = {s_in: np.take(out[s_out], [i], axis=b.output_batch_axis[s_out]) for s_in, s_out in b.state_pairs}
+            if not all(np.all(np.isfinite(v)) for v in (*outputs.values(), *arrays.values())):
+                results[k] = HTTPError(400, "the network's outputs are not finite for this input (values too large?); "
+                                            "nothing was stored")
+                continue
             step = job.steps
             if job.stream is not None:
-                arrays = {s_in: np.take(out[s_out], [i], axis=b.output_batch_axis[s_out]) for s_in, s_out in b.state_pairs}
                 new = StreamState(stored[job.stream].step + step, arrays, now)
                 updates.append((job.stream, new))
+                expected.append(stored[job.stream].step)
+                owners.append(k)
                 step = new.step
             results[k] = {"outputs": outputs, "step": step}
-        if updates:
-            self.store.put_many(updates)  # before any answer: an acknowledged step is stored
+        if updates:  # before any answer: an acknowledged step is stored
+            for k, ok in zip(owners, self.store.put_many(updates, expected)):
+                if not ok:
+                    results[k] = HTTPError(409, f"stream {batch[k].stream!r} was changed by another request while this "
+                                                "chunk ran (another replica?); nothing was stored: GET its step and retry")
         return results
 
     async def _maintenance(self) -> None:
@@ -340,7 +363,10 @@ def create_app(backend: Backend, store: StateStore | None = None, config: Server
         # FastAPI's native OpenTelemetry asks the global providers on every request (10 % of the
         # server's time in a 1000-stream test); the server has its own Prometheus /metrics.
         kwargs["telemetry"] = {"tracing": False, "metrics": False, "logs": False}
-    app = FastAPI(title="lstmkit prediction server", lifespan=lifespan, **kwargs)
+    # no /docs, /redoc, /openapi.json: the API is docs/serving.md (the generated pages would show
+    # no request bodies, load Swagger from a CDN, and be open without the API key)
+    app = FastAPI(title="lstmkit prediction server", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url=None, **kwargs)
     app.state.server = server
     m = server.metrics
 
@@ -369,6 +395,8 @@ def create_app(backend: Backend, store: StateStore | None = None, config: Server
             return {}
         try:
             body = json.loads(raw)
+        except RecursionError:
+            raise HTTPError(400, "the body is nested too deeply") from None
         except (ValueError, UnicodeDecodeError) as e:
             raise HTTPError(400, f"the body is not valid JSON: {e}") from None
         if not isinstance(body, dict):
@@ -376,18 +404,18 @@ def create_app(backend: Backend, store: StateStore | None = None, config: Server
         return body
 
     def check_id(stream_id: str) -> None:
-        if not STREAM_ID.match(stream_id):
+        if not STREAM_ID.fullmatch(stream_id) or stream_id in (".", ".."):
             raise HTTPError(400, "stream id must be 1-128 characters of A-Z a-z 0-9 . _ : -")
 
     def check_streaming() -> None:
         if not backend.streaming:
             raise HTTPError(400, f"this model ({backend.network_name}) carries no state across calls: use POST /v1/predict")
 
-    @app.get("/healthz")
+    @app.api_route("/healthz", methods=["GET", "HEAD"])
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz")
+    @app.api_route("/readyz", methods=["GET", "HEAD"])
     async def readyz() -> JSONResponse:
         ok = server.ready and await server.call(server.store.ping)
         return JSONResponse({"status": "ready" if ok else "not ready"}, status_code=200 if ok else 503)
@@ -420,21 +448,15 @@ def create_app(backend: Backend, store: StateStore | None = None, config: Server
         check_id(stream_id)
         check_streaming()
 
-        def create() -> bool:
-            if server.store.get_many([stream_id])[0] is not None:
-                return False
-            zeros = {n: backend.inputs[n].zeros for n in backend.state_inputs}
-            server.store.put_many([(stream_id, StreamState(0, zeros))])
-            return True
-
-        if not await server.call(create):
+        zeros = {n: backend.inputs[n].zeros for n in backend.state_inputs}
+        if not await server.store_call(server.store.create, stream_id, StreamState(0, zeros)):
             raise HTTPError(409, f"stream {stream_id!r} exists; DELETE it first or continue it")
         return {"stream": stream_id, "step": 0}
 
     @app.get("/v1/streams/{stream_id}")
     async def get_stream(stream_id: str) -> dict[str, Any]:
         check_id(stream_id)
-        st = (await server.call(server.store.get_many, [stream_id]))[0]
+        st = (await server.store_call(server.store.get_many, [stream_id]))[0]
         if st is None:
             raise HTTPError(404, f"unknown stream {stream_id!r}")
         return {"stream": stream_id, "step": st.step}
@@ -442,7 +464,7 @@ def create_app(backend: Backend, store: StateStore | None = None, config: Server
     @app.delete("/v1/streams/{stream_id}")
     async def end(stream_id: str) -> dict[str, Any]:
         check_id(stream_id)
-        if not await server.call(server.store.delete, stream_id):
+        if not await server.store_call(server.store.delete, stream_id):
             raise HTTPError(404, f"unknown stream {stream_id!r}")
         return {"stream": stream_id, "ended": True}
 
@@ -495,12 +517,12 @@ class _Guard:
         self.metrics.latency.labels(endpoint).observe(time.perf_counter() - t0)
 
     def _check(self, scope: dict) -> HTTPError | None:
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        headers = {k.lower(): v for k, v in scope.get("headers", [])}  # raw bytes
         if scope["method"] in ("POST", "DELETE", "PUT") and self.config.api_key is not None:
-            if not hmac.compare_digest(headers.get("x-api-key", "").encode(), self.config.api_key.encode()):
+            if not hmac.compare_digest(headers.get(b"x-api-key", b""), self.config.api_key.encode("utf-8")):
                 return HTTPError(401, "missing or wrong X-API-Key header")
-        size = headers.get("content-length")
-        if size is not None and size.isdigit() and int(size) > self.config.max_body_bytes:
+        size = headers.get(b"content-length", b"").decode("latin-1")
+        if size.isdigit() and int(size) > self.config.max_body_bytes:
             return HTTPError(413, f"request body of {size} bytes; the server takes at most {self.config.max_body_bytes}")
         return None
 

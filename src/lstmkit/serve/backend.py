@@ -116,7 +116,8 @@ class Backend:
             "backend": self.kind,
             "covers": self.spec.covers,
             "streaming": self.streaming,
-            "inputs": {n: {"shape": list(self.inputs[n].request_shape), "dtype": self.inputs[n].dtype.name}
+            "inputs": {n: {"shape": list(self.inputs[n].request_shape), "dtype": self.inputs[n].dtype.name,
+                           **({"ids_below": self.id_limits[n]} if n in self.id_limits else {})}
                        for n in self.request_inputs},
             "outputs": [n for n in self.output_names if n not in self.state_outputs],
         }

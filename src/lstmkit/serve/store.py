@@ -22,6 +22,7 @@ unpickled.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import struct
@@ -89,8 +90,14 @@ class StateStore:
     def get_many(self, ids: list[str]) -> list[StreamState | None]:
         raise NotImplementedError
 
-    def put_many(self, items: list[tuple[str, StreamState]]) -> None:
-        """Store every item; when this returns, the change is as durable as the store promises."""
+    def put_many(self, items: list[tuple[str, StreamState]], expected: list[int]) -> list[bool]:
+        """Store each item if its stream is still at step ``expected[i]`` (compare-and-set: a
+        concurrent writer's change is never overwritten); which ones were stored. When this
+        returns, the stored changes are as durable as the store promises."""
+        raise NotImplementedError
+
+    def create(self, stream_id: str, state: StreamState) -> bool:
+        """Store a new stream; False if it exists."""
         raise NotImplementedError
 
     def delete(self, stream_id: str) -> bool:
@@ -123,17 +130,34 @@ def _record(op: int, stream_id: str, payload: bytes = b"") -> bytes:
     return struct.pack("<II", len(body), zlib.crc32(body)) + body
 
 
-def _records(blob: bytes) -> Iterable[tuple[int, str, bytes]]:
-    """The complete, intact records of a log; stops at a torn or corrupt tail (a crash mid-write)."""
-    pos = 0
-    while pos + 8 <= len(blob):
+def _records(blob: bytes, name: str) -> tuple[list[tuple[int, str, bytes]], int]:
+    """The records of a log or snapshot and the length of its intact prefix.
+
+    A record whose declared length runs past the end of the file is a write cut short by a crash
+    (its request was never answered): it and anything after it are dropped, and the caller
+    truncates the file there. A complete record with a wrong checksum is corruption.
+
+    Raises:
+        ModelFileError: a corrupt record (the message says which file and byte).
+    """
+    out, pos = [], 0
+    while pos < len(blob):
+        if pos + 8 > len(blob):
+            break  # a torn header
         n, crc = struct.unpack_from("<II", blob, pos)
+        if pos + 8 + n > len(blob):
+            break  # a torn body
         body = blob[pos + 8: pos + 8 + n]
-        if len(body) < n or zlib.crc32(body) != crc:
-            return
+        if zlib.crc32(body) != crc or n < 3:
+            raise ModelFileError(f"{name} is corrupt at byte {pos} (a checksum mismatch, not a write cut short by a "
+                                 "crash); the server will not start on it. Move the folder aside to start empty, or "
+                                 "restore it from a backup")
         op, klen = struct.unpack_from("<BH", body, 0)
-        yield op, body[3:3 + klen].decode(), body[3 + klen:]
+        if op not in (_PUT, _DELETE) or 3 + klen > n:
+            raise ModelFileError(f"{name} is corrupt at byte {pos} (an unknown record)")
+        out.append((op, body[3:3 + klen].decode(), body[3 + klen:]))
         pos += 8 + n
+    return out, pos
 
 
 class MemoryStore(StateStore):
@@ -149,21 +173,44 @@ class MemoryStore(StateStore):
         self._lock = threading.Lock()
         self._log = None
         self._last_snapshot = time.monotonic()
+        self._lock_file = None
         if self.directory is not None:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            try:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                self._lock_file = open(self.directory / "lock", "a+")
+            except OSError as e:
+                raise ConfigError(f"store disk:{self.directory}: cannot use that folder ({e.strerror})") from None
+            try:  # one server per folder: two would interleave the log and truncate each other's
+                fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                self._lock_file.close()
+                raise ConfigError(f"store disk:{self.directory}: another server is using that folder") from None
             self._recover()
             self._log = open(self.directory / self.LOG, "ab")
 
     def _recover(self) -> None:
-        for name in (self.SNAPSHOT, self.LOG):
-            path = self.directory / name
-            if not path.exists():
-                continue
-            for op, sid, payload in _records(path.read_bytes()):
-                if op == _PUT:
-                    self.states[sid] = decode_state(payload)
-                else:
-                    self.states.pop(sid, None)
+        snap, log = self.directory / self.SNAPSHOT, self.directory / self.LOG
+        if snap.exists():
+            blob = snap.read_bytes()
+            records, end = _records(blob, str(snap))
+            if end != len(blob):  # written atomically: a short snapshot is damage, not a crash
+                raise ModelFileError(f"{snap} is truncated at byte {end} of {len(blob)}; the server will not start on it")
+            self._apply(records)
+        if log.exists():
+            blob = log.read_bytes()
+            records, end = _records(blob, str(log))
+            self._apply(records)
+            if end != len(blob):  # the torn last record goes, or new records would land behind it
+                with open(log, "r+b") as f:
+                    f.truncate(end)
+                    os.fsync(f.fileno())
+
+    def _apply(self, records: list[tuple[int, str, bytes]]) -> None:
+        for op, sid, payload in records:
+            if op == _PUT:
+                self.states[sid] = decode_state(payload)
+            else:
+                self.states.pop(sid, None)
 
     def _append(self, blob: bytes) -> None:
         self._log.write(blob)
@@ -173,12 +220,24 @@ class MemoryStore(StateStore):
     def get_many(self, ids: list[str]) -> list[StreamState | None]:
         return [self.states.get(i) for i in ids]
 
-    def put_many(self, items: list[tuple[str, StreamState]]) -> None:
+    def put_many(self, items: list[tuple[str, StreamState]], expected: list[int]) -> list[bool]:
         with self._lock:
-            if self._log is not None and items:
-                self._append(b"".join(_record(_PUT, sid, encode_state(st)) for sid, st in items))
-            for sid, st in items:
-                self.states[sid] = st
+            ok = [sid in self.states and self.states[sid].step == e for (sid, _), e in zip(items, expected)]
+            self._write([item for item, good in zip(items, ok) if good])
+            return ok
+
+    def create(self, stream_id: str, state: StreamState) -> bool:
+        with self._lock:
+            if stream_id in self.states:
+                return False
+            self._write([(stream_id, state)])
+            return True
+
+    def _write(self, items: list[tuple[str, StreamState]]) -> None:
+        if self._log is not None and items:
+            self._append(b"".join(_record(_PUT, sid, encode_state(st)) for sid, st in items))
+        for sid, st in items:
+            self.states[sid] = st
 
     def delete(self, stream_id: str) -> bool:
         with self._lock:
@@ -219,11 +278,29 @@ class MemoryStore(StateStore):
         if self._log is not None:
             self._log.close()
             self._log = None
+        if self._lock_file is not None:
+            self._lock_file.close()  # releases the lock (a killed process releases it too)
+            self._lock_file = None
 
 
 # --- redis ------------------------------------------------------------------------------------------
+_CAS = """
+local cur = redis.call('HGET', KEYS[1], 'step')
+if ARGV[1] == '' then
+  if cur then return 0 end
+elseif (not cur) or cur ~= ARGV[1] then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'step', ARGV[2], 'state', ARGV[3])
+if ARGV[4] ~= '' then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
+return 1
+"""
+
+
 class RedisStore(StateStore):
-    """One key per stream (``PREFIX + id``) in a Redis server; expiry = the idle TTL."""
+    """One hash per stream (``PREFIX + id``: its step and its encoded state) in a Redis server;
+    every write is a compare-and-set on the step (a Lua script, atomic in Redis), so two replicas
+    racing on one stream cannot both win; expiry = the idle TTL."""
 
     durable = True
 
@@ -234,17 +311,27 @@ class RedisStore(StateStore):
             raise MissingDependencyError("the Redis store needs redis-py: pip install 'lstmkit[serve]'") from None
         self.client = redis.Redis.from_url(url, socket_timeout=5.0)
         self.prefix, self.ttl = prefix, ttl
+        self._cas = self.client.register_script(_CAS)
+
+    def _ttl_ms(self) -> str:
+        return "" if self.ttl is None else str(max(1, int(self.ttl * 1000)))
 
     def get_many(self, ids: list[str]) -> list[StreamState | None]:
         if not ids:
             return []
-        return [None if b is None else decode_state(b) for b in self.client.mget([self.prefix + i for i in ids])]
-
-    def put_many(self, items: list[tuple[str, StreamState]]) -> None:
         pipe = self.client.pipeline(transaction=False)
-        for sid, st in items:
-            pipe.set(self.prefix + sid, encode_state(st), ex=None if self.ttl is None else max(1, int(self.ttl)))
-        pipe.execute()
+        for i in ids:
+            pipe.hget(self.prefix + i, "state")
+        return [None if b is None else decode_state(b) for b in pipe.execute()]
+
+    def put_many(self, items: list[tuple[str, StreamState]], expected: list[int]) -> list[bool]:
+        pipe = self.client.pipeline(transaction=False)
+        for (sid, st), e in zip(items, expected):
+            self._cas(keys=[self.prefix + sid], args=[str(e), str(st.step), encode_state(st), self._ttl_ms()], client=pipe)
+        return [bool(r) for r in pipe.execute()]
+
+    def create(self, stream_id: str, state: StreamState) -> bool:
+        return bool(self._cas(keys=[self.prefix + stream_id], args=["", str(state.step), encode_state(state), self._ttl_ms()]))
 
     def delete(self, stream_id: str) -> bool:
         return bool(self.client.delete(self.prefix + stream_id))
