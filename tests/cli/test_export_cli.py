@@ -2,6 +2,8 @@
 checked ONNX file whose metadata says what it covers; an ensemble writes one file per member;
 bad options print one line and exit 2 without writing anything."""
 
+from pathlib import Path
+
 import numpy as np
 import onnx
 import pytest
@@ -76,6 +78,9 @@ def test_export_bad_options(saved, capsys, tmp_path):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "> tolerance 0" in err and "the file was not written" in err
     assert main(["export", str(tmp_path / "missing.model")]) == 2
+    if Path("/proc").is_dir():  # a folder no one can create files in, even root
+        assert main(["export", str(saved / "det.model"), "-o", "/proc/x.onnx"]) == 2
+        assert "cannot write in the folder '/proc'" in capsys.readouterr().err
     for tol in ("-1", "nan"):
         assert main(["export", str(saved / "det.model"), "--tolerance", tol, "-o", str(tmp_path / "c.onnx")]) == 2
         assert "--tolerance must be a number >= 0" in capsys.readouterr().err

@@ -106,6 +106,8 @@ def test_malformed_requests_get_a_json_4xx_and_the_server_keeps_serving(saved_mo
         out["float32 range"] = await client.post("/v1/streams/a/step", json={"x": [[1e39]]}, headers=key)
         out["string number"] = await client.post("/v1/streams/a/step", json={"x": [["1.5"]]}, headers=key)
         out["boolean"] = await client.post("/v1/streams/a/step", json={"x": [[True]]}, headers=key)
+        out["mixed boolean"] = await client.post("/v1/streams/a/step", json={"x": [[0.5], [True]]}, headers=key)
+        out["int and boolean"] = await client.post("/v1/streams/a/step", json={"x": [[1], [False]]}, headers=key)
         out["huge int"] = await client.post("/v1/streams/a/step", content=b'{"x": [[' + b"1" * 400 + b"]]}", headers=key)
         out["deep"] = await client.post("/v1/predict", content=b'{"x": ' + b"[" * 900 + b"]" * 900 + b"}", headers=key)
         out["newline id"] = await client.post("/v1/streams/a%0A", headers=key)
@@ -122,7 +124,7 @@ def test_malformed_requests_get_a_json_4xx_and_the_server_keeps_serving(saved_mo
     expected = {"start": 201, "again": 409, "no key": 401, "wrong key": 401, "shape": 400, "nan": 400, "text": 400,
                 "field": 400, "missing": 400, "json": 400, "list": 400, "step type": 400, "wrong step": 409,
                 "unknown": 404, "bad id": 400, "big": 413, "steps": 413, "route": 404, "method": 405,
-                "delete unknown": 404, "float32 range": 400, "string number": 400, "boolean": 400, "huge int": 400,
+                "delete unknown": 404, "float32 range": 400, "string number": 400, "boolean": 400, "mixed boolean": 400, "int and boolean": 400, "huge int": 400,
                 "deep": 400, "newline id": 400, "dot id": 201, "docs page": 404, "head health": 200, "ok": 200, "get": 200, "end": 200, "gone": 404}
     assert {k: r.status_code for k, r in out.items()} == expected
     for name, r in out.items():

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from lstmkit.errors import ConfigError, ModelFileError
-from lstmkit.serve.store import MemoryStore, StreamState, decode_state, encode_state, open_store
+from lstmkit.serve.store import MemoryStore, StreamState, _record, decode_state, encode_state, open_store
 
 
 def state(step: int, seed: int) -> StreamState:
@@ -50,10 +50,11 @@ def crashed_store(folder) -> MemoryStore:
 
 def test_disk_store_recovers_after_a_crash_and_cuts_a_torn_record_off(tmp_path):
     crashed_store(tmp_path)
-    with open(tmp_path / MemoryStore.LOG, "ab") as f:  # a write cut short: its declared length runs past the end
-        f.write(b"\xc8\x00\x00\x00\x01\x02\x03\x04abcdefghij")
+    with open(tmp_path / MemoryStore.LOG, "ab") as f:  # a write cut short: the first 30 bytes of a real record
+        f.write(_record(1, "x", encode_state(state(9, 9)))[:30])
     again = MemoryStore(tmp_path)
     assert set(again.states) == {"a"} and same(again.states["a"], state(3, 3))
+    assert len(list(tmp_path.glob("wal.torn-at-*.bin"))) == 1  # the cut-off bytes are kept aside
     again.put_many([("a", state(4, 4))], [3])  # acknowledged after the recovery...
     again.create("c", state(0, 5))
     again.close()
@@ -75,6 +76,14 @@ def test_disk_store_refuses_a_corrupt_record_and_a_second_server(tmp_path):
     log.write_bytes(bytes(blob))
     with pytest.raises(ModelFileError, match=r"wal\.bin is corrupt at byte 0 \(a checksum mismatch"):
         MemoryStore(tmp_path)
+    crashed_store(tmp_path / "len")
+    log = tmp_path / "len" / MemoryStore.LOG
+    blob = bytearray(log.read_bytes())
+    blob[3] ^= 0x40  # the first record's length now runs past the end: damage, not a cut-short write
+    log.write_bytes(bytes(blob))
+    with pytest.raises(ModelFileError, match=r"corrupt at byte 0 \(a damaged record length\)"):
+        MemoryStore(tmp_path / "len")
+    assert log.stat().st_size == len(blob)  # the evidence is left in place
     other = tmp_path / "other"
     first = MemoryStore(other)
     with pytest.raises(ConfigError, match="another server is using that folder"):

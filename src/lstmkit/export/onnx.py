@@ -364,7 +364,10 @@ def export_onnx(network: nn.Module, path: str | os.PathLike, *, opset: int = OPS
     module = _retarget(spec.module, reference, _with_twins(reference))  # the same, with the twins: traced
     example = tuple(_examples(spec, 2, 5, 0))
     path = os.fspath(path)
-    fd, tmp = tempfile.mkstemp(prefix=".onnx-", suffix=".tmp", dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".onnx-", suffix=".tmp", dir=folder)
+    except OSError as e:
+        raise ConfigError(f"export: cannot write in the folder {folder!r} ({e.strerror})") from None
     os.close(fd)
     try:
         with warnings.catch_warnings(), torch.no_grad():

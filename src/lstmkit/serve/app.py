@@ -162,7 +162,7 @@ class _Server:
                 raw = np.asarray(body[name])  # JSON numbers only: strings, booleans, nulls and ragged lists are refused
             except (TypeError, ValueError, OverflowError):
                 raise HTTPError(400, f"{name} must be a (nested) list of numbers of shape {shape_text}") from None
-            if raw.dtype.kind not in "iuf":
+            if raw.dtype.kind not in "iuf" or _holds_bool(body[name]):
                 raise HTTPError(400, f"{name} must be a (nested) list of numbers of shape {shape_text}")
             if info.dtype.kind == "i" and raw.size and raw.dtype.kind == "f":
                 raise HTTPError(400, f"{name} must hold integer ids (JSON integers), got {raw.dtype.name} numbers")
@@ -252,7 +252,8 @@ class _Server:
             try:
                 results = await self.call(self._process, batch)
             except Exception as e:  # noqa: BLE001 - the batch fails, the server keeps serving
-                results = [HTTPError(503, f"the batch failed: {type(e).__name__}: {e}") for _ in batch]
+                results = [HTTPError(503, f"the batch failed: {type(e).__name__}: {e}; retry shortly", {"Retry-After": "1"})
+                           for _ in batch]
             for job, res in zip(batch, results):
                 if job.future.done():
                     continue
@@ -331,6 +332,15 @@ class _Server:
     def _maintain(self) -> None:
         self.store.evict_idle(self.config.stream_ttl)
         self.store.maintain()
+
+
+def _holds_bool(value: Any) -> bool:
+    """Does a parsed JSON array hold true/false anywhere (numpy turns [1, true] into integers)?"""
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, list):
+        return any(_holds_bool(v) for v in value)
+    return False
 
 
 def _shape_text(shape: tuple[int | None, ...]) -> str:

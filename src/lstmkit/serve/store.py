@@ -124,10 +124,13 @@ class StateStore:
 _PUT, _DELETE = 1, 2
 
 
+_HEADER = struct.Struct("<III")  # body length, the length's complement (a damaged length is told from a cut one), crc32
+
+
 def _record(op: int, stream_id: str, payload: bytes = b"") -> bytes:
     key = stream_id.encode()
     body = struct.pack("<BH", op, len(key)) + key + payload
-    return struct.pack("<II", len(body), zlib.crc32(body)) + body
+    return _HEADER.pack(len(body), len(body) ^ 0xFFFFFFFF, zlib.crc32(body)) + body
 
 
 def _records(blob: bytes, name: str) -> tuple[list[tuple[int, str, bytes]], int]:
@@ -140,14 +143,17 @@ def _records(blob: bytes, name: str) -> tuple[list[tuple[int, str, bytes]], int]
     Raises:
         ModelFileError: a corrupt record (the message says which file and byte).
     """
-    out, pos = [], 0
+    out, pos, h = [], 0, _HEADER.size
     while pos < len(blob):
-        if pos + 8 > len(blob):
+        if pos + h > len(blob):
             break  # a torn header
-        n, crc = struct.unpack_from("<II", blob, pos)
-        if pos + 8 + n > len(blob):
+        n, n_check, crc = _HEADER.unpack_from(blob, pos)
+        if n ^ 0xFFFFFFFF != n_check:
+            raise ModelFileError(f"{name} is corrupt at byte {pos} (a damaged record length); the server will not "
+                                 "start on it. Move the folder aside to start empty, or restore it from a backup")
+        if pos + h + n > len(blob):
             break  # a torn body
-        body = blob[pos + 8: pos + 8 + n]
+        body = blob[pos + h: pos + h + n]
         if zlib.crc32(body) != crc or n < 3:
             raise ModelFileError(f"{name} is corrupt at byte {pos} (a checksum mismatch, not a write cut short by a "
                                  "crash); the server will not start on it. Move the folder aside to start empty, or "
@@ -156,7 +162,7 @@ def _records(blob: bytes, name: str) -> tuple[list[tuple[int, str, bytes]], int]
         if op not in (_PUT, _DELETE) or 3 + klen > n:
             raise ModelFileError(f"{name} is corrupt at byte {pos} (an unknown record)")
         out.append((op, body[3:3 + klen].decode(), body[3 + klen:]))
-        pos += 8 + n
+        pos += h + n
     return out, pos
 
 
@@ -201,6 +207,7 @@ class MemoryStore(StateStore):
             records, end = _records(blob, str(log))
             self._apply(records)
             if end != len(blob):  # the torn last record goes, or new records would land behind it
+                atomic_write_bytes(self.directory / f"wal.torn-at-{end}.bin", blob[end:])  # kept for inspection
                 with open(log, "r+b") as f:
                     f.truncate(end)
                     os.fsync(f.fileno())
