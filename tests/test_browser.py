@@ -10,13 +10,13 @@ import http.server
 import importlib.util
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
 import pytest
+from system_packages import find_or_install
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.browser
@@ -24,24 +24,7 @@ pytestmark = pytest.mark.browser
 
 @functools.lru_cache(maxsize=1)
 def _find_chromium() -> tuple[str | None, str]:
-    names = ("chromium", "chromium-browser", "google-chrome")
-    found = next((shutil.which(n) for n in names if shutil.which(n)), None)
-    if found:
-        return found, ""
-    if os.environ.get("LSTMKIT_NO_APT"):
-        return None, "chromium is not installed and LSTMKIT_NO_APT is set"
-    if not shutil.which("apt-get") or not hasattr(os, "geteuid") or os.geteuid() != 0:
-        return None, "chromium is not installed and apt-get cannot install it here (not root or no apt-get)"
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for cmd in (["apt-get", "install", "-y", "-q", "chromium"], ["apt-get", "update", "-q"],
-                ["apt-get", "install", "-y", "-q", "chromium"]):
-        try:
-            subprocess.run(cmd, env=env, capture_output=True, timeout=900)
-        except (OSError, subprocess.TimeoutExpired):
-            break
-        if shutil.which("chromium"):
-            return shutil.which("chromium"), ""
-    return None, "chromium could not be installed with apt-get install chromium"
+    return find_or_install(("chromium", "chromium-browser", "google-chrome"), "chromium")
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@ a server started as a real process on a free loopback port, and a Redis server."
 
 import copy
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -19,6 +18,7 @@ pytest.importorskip("fastapi", reason="the server needs fastapi (pip install 'ls
 pytest.importorskip("httpx", reason="the server tests need httpx (pip install 'lstmkit[serve]')")
 
 import httpx  # noqa: E402
+from system_packages import find_or_install  # noqa: E402
 
 from lstmkit.estimators import LSTMAnomalyDetector  # noqa: E402
 from lstmkit.export.onnx import onnx_spec  # noqa: E402
@@ -110,29 +110,11 @@ def server_process():
     return ServerProcess
 
 
-def _find_redis() -> tuple[str | None, str]:
-    path = shutil.which("redis-server")
-    if path:
-        return path, ""
-    if not shutil.which("apt-get") or not hasattr(os, "geteuid") or os.geteuid() != 0:
-        return None, "redis-server is not installed and apt-get cannot install it here (not root or no apt-get)"
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for cmd in (["apt-get", "install", "-y", "-q", "redis-server"], ["apt-get", "update", "-q"],
-                ["apt-get", "install", "-y", "-q", "redis-server"]):
-        try:
-            subprocess.run(cmd, env=env, capture_output=True, timeout=600)
-        except (OSError, subprocess.TimeoutExpired):
-            pass
-        if shutil.which("redis-server"):
-            return shutil.which("redis-server"), ""
-    return None, "redis-server could not be installed with apt-get install redis-server"
-
-
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory):
     """A real Redis server on a free port (no persistence: the tests kill lstmkit, not Redis)."""
     pytest.importorskip("redis", reason="the Redis store needs redis-py (pip install 'lstmkit[serve]')")
-    binary, reason = _find_redis()
+    binary, reason = find_or_install(("redis-server",), "redis-server")
     if binary is None:
         pytest.skip(reason)
     port = free_port()

@@ -24,7 +24,7 @@ import numpy as np
 
 from lstmkit.errors import MissingDependencyError
 
-__all__ = ["StreamRun", "LoadResult", "drive_streams", "check_against", "CONNECTION_ERRORS"]
+__all__ = ["LoadResult", "StreamRun", "check_against", "drive_streams"]
 
 
 @dataclass
