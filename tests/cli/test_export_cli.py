@@ -80,7 +80,7 @@ def test_export_bad_options(saved, capsys, tmp_path):
     assert main(["export", str(tmp_path / "missing.model")]) == 2
     if Path("/proc").is_dir():  # a folder no one can create files in, even root
         assert main(["export", str(saved / "det.model"), "-o", "/proc/x.onnx"]) == 2
-        assert "cannot write in the folder '/proc'" in capsys.readouterr().err
+        assert "export: cannot write '/proc/x.onnx'" in capsys.readouterr().err
     for tol in ("-1", "nan"):
         assert main(["export", str(saved / "det.model"), "--tolerance", tol, "-o", str(tmp_path / "c.onnx")]) == 2
         assert "--tolerance must be a number >= 0" in capsys.readouterr().err

@@ -23,7 +23,6 @@ from __future__ import annotations
 import copy
 import math
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -35,6 +34,7 @@ from torch import Tensor, nn
 from lstmkit.errors import ConfigError, ExportError, MissingDependencyError
 from lstmkit.export._twins import RECURRENT_TYPES, twin_of
 from lstmkit.nn import LSTM
+from lstmkit.utils.io import atomic_write
 
 __all__ = ["OnnxSpec", "ExportReport", "onnx_spec", "export_onnx", "OPSET"]
 
@@ -364,12 +364,9 @@ def export_onnx(network: nn.Module, path: str | os.PathLike, *, opset: int = OPS
     module = _retarget(spec.module, reference, _with_twins(reference))  # the same, with the twins: traced
     example = tuple(_examples(spec, 2, 5, 0))
     path = os.fspath(path)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".onnx-", suffix=".tmp", dir=folder)
-    except OSError as e:
-        raise ConfigError(f"export: cannot write in the folder {folder!r} ({e.strerror})") from None
-    os.close(fd)
-    try:
+    checks: list[tuple[str, float]] = []
+
+    def write(tmp: str) -> None:  # into atomic_write's temporary file; kept only if every check passes
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
             traced = torch.jit.trace(module, example, check_trace=False)
@@ -383,16 +380,17 @@ def export_onnx(network: nn.Module, path: str | os.PathLike, *, opset: int = OPS
             entry.key, entry.value = k, str(v)
         onnx.checker.check_model(model)
         onnx.save(model, tmp)
-        checks = _check(spec, tmp, ort)
+        checks.extend(_check(spec, tmp, ort))
         worst = max(err for _, err in checks)
         if not np.isfinite(worst) or worst > tolerance:
             detail = "; ".join(f"{n}: {e:.2e}" for n, e in checks)
             raise ExportError(f"export: onnxruntime differs from PyTorch by {worst:.2e} > tolerance {tolerance:g} "
                               f"({detail}); the file was not written")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+
+    try:
+        atomic_write(path, write)
+    except OSError as e:
+        raise ConfigError(f"export: cannot write {path!r} ({e.strerror})") from None
     return ExportReport(path, spec.covers, checks)
 
 
