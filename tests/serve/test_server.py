@@ -167,6 +167,9 @@ def test_a_non_ascii_api_key_and_a_store_that_fails(saved_model):
         def create(self, stream_id, state):
             raise ConnectionError("store down")
 
+        def get_many(self, ids):
+            raise ConnectionError("store down")
+
     net = lstmkit.load(saved_model).networks_[0]
     app = create_app(Backend(net), Broken(), ServerConfig(api_key="sékret"))
 
@@ -175,9 +178,12 @@ def test_a_non_ascii_api_key_and_a_store_that_fails(saved_model):
         bad = await client.post("/v1/streams/a", headers={"X-API-Key": "sekret"})
         deep = await client.post("/v1/predict", content=b'{"x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
                                  headers={"X-API-Key": "sékret".encode()})
-        return good, bad, deep
+        step = await client.post("/v1/streams/a/step", json={"x": [[0.0]]}, headers={"X-API-Key": "sékret".encode()})
+        return good, bad, deep, step
 
-    good, bad, deep = run(app, go)
+    good, bad, deep, step = run(app, go)
+    assert step.status_code == 503 and step.headers["retry-after"] == "1"  # the batch failed: retry later
+    assert "the batch failed: ConnectionError: store down" in step.json()["error"]
     assert deep.status_code == 400 and deep.json()["error"] == "the body is nested too deeply"
     assert good.status_code == 503 and good.headers["retry-after"] == "1"  # past the key; the store is down
     assert "the state store is unavailable (ConnectionError: store down)" in good.json()["error"]
