@@ -661,7 +661,8 @@ def _numeric_column(col: pd.Series, name: str, problems: list[str], *, at: _Rows
         pos = np.flatnonzero(bad)
         problems.append(
             f"column {name!r} is not numeric: {at(int(pos[0]))} holds {_show(col.iloc[pos[0]])}{_more(len(pos), 1)}; "
-            f"drop or encode non-numeric columns{spell.hint(' (or choose covariates=[...])')}"
+            f"drop or encode non-numeric columns"
+            + spell.hint(" (or pass only the numeric covariate columns: select them in X, or read_series(..., covariates=[...]))")
         )
         return col
     return pd.Series(_floats(converted), index=col.index)
