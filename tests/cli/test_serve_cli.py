@@ -41,3 +41,10 @@ def test_bad_serve_options_are_one_line_and_exit_2(model, tmp_path, capsys):
         assert main(["serve", str(model), *args]) == 2, args
         err = capsys.readouterr().err
         assert message in err and err.count("\n") == 1 and "serving" not in err, (args, err)
+
+
+def test_debug_shows_the_traceback_and_keeps_the_exit_code(model, capsys):
+    assert main(["--debug", "serve", str(model), "--port", "70000"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err and err.rstrip().endswith(
+        "error: --port must be at most 65535, got 70000")

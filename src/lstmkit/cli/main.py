@@ -8,6 +8,7 @@ exit 2; ``--debug`` shows the full traceback instead.
 from __future__ import annotations
 
 import sys
+import traceback
 import warnings
 
 import typer
@@ -80,12 +81,12 @@ def main(argv: list[str] | None = None) -> int:
         code = app(args=args, prog_name="lstmkit", standalone_mode=False)
     except Interrupted as exc:  # Ctrl-C or SIGTERM during training: one line, exit 130
         if debug:
-            raise
+            traceback.print_exc()
         typer.echo(str(exc), err=True)
         return 130
     except LstmkitError as exc:
-        if debug:
-            raise
+        if debug:  # the traceback, then the same line and the same exit code as without --debug
+            traceback.print_exc()
         typer.echo(f"error: {exc}", err=True)
         return 2
     except (typer.Abort, KeyboardInterrupt):
