@@ -78,3 +78,22 @@ def test_import_lstmkit_is_light_and_exports_the_estimators():
             "assert lstmkit.LSTMForecaster.__module__ == 'lstmkit.estimators.forecaster'; "
             "assert {'LSTMForecaster', 'LSTMClassifier', 'LSTMTagger', 'load'} <= set(lstmkit.__all__)")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_hand_edited_config_with_a_bad_parameter_is_refused_at_load(tmp_path):
+    import json
+
+    import numpy as np
+
+    from lstmkit.errors import ModelFileError
+    from lstmkit.estimators import LSTMAnomalyDetector
+
+    path = tmp_path / "det.model"
+    LSTMAnomalyDetector(hidden_size=4, num_layers=1, window=8, trainer={"max_epochs": 1, "quiet": True}).fit(
+        np.sin(np.arange(100) / 3.0)).save(path)
+    meta = json.loads((path / "config.json").read_text())
+    meta["config"]["params"]["threshold"] = "sometimes"
+    (path / "config.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelFileError, match=r"config.json holds parameters this LSTMAnomalyDetector does not accept: "
+                                             r".*threshold must be one of"):
+        lstmkit.load(path)

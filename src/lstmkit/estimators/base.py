@@ -32,7 +32,7 @@ import torch
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 
-from lstmkit.errors import ConfigError, NotFittedError, suggest
+from lstmkit.errors import ConfigError, ModelFileError, NotFittedError, suggest
 from lstmkit.export.onnx import ExportReport, export_onnx
 from lstmkit.models.base import TaskModel
 from lstmkit.persist import config_from_dict, load_weights, save_model
@@ -294,6 +294,10 @@ class Estimator(BaseEstimator):
     @classmethod
     def _from_saved(cls, config: dict, tensors: dict[str, torch.Tensor], state: dict) -> "Estimator":
         est = cls(**cls._params_from_json(config["params"]))
+        try:  # a hand-edited config.json is caught here, not by a confusing error at prediction time
+            est._check_params()
+        except ConfigError as e:
+            raise ModelFileError(f"config.json holds parameters this {cls.__name__} does not accept: {e}") from None
         net_config = config_from_dict(cls.network_class.config_class, config["network"], where="network config")
         networks = []
         for k in range(int(state["n_networks"])):
