@@ -123,26 +123,19 @@ def _layer_spec(layer: nn.Module) -> OnnxSpec:
     return OnnxSpec(_Layer(layer, True), inputs, outputs, axes, covers, "lengths", pairs)
 
 
-class _LanguageModel(nn.Module):
-    def __init__(self, net: nn.Module) -> None:
+class _PerLayerState(nn.Module):
+    """A network carrying one (h, c) per layer: ``method(x, [(h, c), ...]) -> (*outputs, new state)``
+    as ``(x, h0, c0, h1, c1, ...) -> (*outputs, h0', c0', ...)`` (the language model's ``forward``,
+    the anomaly predictor's ``predict_ahead``)."""
+
+    def __init__(self, net: nn.Module, method: str) -> None:
         super().__init__()
-        self.net = net
-
-    def forward(self, tokens: Tensor, *flat: Tensor) -> tuple[Tensor, ...]:
-        state = [(flat[2 * k], flat[2 * k + 1]) for k in range(len(flat) // 2)]
-        logits, new = self.net(tokens, state)
-        return (logits, *[t for hc in new for t in hc])
-
-
-class _Anomaly(nn.Module):
-    def __init__(self, net: nn.Module) -> None:
-        super().__init__()
-        self.net = net
+        self.net, self.method = net, method
 
     def forward(self, x: Tensor, *flat: Tensor) -> tuple[Tensor, ...]:
         state = [(flat[2 * k], flat[2 * k + 1]) for k in range(len(flat) // 2)]
-        mu, sigma, new = self.net.predict_ahead(x, state)
-        return (mu, sigma, *[t for hc in new for t in hc])
+        *outputs, new = getattr(self.net, self.method)(x, state)
+        return (*outputs, *[t for hc in new for t in hc])
 
 
 class _Reconstruction(nn.Module):
@@ -234,7 +227,7 @@ def onnx_spec(network: nn.Module) -> OnnxSpec:
     if name == "LanguageModelNetwork":
         ins, outs, axes, pairs = _state_inputs(network.state_sizes)
         axes.update(tokens={0: "batch", 1: "time"}, logits={0: "batch", 1: "time"})
-        return OnnxSpec(_LanguageModel(network), [("tokens", _ids(c.vocab_size)), *ins], ["logits", *outs], axes,
+        return OnnxSpec(_PerLayerState(network, "forward"), [("tokens", _ids(c.vocab_size)), *ins], ["logits", *outs], axes,
                         "token ids (B, T) int64 and per-layer (h, c) (1, B, H_k) -> next-token logits (B, T, V) and "
                         "the new state; the caller maps text to ids (the vocabulary) and samples", None, pairs,
                         {"tokens": c.vocab_size})
@@ -247,7 +240,7 @@ def onnx_spec(network: nn.Module) -> OnnxSpec:
                             "caller standardises, scores the errors and thresholds")
         ins, outs, axes, pairs = _state_inputs([c.hidden_size] * c.num_layers)
         axes.update(x={0: "batch", 1: "time"}, mean={0: "batch", 1: "time"}, scale={0: "batch", 1: "time"})
-        return OnnxSpec(_Anomaly(network), [("x", _floats("B", "T", F)), *ins], ["mean", "scale", *outs], axes,
+        return OnnxSpec(_PerLayerState(network, "predict_ahead"), [("x", _floats("B", "T", F)), *ins], ["mean", "scale", *outs], axes,
                         "standardised series (B, T, F) and per-layer (h, c) -> predictions of the next L points "
                         "(B, T, L, F), their scale, the new state; the caller standardises, scores and thresholds",
                         None, pairs)
