@@ -98,6 +98,23 @@ def test_resume_of_finished_run_is_a_no_op(finished_run, reference):
         assert torch.equal(model2.state_dict()[k], v)
 
 
+def test_resume_with_more_epochs_continues_a_finished_run(finished_run, reference):
+    _, trainer = train_helpers.resume_run(finished_run, resume=True, max_epochs=4)
+    assert trainer.global_step == 32 and len(trainer.history) == 4
+    assert trainer.history[:3] == reference[1]
+
+
+def test_resume_after_a_budget_stop_continues(tmp_path):
+    run = tmp_path / "run"
+    _, first = train_helpers.resume_run(run, max_steps=10)
+    assert first.stop_reason.startswith("max_steps=10") and first.global_step == 10
+    _, again = train_helpers.resume_run(run, resume=True, max_steps=10)  # no room left: stays finished
+    assert again.global_step == 10
+    _, more = train_helpers.resume_run(run, resume=True)  # the cap lifted: trains on to max_epochs
+    # the epoch the cap cut short (2 of 8 batches) was closed; the third epoch runs whole
+    assert more.global_step == 10 + 8 and len(more.history) == 3 and more.stop_reason is None
+
+
 def test_damaged_checkpoint_gives_clear_error(finished_run):
     run = finished_run
     ck = latest_checkpoint(run / "checkpoints")

@@ -80,21 +80,22 @@ def sequence_data(n=128, t=12, seed=0):
     return TensorDataset(x, y)
 
 
-def resume_config(run_dir):
+def resume_config(run_dir, **overrides):
     from lstmkit.train import TrainerConfig
 
-    return TrainerConfig(
+    settings = dict(
         max_epochs=3, batch_size=16, lr=5e-3, schedule="cosine", warmup_steps=3, patience=5,
         checkpoint_every=3, run_dir=str(run_dir), seed=11, keep_checkpoints=2,
     )
+    return TrainerConfig(**{**settings, **overrides})
 
 
-def resume_run(run_dir, resume=False):
+def resume_run(run_dir, resume=False, **overrides):
     """The run of the resume test: 3 epochs x 8 steps, checkpoints every 3 steps and per epoch."""
     from lstmkit.train import Trainer
 
     torch.manual_seed(5)
     model = TinyLSTMRegressor(TinyLSTMConfig())
-    trainer = Trainer(resume_config(run_dir))
+    trainer = Trainer(resume_config(run_dir, **overrides))
     trainer.fit(model, sequence_data(128), sequence_data(32, seed=1), resume=resume)
     return model, trainer

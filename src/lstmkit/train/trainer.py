@@ -745,6 +745,12 @@ class Trainer:
         self._es = state["early_stopping"]
         self.stop_reason = state["stop_reason"]
         self._finished = state["finished"]
+        if self._finished and self._budget_extended():
+            # A run that stopped on a budget goes on when resumed with room to spare: max_minutes is
+            # a budget per invocation, max_steps and max_epochs may have been raised. The epoch that
+            # a max_steps/max_minutes stop cut short was closed (validated, in the history); the run
+            # continues with the next epoch. Early stopping stays final.
+            self._finished, self.stop_reason = False, None
         self._sampler_seed = state["sampler_seed"]
         kind = state.get("carry")
         if kind == "tensor":  # checkpoints written before nested states were supported
@@ -760,6 +766,16 @@ class Trainer:
         if self._finished and self._best_state is not None and self.config.patience is not None:
             self.model.load_state_dict(self._best_state)
         return ({k: v for k, v in tensors.items() if k.startswith("rng.")}, state["rng"])
+
+
+    def _budget_extended(self) -> bool:
+        """Whether a finished run's stop was a budget that the current config leaves room in."""
+        cfg, reason = self.config, self.stop_reason
+        if reason is None:  # ran all its epochs
+            return self.epoch < cfg.max_epochs and (cfg.max_steps is None or self.global_step < cfg.max_steps)
+        if reason.startswith(("max_minutes=", "max_steps=")):
+            return self.epoch < cfg.max_epochs and (cfg.max_steps is None or self.global_step < cfg.max_steps)
+        return False
 
 
 def _flatten_state(state: Any, out: list[torch.Tensor]) -> Any:
