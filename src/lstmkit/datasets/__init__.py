@@ -31,7 +31,8 @@ _REGISTRY: dict[str, DatasetInfo] = {}
 
 # Modules that register datasets when imported (one line per task module).
 _MODULES: tuple[str, ...] = ("lstmkit.datasets.forecasting", "lstmkit.datasets.classification", "lstmkit.datasets.text",
-                            "lstmkit.datasets.music", "lstmkit.datasets.anomaly")
+                            "lstmkit.datasets.music", "lstmkit.datasets.anomaly", "lstmkit.datasets.translation",
+                            "lstmkit.datasets.scenes")
 
 
 def register_dataset(name: str, *, task: str, description: str, extra: str) -> Callable:
