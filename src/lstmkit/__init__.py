@@ -35,6 +35,8 @@ __all__ = [
     "LSTMLanguageModel",
     "LSTMMusicModel",
     "LSTMAnomalyDetector",
+    "LSTMSeq2Seq",
+    "LSTMCaptioner",
     "LstmkitError",
     "ConfigError",
     "DataError",
@@ -51,6 +53,8 @@ _LAZY = {
     "LSTMLanguageModel": "lstmkit.estimators",
     "LSTMMusicModel": "lstmkit.estimators",
     "LSTMAnomalyDetector": "lstmkit.estimators",
+    "LSTMSeq2Seq": "lstmkit.estimators",
+    "LSTMCaptioner": "lstmkit.estimators",
 }
 
 def __getattr__(name: str) -> Any:

@@ -12,11 +12,13 @@ import torch
 from lstmkit.errors import ConfigError, ExportError
 from lstmkit.export._twins import twin_of
 from lstmkit.export.onnx import export_onnx, onnx_spec
+from lstmkit.models.captioner import CaptionerNetwork, CaptionerNetworkConfig
 from lstmkit.models.anomaly import AnomalyNetwork, AnomalyNetworkConfig
 from lstmkit.models.classifier import ClassifierNetwork, ClassifierNetworkConfig
 from lstmkit.models.forecaster import ForecasterNetwork, ForecasterNetworkConfig
 from lstmkit.models.language_model import LanguageModelNetwork, LanguageModelNetworkConfig
 from lstmkit.models.music import MusicNetwork, MusicNetworkConfig
+from lstmkit.models.seq2seq import Seq2SeqNetwork, Seq2SeqNetworkConfig
 from lstmkit.models.sequence import SequenceNetwork, SequenceNetworkConfig
 from lstmkit.models.tagger import TaggerNetwork, TaggerNetworkConfig
 from lstmkit.nn import GRU, LSTM, RNN
@@ -113,6 +115,15 @@ NETWORKS = {
     "music_gru": lambda: MusicNetwork(MusicNetworkConfig(input_size=10, n_pitches=5, hidden_size=8, cell="gru",
                                                          output="bernoulli")),
     "sequence": lambda: SequenceNetwork(SequenceNetworkConfig(input_size=2, cell="lstm-ln")),
+    "seq2seq": lambda: Seq2SeqNetwork(Seq2SeqNetworkConfig(source_vocab_size=20, target_vocab_size=15, embedding_dim=8,
+                                                           hidden_size=8, num_layers=2)),
+    "seq2seq_dot": lambda: Seq2SeqNetwork(Seq2SeqNetworkConfig(source_vocab_size=20, target_vocab_size=15,
+                                                               embedding_dim=8, hidden_size=8, attention="dot")),
+    "captioner": lambda: CaptionerNetwork(CaptionerNetworkConfig(vocab_size=20, image_height=16, image_width=12,
+                                                                 conv_channels=4, conv_blocks=2, hidden_size=8)),
+    "captioner_video": lambda: CaptionerNetwork(CaptionerNetworkConfig(vocab_size=20, image_height=8, image_width=8,
+                                                                       video=True, conv_channels=4, conv_blocks=2,
+                                                                       hidden_size=8, attention="none")),
 }
 STATEFUL = {"language_model", "anomaly", "music", "music_gru"}
 
@@ -125,6 +136,12 @@ def test_exported_task_network_matches(name, tmp_path):
     assert report.max_abs_error < 1e-4
     assert any(n.startswith("stream continued") for n, _ in report.checks) == (name in STATEFUL)
     _float64_gap(net, tmp_path / "net.onnx")
+
+
+def test_stepping_decoder_is_refused(tmp_path):
+    net = Seq2SeqNetwork(Seq2SeqNetworkConfig(source_vocab_size=9, target_vocab_size=9, hidden_size=4, input_feeding=True))
+    with pytest.raises(ConfigError, match=r"decoder steps \(input_feeding or coverage\) cannot be exported"):
+        export_onnx(net, tmp_path / "s.onnx")
 
 
 def test_export_errors(tmp_path):

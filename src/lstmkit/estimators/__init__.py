@@ -2,11 +2,13 @@
 
 from lstmkit.estimators.anomaly import LSTMAnomalyDetector
 from lstmkit.estimators.base import Estimator, Prepared
+from lstmkit.estimators.captioner import LSTMCaptioner
 from lstmkit.estimators.classifier import LSTMClassifier
 from lstmkit.estimators.forecaster import LSTMForecaster
 from lstmkit.estimators.language_model import LSTMLanguageModel
 from lstmkit.estimators.music import LSTMMusicModel
+from lstmkit.estimators.seq2seq import LSTMSeq2Seq
 from lstmkit.estimators.tagger import LSTMTagger
 
 __all__ = ["Estimator", "Prepared", "LSTMForecaster", "LSTMClassifier", "LSTMTagger", "LSTMLanguageModel", "LSTMMusicModel",
-           "LSTMAnomalyDetector"]
+           "LSTMAnomalyDetector", "LSTMSeq2Seq", "LSTMCaptioner"]

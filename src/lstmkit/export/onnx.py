@@ -195,6 +195,25 @@ class _Sequence(nn.Module):
         return self.net(x)
 
 
+class _EncoderDecoder(nn.Module):
+    """Teacher-forced scoring of an encoder-decoder: (*encoder inputs, target prefix) -> logits."""
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, *inputs: Tensor) -> Tensor:
+        return self.net(*inputs)[0]
+
+
+def _stepping_decoder(network: nn.Module) -> None:
+    c = network.config
+    if getattr(c, "input_feeding", False) or getattr(c, "coverage", False):
+        raise ConfigError(f"export: a {type(network).__name__} whose decoder steps (input_feeding or coverage) "
+                          "cannot be exported yet (its loop would be unrolled to the traced length); the "
+                          "default decoder (neither) exports")
+
+
 def _ids(vocab: int) -> Example:
     def make(B: int, T: int, g: torch.Generator) -> Tensor:
         return torch.randint(1, vocab, (B, T), generator=g)
@@ -294,12 +313,34 @@ def onnx_spec(network: nn.Module) -> OnnxSpec:
                         "piano-roll frames (B, T, F) and the state -> core outputs (B, T, H), the per-pitch "
                         "logits of the next frame before the NADE/onset terms, the new state; the caller samples "
                         "frames (with NADE, pitch by pitch from the hidden outputs)", None, pairs)
+    if name == "Seq2SeqNetwork":
+        _stepping_decoder(network)
+        axes = {"source": {0: "batch", 1: "source_time"}, "source_lengths": {0: "batch"},
+                "target_in": {0: "batch", 1: "time"}, "logits": {0: "batch", 1: "time"}}
+        return OnnxSpec(_EncoderDecoder(network), [("source", _ids(c.source_vocab_size)), ("source_lengths", _lengths),
+                                                   ("target_in", _ids(c.target_vocab_size))], ["logits"], axes,
+                        "source ids (B, S) int64 (<eos> last, 0-padded), their lengths (B,), and target prefixes "
+                        "(B, T) starting with <bos> (id 2) -> next-token logits (B, T, V) at every prefix position; "
+                        "the caller maps text to ids and decodes (greedy: feed the growing prefix, stop at <eos>, id 3)",
+                        "source_lengths", [], {"source": c.source_vocab_size, "target_in": c.target_vocab_size})
+    if name == "CaptionerNetwork":
+        _stepping_decoder(network)
+        shape = ("B", "T", c.in_channels, c.image_height, c.image_width) if c.video else \
+            ("B", c.in_channels, c.image_height, c.image_width)
+        axes = {"images": {0: "batch", **({1: "frames"} if c.video else {})}, "target_in": {0: "batch", 1: "time"},
+                "logits": {0: "batch", 1: "time"}}
+        kind = f"clips (B, F, {c.in_channels}, {c.image_height}, {c.image_width})" if c.video else \
+            f"images (B, {c.in_channels}, {c.image_height}, {c.image_width})"
+        return OnnxSpec(_EncoderDecoder(network), [("images", _floats(*shape)), ("target_in", _ids(c.vocab_size))],
+                        ["logits"], axes, f"{kind} float in [0, 1] and caption prefixes (B, T) starting with <bos> "
+                        "(id 2) -> next-word logits (B, T, V); the caller resizes the images and decodes (feed the "
+                        "growing prefix, stop at <eos>, id 3)", None, [], {"target_in": c.vocab_size})
     if name == "SequenceNetwork":
         return OnnxSpec(_Sequence(network), [("x", _floats("B", "T", c.input_size))], ["output"],
                         {"x": {0: "batch", 1: "time"}, "output": {0: "batch"}},
                         "sequences (B, T, F) -> the answer read at the last step (B, output_size)")
     raise ConfigError(f"export: lstmkit cannot export a {name} to ONNX (layers: LSTM, GRU, RNN; task networks: "
-                      "language model, anomaly, classifier, tagger, forecaster, music, sequence)")
+                      "language model, anomaly, classifier, tagger, forecaster, music, sequence, seq2seq, captioner)")
 
 
 # --- export -------------------------------------------------------------------------------------
@@ -417,8 +458,7 @@ def _check(spec: OnnxSpec, path: str, ort: Any) -> list[tuple[str, float]]:
         checks.append((label, max(float(np.abs(g - w).max()) if g.size else 0.0 for g, w in zip(got, want))))
         return got
 
-    first_axes = spec.dynamic_axes.get(names[0], {})
-    has_time = "time" in first_axes.values()
+    has_time = any(str(v).endswith("time") for n in names for v in spec.dynamic_axes.get(n, {}).values())
     for B, T, seed in ((1, 7, 1), (64, 3, 2), (64, 11, 3)):
         if not has_time and T == 11:
             continue  # a fixed-length input (the reconstruction detector's windows): one batch-64 check is enough
