@@ -83,7 +83,7 @@ class Bridge(nn.Module):
 
 def target_metrics(logits: Tensor, y: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """(summed NLL, correct next tokens, real tokens) of logits (B, T, V) for targets y (B, T), 0 = pad."""
-    nll = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), y.reshape(-1), ignore_index=0,
+    nll = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=0,
                                       reduction="sum")
     real = y != 0
     correct = ((logits.argmax(-1) == y) & real).sum()
