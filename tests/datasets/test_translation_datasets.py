@@ -22,7 +22,7 @@ from lstmkit.errors import ConfigError
 
 needs_extra = pytest.mark.skipif(
     importlib.util.find_spec("babel") is None or importlib.util.find_spec("num2words") is None,
-    reason="the translation extra is not installed: pip install 'lstmkit[translation]'")
+    reason="the seq2seq extra is not installed: pip install 'lstmkit[seq2seq]'")
 
 SMALL = {"n_train": 300, "n_test": 100, "n_valid": 50}
 

@@ -51,7 +51,8 @@ def _register() -> None:
     if _STATE.get("registered"):
         return
     _STATE["registered"] = True
-    from lstmkit.cli import anomaly, classify, datasets, experiment, export, forecast, lm, music, report, serve, tag
+    from lstmkit.cli import (anomaly, caption, classify, datasets, experiment, export, forecast, lm, music, report,
+                             seq2seq, serve, tag)
 
     app.add_typer(datasets.app, name="datasets")
     app.add_typer(experiment.app, name="experiment")
@@ -61,6 +62,8 @@ def _register() -> None:
     app.add_typer(lm.app, name="lm")
     app.add_typer(music.app, name="music")
     app.add_typer(anomaly.app, name="anomaly")
+    app.add_typer(seq2seq.app, name="seq2seq")
+    app.add_typer(caption.app, name="caption")
     app.command("report")(report.report)  # one command, no subcommands
     app.command("export")(export.export)
     app.command("serve")(serve.serve)

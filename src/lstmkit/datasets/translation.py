@@ -6,10 +6,10 @@ raw text (no lowercasing, no tokenisation). Nothing is downloaded at run time.
 
 * ``dates``: multilingual date normalisation, ``"miércoles, 3 de abril de 2002"`` ->
   ``"2002-04-03"``, rendered with the Unicode CLDR date formats that Babel ships
-  (``pip install 'lstmkit[translation]'``). Locales left out of training make a
+  (``pip install 'lstmkit[seq2seq]'``). Locales left out of training make a
   ``test_unseen`` part.
 * ``number-words``: integers <-> words in several languages with ``num2words``
-  (``pip install 'lstmkit[translation]'``), ``"<fr> 4321"`` -> ``"quatre mille trois cent vingt et un"``.
+  (``pip install 'lstmkit[seq2seq]'``), ``"<fr> 4321"`` -> ``"quatre mille trois cent vingt et un"``.
 * ``greek-english``: the Greek New Testament (SBLGNT) -> English (Berean Standard Bible), one pair
   per verse, split by book, read from the data files of Clear Bible's ``bible-alignments``
   package (``pip install --no-deps bible-alignments==0.4.2``).
@@ -84,7 +84,7 @@ DATE_RANGE = (datetime.date(1900, 1, 1), datetime.date(2099, 12, 31))
 _PROBE_DATE = datetime.date(2002, 4, 3)
 
 
-@register_dataset("dates", task="translation", extra="translation",
+@register_dataset("dates", task="translation", extra="seq2seq",
                   description="date normalisation in 12 locales (+3 unseen), CLDR formats via Babel -> ISO 8601; "
                               "20000/1000/2000 pairs by default")
 def dates(n_train: int = 20000, n_test: int = 2000, locales: Sequence[str] = DEFAULT_DATE_LOCALES,
@@ -118,8 +118,8 @@ def dates(n_train: int = 20000, n_test: int = 2000, locales: Sequence[str] = DEF
     """
     problems = _count_problems(n_train=(n_train, 1), n_test=(n_test, 1), n_valid=(n_valid, 0))
     problems += _seed_problems(seed)
-    babel = require("babel", "translation", "dates")
-    require("babel.dates", "translation", "dates")  # the submodule is not imported by ``import babel``
+    babel = require("babel", "seq2seq", "dates")
+    require("babel.dates", "seq2seq", "dates")  # the submodule is not imported by ``import babel``
 
     seen = _parse_locales(babel, "locales", locales, problems, allow_empty=False)
     unseen = _parse_locales(babel, "held_out_locales", held_out_locales, problems, allow_empty=True)
@@ -212,7 +212,7 @@ NUMBER_RANGE = (0, 999_999)
 _DIRECTIONS = ("to_words", "to_number")
 
 
-@register_dataset("number-words", task="translation", extra="translation",
+@register_dataset("number-words", task="translation", extra="seq2seq",
                   description="integers 0..999999 <-> words in en/fr/de/es/it/pt (num2words); "
                               "20000/1000/2000 pairs by default")
 def number_words(n_train: int = 20000, n_test: int = 2000,
@@ -247,7 +247,7 @@ def number_words(n_train: int = 20000, n_test: int = 2000,
     if direction not in _DIRECTIONS:
         problems.append(f"direction must be one of {list(_DIRECTIONS)}, got {direction!r}"
                         f"{suggest(str(direction), _DIRECTIONS)}")
-    n2w = require("num2words", "translation", "number-words")
+    n2w = require("num2words", "seq2seq", "number-words")
     known = sorted(n2w.CONVERTER_CLASSES)
     if isinstance(languages, str) or not isinstance(languages, Sequence) or not languages:
         problems.append(f"languages must be a non-empty sequence of num2words language codes such as ('en', 'fr'), "
