@@ -64,7 +64,7 @@ def run_greek(seed: int, attention: str) -> dict:
            "epochs": len(model.history_), "source_vocab": len(model.pipeline_.source_vocab_),
            "target_vocab": len(model.pipeline_.target_vocab_)}
     for beam in (1, 5):
-        hyps = model.predict(src, beam_size=beam)
+        hyps = model.predict(src, num_beams=beam)
         out[f"beam{beam}_bleu"] = bleu(hyps, ref)
         out[f"beam{beam}_chrf"] = chrf(hyps, ref)
         if beam == 1:

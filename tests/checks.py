@@ -200,7 +200,7 @@ CASES: dict[str, Case] = {
     ),
     "LSTMSeq2Seq": Case(
         LSTMSeq2Seq, dict(embedding_dim=6, hidden_size=8, trainer=TINY_TRAINER), date_pairs,
-        predict=lambda est: [est.predict(date_pairs()[0][:4]), est.predict(["", "7 décembre 1999 !"], beam_size=2),
+        predict=lambda est: [est.predict(date_pairs()[0][:4]), est.predict(["", "7 décembre 1999 !"], num_beams=2),
                              est.translate(date_pairs()[0][:1])[0].attention.round(6).tolist()],
         bad_inputs=[
             ("attention", lambda: date_pairs(), r"attention must be one of \['none', 'additive', 'dot', 'general'\], got 'additiv'"),
@@ -213,7 +213,7 @@ CASES: dict[str, Case] = {
     "LSTMCaptioner": Case(
         LSTMCaptioner, dict(conv_channels=4, conv_blocks=2, embedding_dim=4, hidden_size=8, trainer=TINY_TRAINER),
         picture_captions,
-        predict=lambda est: [est.predict(picture_captions()[0][:3]), est.predict(picture_captions()[0][:2], beam_size=2),
+        predict=lambda est: [est.predict(picture_captions()[0][:3]), est.predict(picture_captions()[0][:2], num_beams=2),
                              est.describe(picture_captions()[0][:1])[0].attention.round(6).tolist()],
         bad_inputs=[
             ("attention", lambda: picture_captions(), r"attention must be one of \['none', 'additive', 'dot', 'general'\], got 'additiv'"),

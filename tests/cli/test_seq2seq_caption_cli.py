@@ -32,7 +32,7 @@ def test_seq2seq_train_translate_evaluate(s2s, capsys):
     assert main(["seq2seq", "translate", "--model", str(model), "--data", str(tsv), "-o", str(root / "out.tsv")]) == 0
     assert len((root / "out.tsv").read_text(encoding="utf-8").splitlines()) == 24
     capsys.readouterr()
-    assert main(["seq2seq", "evaluate", "--model", str(model), "--data", str(tsv), "--by-length", "--beam-size", "2"]) == 0
+    assert main(["seq2seq", "evaluate", "--model", str(model), "--data", str(tsv), "--by-length", "--num-beams", "2"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("exact match ") and "BLEU" in out and "chrF" in out and "source length" in out
 
@@ -51,7 +51,7 @@ def test_seq2seq_two_aligned_files(s2s, tmp_path, capsys):
     (["seq2seq", "train", "--data", "missing.tsv", "--model", "m"], "--data 'missing.tsv' does not exist"),
     (["seq2seq", "translate", "--model", "{model}"], "give the sources with --text"),
     (["seq2seq", "evaluate", "--model", "{model}", "--data", "dataset:dates:nope"], "the part must be one of"),
-    (["seq2seq", "translate", "--model", "{model}", "--text", "a", "--beam-size", "0"], "beam_size must be a positive int"),
+    (["seq2seq", "translate", "--model", "{model}", "--text", "a", "--num-beams", "0"], "num_beams must be a positive int"),
     (["caption", "describe", "--model", "{model}", "--data", "dataset:scenes"], "holds a LSTMSeq2Seq, not an LSTMCaptioner"),
 ])
 def test_errors_are_one_line(s2s, args, message, capsys):

@@ -49,16 +49,16 @@ def test_save_load_gives_identical_translations(reverser, tmp_path):
     X, _ = reversal(30, 2)
     again = lstmkit.load(reverser.save(tmp_path / "rev"))
     assert again.predict(X) == reverser.predict(X)
-    assert again.predict(X, beam_size=3) == reverser.predict(X, beam_size=3)
+    assert again.predict(X, num_beams=3) == reverser.predict(X, num_beams=3)
     np.testing.assert_array_equal(again.translate(X[:2])[1].attention, reverser.translate(X[:2])[1].attention)
 
 
 def test_beam_one_equals_greedy_and_batches_equal_one_by_one(reverser):
     X, _ = reversal(40, 3)
     greedy = reverser.predict(X)
-    assert reverser.predict(X, beam_size=1) == greedy
+    assert reverser.predict(X, num_beams=1) == greedy
     assert [reverser.predict([x])[0] for x in X[:10]] == greedy[:10]
-    assert [reverser.predict([x], beam_size=4)[0] for x in X[:10]] == reverser.predict(X[:10], beam_size=4)
+    assert [reverser.predict([x], num_beams=4)[0] for x in X[:10]] == reverser.predict(X[:10], num_beams=4)
 
 
 def test_defined_behaviour_for_odd_sources(reverser):
@@ -73,14 +73,14 @@ def test_defined_behaviour_for_odd_sources(reverser):
     long = "abcdef" * 20
     out = reverser.predict([long])[0]
     assert len(out) <= 2 * len(long) + 10
-    assert len(reverser.predict([long], max_length=5)[0]) <= 5
+    assert len(reverser.predict([long], max_tokens=5)[0]) <= 5
 
 
 def test_bad_decoding_options(reverser):
-    with pytest.raises(ConfigError, match=r"beam_size must be a positive int, got 0"):
-        reverser.predict(["ab"], beam_size=0)
-    with pytest.raises(ConfigError, match=r"max_length must be None or a positive int, got -1"):
-        reverser.predict(["ab"], max_length=-1)
+    with pytest.raises(ConfigError, match=r"num_beams must be a positive int, got 0"):
+        reverser.predict(["ab"], num_beams=0)
+    with pytest.raises(ConfigError, match=r"max_tokens must be None or a positive int, got -1"):
+        reverser.predict(["ab"], max_tokens=-1)
     with pytest.raises(DataError, match=r"X must be a list of str"):
         reverser.predict("abc")
     with pytest.raises(ShapeError, match=r"X has 2 texts and y has 1 references"):
@@ -88,9 +88,9 @@ def test_bad_decoding_options(reverser):
 
 
 def test_bad_parameters_all_reported_at_once():
-    with pytest.raises(ConfigError, match=r"level must be one of \['char', 'word'\], got 'chars'.*beam_size must be a "
+    with pytest.raises(ConfigError, match=r"level must be one of \['char', 'word'\], got 'chars'.*num_beams must be a "
                                           r"positive int, got 0.*coverage needs attention='additive', got 'dot'"):
-        LSTMSeq2Seq(level="chars", beam_size=0, attention="dot", coverage=True).fit(["a"] * 3, ["b"] * 3)
+        LSTMSeq2Seq(level="chars", num_beams=0, attention="dot", coverage=True).fit(["a"] * 3, ["b"] * 3)
     with pytest.raises(DataError, match=r"y holds only empty texts"):
         LSTMSeq2Seq(trainer=FAST).fit(["a", "b"], ["", ""])
 

@@ -105,7 +105,7 @@ def _load(model_dir: Path) -> Any:
 
 DataOpt = typer.Option(..., "--data", metavar="DIR", help="A folder of images with captions.tsv, or dataset:scenes / dataset:scene-clips[:test].")
 ModelInOpt = typer.Option(..., "--model", "-m", metavar="DIR", help="Model directory written by `caption train`.")
-BeamOpt = typer.Option(None, "--beam-size", metavar="INT", help="Beam search with this many beams (default: the model's, greedy = 1).")
+BeamOpt = typer.Option(None, "--num-beams", metavar="INT", help="Beam search with this many beams (default: the model's, greedy = 1).")
 
 
 @app.command()
@@ -150,7 +150,7 @@ def describe(
     images: list[Path] = typer.Argument(None, metavar="IMAGE...", help="Image files to describe."),
     data: Optional[str] = typer.Option(None, "--data", metavar="DIR", help="Instead of files: a captioned folder or dataset:scenes:test (its inputs)."),
     limit: int = typer.Option(10, "--limit", metavar="INT", help="With --data: describe the first INT inputs."),
-    beam_size: Optional[int] = BeamOpt,
+    num_beams: Optional[int] = BeamOpt,
     plot: Optional[Path] = typer.Option(None, "--plot", metavar="PNG", help="Attention of each word over the first input."),
 ) -> None:
     """Caption images (or a captioning dataset's inputs), one caption per line.
@@ -166,7 +166,7 @@ def describe(
         x = read_captioned(data)[0][:limit]
     else:
         x = read_images(list(images), "IMAGE")
-    results = cap.describe(x, beam_size=beam_size)
+    results = cap.describe(x, num_beams=num_beams)
     for r in results:
         typer.echo(r.text)
     if plot is not None:
@@ -182,7 +182,7 @@ def describe(
 def evaluate(
     model: Path = ModelInOpt,
     data: str = DataOpt,
-    beam_size: Optional[int] = BeamOpt,
+    num_beams: Optional[int] = BeamOpt,
 ) -> None:
     """BLEU-4 and chrF (sacrebleu, against every reference) and token accuracy; on the synthetic
     sets also attribute accuracy (captions whose every statement is true of the scene).
@@ -192,8 +192,8 @@ def evaluate(
     x, refs, check = read_captioned(data)
     cap = _load(model)
     start = time.perf_counter()
-    scores = cap.evaluate(x, refs, beam_size=beam_size)
+    scores = cap.evaluate(x, refs, num_beams=num_beams)
     line = f"BLEU-4 {scores['bleu']:.2f}; chrF {scores['chrf']:.2f}; token accuracy {scores['token_accuracy']:.4f}"
     if check is not None:
-        line += f"; attribute accuracy {check(cap.predict(x, beam_size=beam_size)):.4f}"
+        line += f"; attribute accuracy {check(cap.predict(x, num_beams=num_beams)):.4f}"
     typer.echo(f"{line}; {len(x)} inputs in {time.perf_counter() - start:.1f} s")

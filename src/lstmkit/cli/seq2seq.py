@@ -95,7 +95,7 @@ def _load(model_dir: Path) -> Any:
 DataOpt = typer.Option(..., "--data", metavar="FILE", help="Pairs: a TSV (source<TAB>target), a source file with --targets, or dataset:dates / dataset:greek-english[:test].")
 TargetsOpt = typer.Option(None, "--targets", metavar="FILE", help="Target texts, one per line, aligned with --data.")
 ModelInOpt = typer.Option(..., "--model", "-m", metavar="DIR", help="Model directory written by `seq2seq train`.")
-BeamOpt = typer.Option(None, "--beam-size", metavar="INT", help="Beam search with this many beams (default: the model's, greedy = 1).")
+BeamOpt = typer.Option(None, "--num-beams", metavar="INT", help="Beam search with this many beams (default: the model's, greedy = 1).")
 
 
 @app.command()
@@ -140,7 +140,7 @@ def translate(
     text: Optional[list[str]] = typer.Option(None, "--text", "-t", metavar="TEXT", help="A source text (repeatable)."),
     data: Optional[str] = typer.Option(None, "--data", metavar="FILE", help="Source texts, one per line (or a TSV / dataset:NAME:part: its sources)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", metavar="FILE", help="Write source<TAB>output lines here instead of printing."),
-    beam_size: Optional[int] = BeamOpt,
+    num_beams: Optional[int] = BeamOpt,
     plot: Optional[Path] = typer.Option(None, "--plot", metavar="PNG", help="Attention heat map of the first source."),
 ) -> None:
     """Translate source texts, one output per line.
@@ -159,7 +159,7 @@ def translate(
         if path is not None:
             check_writable(path, option)
     s2s = _load(model)
-    outputs = s2s.predict(sources, beam_size=beam_size)
+    outputs = s2s.predict(sources, num_beams=num_beams)
     if out is not None:
         atomic_write(out, lambda tmp: Path(tmp).write_text("".join(f"{s}\t{o}\n" for s, o in zip(sources, outputs)),
                                                             encoding="utf-8"))
@@ -168,7 +168,7 @@ def translate(
         for o in outputs:
             typer.echo(o)
     if plot is not None:
-        t = s2s.translate(sources[:1], beam_size=beam_size)[0]
+        t = s2s.translate(sources[:1], num_beams=num_beams)[0]
         if t.attention is None:
             raise DataError("--plot: this model has no attention (attention='none')")
         from lstmkit.viz.attention import plot_attention
@@ -182,24 +182,24 @@ def evaluate(
     model: Path = ModelInOpt,
     data: str = DataOpt,
     targets: Optional[Path] = TargetsOpt,
-    beam_size: Optional[int] = BeamOpt,
+    num_beams: Optional[int] = BeamOpt,
     by_length: bool = typer.Option(False, "--by-length", help="Also BLEU by source length (tokens)."),
 ) -> None:
     """Exact match, BLEU and chrF (sacrebleu) and teacher-forced token accuracy on held-out pairs.
 
-    Example: lstmkit seq2seq evaluate --model greek.model --data dataset:greek-english:test --beam-size 5 --by-length
+    Example: lstmkit seq2seq evaluate --model greek.model --data dataset:greek-english:test --num-beams 5 --by-length
     """
     src, tgt = read_pairs(data, targets)
     s2s = _load(model)
     start = time.perf_counter()
-    scores = s2s.evaluate(src, tgt, beam_size=beam_size)
+    scores = s2s.evaluate(src, tgt, num_beams=num_beams)
     seconds = time.perf_counter() - start
     typer.echo(f"exact match {scores['exact_match']:.4f}; BLEU {scores['bleu']:.2f}; chrF {scores['chrf']:.2f}; "
                f"token accuracy {scores['token_accuracy']:.4f}; {len(src)} pairs in {seconds:.1f} s")
     if by_length:
         from lstmkit.evaluation import score_by_length
 
-        hyps = s2s.predict(src, beam_size=beam_size)
+        hyps = s2s.predict(src, num_beams=num_beams)
         lengths = [len(s2s.pipeline_.tokenize(s)) for s in src]
         for row in score_by_length(hyps, tgt, lengths):
             typer.echo(f"  source length {row['bucket']:>7s}: BLEU {row['bleu']:6.2f} ({row['n']} pairs)")

@@ -58,7 +58,7 @@ class LSTMCaptioner(Estimator):
             ``"general"`` or ``"none"`` (the mean-pooled encoder: the baseline).
         input_feeding: Luong's input feeding (slower).
         lowercase, min_freq: the caption vocabulary.
-        beam_size, length_penalty, max_length: default decoding (``max_length`` None: the
+        num_beams, length_penalty, max_tokens: default decoding (``max_tokens`` None: the
             longest training caption + 10 words).
         val_size: share of the images (with all their captions) held out for early stopping.
             Each training epoch shows every other image once, with one of its references
@@ -87,9 +87,9 @@ class LSTMCaptioner(Estimator):
         input_feeding: bool = False,
         lowercase: bool = True,
         min_freq: int = 1,
-        beam_size: int = 1,
+        num_beams: int = 1,
         length_penalty: float = 1.0,
-        max_length: int | None = None,
+        max_tokens: int | None = None,
         val_size: float = 0.1,
         trainer: Any = None,
         random_state: int = 0,
@@ -104,9 +104,9 @@ class LSTMCaptioner(Estimator):
         self.input_feeding = input_feeding
         self.lowercase = lowercase
         self.min_freq = min_freq
-        self.beam_size = beam_size
+        self.num_beams = num_beams
         self.length_penalty = length_penalty
-        self.max_length = max_length
+        self.max_tokens = max_tokens
         self.val_size = val_size
         self.trainer = trainer
         self.random_state = random_state
@@ -116,13 +116,13 @@ class LSTMCaptioner(Estimator):
         if self.attention not in DECODER_ATTENTION:
             p.append(f"attention must be one of {list(DECODER_ATTENTION)}, got {self.attention!r}"
                      f"{suggest(str(self.attention), DECODER_ATTENTION)}")
-        for name in ("conv_channels", "conv_blocks", "embedding_dim", "hidden_size", "num_layers", "beam_size", "min_freq"):
+        for name in ("conv_channels", "conv_blocks", "embedding_dim", "hidden_size", "num_layers", "num_beams", "min_freq"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 p.append(f"{name} must be a positive int, got {v!r}")
-        if self.max_length is not None and (isinstance(self.max_length, bool) or not isinstance(self.max_length, int)
-                                            or self.max_length < 1):
-            p.append(f"max_length must be None or a positive int, got {self.max_length!r}")
+        if self.max_tokens is not None and (isinstance(self.max_tokens, bool) or not isinstance(self.max_tokens, int)
+                                            or self.max_tokens < 1):
+            p.append(f"max_tokens must be None or a positive int, got {self.max_tokens!r}")
         for name in ("lowercase", "input_feeding"):
             if not isinstance(getattr(self, name), bool):
                 p.append(f"{name} must be True or False, got {getattr(self, name)!r}")
@@ -168,23 +168,23 @@ class LSTMCaptioner(Estimator):
         return Prepared(pipe, config, train, val)
 
     # --- describe ---------------------------------------------------------------------------
-    def _options(self, beam_size: int | None, length_penalty: float | None, max_length: int | None) -> tuple[int, float, int]:
-        beam = self.beam_size if beam_size is None else beam_size
+    def _options(self, num_beams: int | None, length_penalty: float | None, max_tokens: int | None) -> tuple[int, float, int]:
+        beam = self.num_beams if num_beams is None else num_beams
         lp = self.length_penalty if length_penalty is None else length_penalty
-        limit = self.max_length if max_length is None else max_length
+        limit = self.max_tokens if max_tokens is None else max_tokens
         if isinstance(beam, bool) or not isinstance(beam, int) or beam < 1:
-            raise ConfigError(f"beam_size must be a positive int, got {beam!r}")
+            raise ConfigError(f"num_beams must be a positive int, got {beam!r}")
         if not _is_num(lp) or lp < 0:
             raise ConfigError(f"length_penalty must be a number >= 0, got {lp!r}")
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-            raise ConfigError(f"max_length must be None or a positive int, got {limit!r}")
+            raise ConfigError(f"max_tokens must be None or a positive int, got {limit!r}")
         return beam, lp, (self.pipeline_.max_caption_length_ + 10 if limit is None else limit)
 
     @torch.no_grad()
-    def _decode(self, X: Any, beam_size: int | None, length_penalty: float | None,
-                max_length: int | None) -> tuple[torch.Tensor, list[list[int]]]:
+    def _decode(self, X: Any, num_beams: int | None, length_penalty: float | None,
+                max_tokens: int | None) -> tuple[torch.Tensor, list[list[int]]]:
         self._check_fitted()
-        beam, lp, limit = self._options(beam_size, length_penalty, max_length)
+        beam, lp, limit = self._options(num_beams, length_penalty, max_tokens)
         x = self.pipeline_.transform(X)
         net = self.networks_[0]
         ids: list[list[int]] = []
@@ -193,17 +193,17 @@ class LSTMCaptioner(Estimator):
                               length_penalty=lp)
         return x, ids
 
-    def predict(self, X: Any, *, beam_size: int | None = None, length_penalty: float | None = None,
-                max_length: int | None = None) -> list[str]:
+    def predict(self, X: Any, *, num_beams: int | None = None, length_penalty: float | None = None,
+                max_tokens: int | None = None) -> list[str]:
         """A caption per image or clip of ``X`` (decoding options default to the estimator's)."""
-        _, ids = self._decode(X, beam_size, length_penalty, max_length)
+        _, ids = self._decode(X, num_beams, length_penalty, max_tokens)
         return [self.pipeline_.decode(i) for i in ids]
 
     @torch.no_grad()
-    def describe(self, X: Any, *, beam_size: int | None = None, length_penalty: float | None = None,
-                 max_length: int | None = None) -> list[Caption]:
+    def describe(self, X: Any, *, num_beams: int | None = None, length_penalty: float | None = None,
+                 max_tokens: int | None = None) -> list[Caption]:
         """Like :meth:`predict`, with the words and the attention of each word (:class:`Caption`)."""
-        x, ids = self._decode(X, beam_size, length_penalty, max_length)
+        x, ids = self._decode(X, num_beams, length_penalty, max_tokens)
         net, pipe = self.networks_[0], self.pipeline_
         out = []
         for k, tgt in enumerate(ids):

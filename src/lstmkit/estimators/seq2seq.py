@@ -3,12 +3,12 @@ normalisation), scikit-learn style (network: :class:`~lstmkit.models.seq2seq.Seq
 
     model = LSTMSeq2Seq(level="char").fit(sources, targets)       # lists of str
     model.predict(["miércoles, 3 de abril de 2002"])               # -> ["2002-04-03"]
-    model.translate(["..."], beam_size=5)[0].attention             # (T_out, S) weights
+    model.translate(["..."], num_beams=5)[0].attention             # (T_out, S) weights
     model.evaluate(sources, targets)   # exact match, BLEU, chrF (sacrebleu), token accuracy
 
-Decoding: greedy by default (``beam_size=1``); beam search with length normalisation
-(score = log-probability / length ** ``length_penalty``) with ``beam_size`` > 1. Each source
-may produce at most ``max_length`` tokens; ``None`` allows ``max(longest training target,
+Decoding: greedy by default (``num_beams=1``); beam search with length normalisation
+(score = log-probability / length ** ``length_penalty``) with ``num_beams`` > 1. Each source
+may produce at most ``max_tokens`` tokens; ``None`` allows ``max(longest training target,
 2 x the source's length) + 10``, so a source longer than any seen in training still gets room.
 """
 
@@ -62,7 +62,7 @@ class LSTMSeq2Seq(Estimator):
             decoder sees only the bridged final encoder state).
         input_feeding, coverage, scheduled_sampling: decoder options (see
             :class:`~lstmkit.models.decoder.LSTMDecoder`).
-        beam_size, length_penalty, max_length: default decoding (module docstring).
+        num_beams, length_penalty, max_tokens: default decoding (module docstring).
         val_size: share of the training pairs held out (seeded) for early stopping; 0 for none.
         trainer: :class:`~lstmkit.train.TrainerConfig` fields over ``trainer_defaults`` (Adam 2e-3,
             batch 64, at most 30 epochs, patience 4 on the validation loss).
@@ -92,9 +92,9 @@ class LSTMSeq2Seq(Estimator):
         input_feeding: bool = False,
         coverage: bool = False,
         scheduled_sampling: float = 0.0,
-        beam_size: int = 1,
+        num_beams: int = 1,
         length_penalty: float = 1.0,
-        max_length: int | None = None,
+        max_tokens: int | None = None,
         val_size: float = 0.1,
         trainer: Any = None,
         random_state: int = 0,
@@ -112,9 +112,9 @@ class LSTMSeq2Seq(Estimator):
         self.input_feeding = input_feeding
         self.coverage = coverage
         self.scheduled_sampling = scheduled_sampling
-        self.beam_size = beam_size
+        self.num_beams = num_beams
         self.length_penalty = length_penalty
-        self.max_length = max_length
+        self.max_tokens = max_tokens
         self.val_size = val_size
         self.trainer = trainer
         self.random_state = random_state
@@ -130,11 +130,11 @@ class LSTMSeq2Seq(Estimator):
         for name in ("lowercase", "share_vocab", "input_feeding", "coverage"):
             if not isinstance(getattr(self, name), bool):
                 p.append(f"{name} must be True or False, got {getattr(self, name)!r}")
-        for name in ("embedding_dim", "hidden_size", "num_layers", "beam_size", "min_freq"):
+        for name in ("embedding_dim", "hidden_size", "num_layers", "num_beams", "min_freq"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 p.append(f"{name} must be a positive int, got {v!r}")
-        for name in ("max_length", "max_vocab"):
+        for name in ("max_tokens", "max_vocab"):
             v = getattr(self, name)
             if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
                 p.append(f"{name} must be None or a positive int, got {v!r}")
@@ -178,30 +178,30 @@ class LSTMSeq2Seq(Estimator):
         return Prepared(pipe, config, train, val)
 
     # --- decoding ---------------------------------------------------------------------------
-    def _limits(self, sources: list[np.ndarray], max_length: int | None) -> list[int]:
-        if max_length is not None:
-            return [max_length] * len(sources)
+    def _limits(self, sources: list[np.ndarray], max_tokens: int | None) -> list[int]:
+        if max_tokens is not None:
+            return [max_tokens] * len(sources)
         longest = self.pipeline_.max_target_length_
         return [max(longest, 2 * (len(s) - 1)) + 10 for s in sources]
 
-    def _decode_options(self, beam_size: int | None, length_penalty: float | None,
-                        max_length: int | None) -> tuple[int, float, int | None]:
-        beam = self.beam_size if beam_size is None else beam_size
+    def _decode_options(self, num_beams: int | None, length_penalty: float | None,
+                        max_tokens: int | None) -> tuple[int, float, int | None]:
+        beam = self.num_beams if num_beams is None else num_beams
         lp = self.length_penalty if length_penalty is None else length_penalty
-        limit = self.max_length if max_length is None else max_length
+        limit = self.max_tokens if max_tokens is None else max_tokens
         if isinstance(beam, bool) or not isinstance(beam, int) or beam < 1:
-            raise ConfigError(f"beam_size must be a positive int, got {beam!r}")
+            raise ConfigError(f"num_beams must be a positive int, got {beam!r}")
         if not _is_num(lp) or lp < 0:
             raise ConfigError(f"length_penalty must be a number >= 0, got {lp!r}")
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-            raise ConfigError(f"max_length must be None or a positive int, got {limit!r}")
+            raise ConfigError(f"max_tokens must be None or a positive int, got {limit!r}")
         return beam, lp, limit
 
     @torch.no_grad()
-    def _decode_ids(self, X: Any, beam_size: int | None, length_penalty: float | None,
-                    max_length: int | None) -> tuple[list[str], list[np.ndarray], list[list[int]]]:
+    def _decode_ids(self, X: Any, num_beams: int | None, length_penalty: float | None,
+                    max_tokens: int | None) -> tuple[list[str], list[np.ndarray], list[list[int]]]:
         self._check_fitted()
-        beam, lp, limit = self._decode_options(beam_size, length_penalty, max_length)
+        beam, lp, limit = self._decode_options(num_beams, length_penalty, max_tokens)
         texts = check_texts(X, "X")
         sources = self.pipeline_.encode_sources(texts)
         net = self.networks_[0]
@@ -215,19 +215,19 @@ class LSTMSeq2Seq(Estimator):
         ids = self._batched(items, run, length=lambda it: len(it[0]))
         return texts, sources, ids
 
-    def predict(self, X: Any, *, beam_size: int | None = None, length_penalty: float | None = None,
-                max_length: int | None = None) -> list[str]:
+    def predict(self, X: Any, *, num_beams: int | None = None, length_penalty: float | None = None,
+                max_tokens: int | None = None) -> list[str]:
         """The output text of each source text in ``X`` (a list of str); decoding options
         default to the estimator's. Unknown source tokens are read as ``<unk>``; an empty
         source is read as ``<eos>`` alone."""
-        _, _, ids = self._decode_ids(X, beam_size, length_penalty, max_length)
+        _, _, ids = self._decode_ids(X, num_beams, length_penalty, max_tokens)
         return [self.pipeline_.decode_target(i) for i in ids]
 
     @torch.no_grad()
-    def translate(self, X: Any, *, beam_size: int | None = None, length_penalty: float | None = None,
-                  max_length: int | None = None) -> list[Translation]:
+    def translate(self, X: Any, *, num_beams: int | None = None, length_penalty: float | None = None,
+                  max_tokens: int | None = None) -> list[Translation]:
         """Like :meth:`predict`, with tokens and attention weights per source (:class:`Translation`)."""
-        texts, sources, ids = self._decode_ids(X, beam_size, length_penalty, max_length)
+        texts, sources, ids = self._decode_ids(X, num_beams, length_penalty, max_tokens)
         net, pipe = self.networks_[0], self.pipeline_
         out = []
         for text, src, tgt in zip(texts, sources, ids):
