@@ -91,7 +91,7 @@ def test_progress_by_default_in_a_pipe_and_quiet_on_request(tmp_path, capfd):
 def test_a_signal_during_training_stops_saves_and_exits_130_then_resume_finishes(tmp_path, sig, resume):
     data = _csv(tmp_path / "d.csv", n=400)
     run_dir, model = tmp_path / "run", tmp_path / "model"
-    argv = ["forecast", "train", "--data", str(data), "--horizon", "6", "--epochs", "40", "--set", "lookback=24",
+    argv = ["forecast", "train", "--data", str(data), "--horizon", "6", "--epochs", "12", "--set", "lookback=24",
             "--set", "hidden_size=16", "--set", "trainer.patience=null", "--run-dir", str(run_dir), "--model", str(model)]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen([*LSTMKIT, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
@@ -106,12 +106,12 @@ def test_a_signal_during_training_stops_saves_and_exits_130_then_resume_finishes
     assert re.fullmatch(r"interrupted at epoch \d+, step \d+; resume with: lstmkit forecast train .* --resume", last), last
     assert not model.exists()  # nothing pretends to be a finished model
     epochs_done = len(pd.read_csv(run_dir / "metrics.csv"))
-    assert epochs_done < 40
+    assert epochs_done < 12
     if not resume:  # the resume path is the same for both signals: run it once (SIGINT)
         return
     r = run([*argv, "--resume", "--quiet"])
     assert r.returncode == 0, r.stderr
-    assert len(pd.read_csv(run_dir / "metrics.csv")) == 40 and (model / "config.json").is_file()
+    assert len(pd.read_csv(run_dir / "metrics.csv")) == 12 and (model / "config.json").is_file()
 
 
 def test_ctrl_c_without_run_dir_says_nothing_was_saved(tmp_path):

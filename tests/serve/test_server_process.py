@@ -1,5 +1,6 @@
-"""``lstmkit serve`` as a real process on loopback: 1000 concurrent streams with no error and no
-mixed state, 503s (never a crash or a hang) past the queue bound; and a SIGKILL mid-load, after
+"""``lstmkit serve`` as a real process on loopback: 400 concurrent streams with no error and no
+mixed state, 503s (never a crash or a hang) past the queue bound (benchmarks/bench_serve.py drives
+1000 streams and a larger flood); and a SIGKILL mid-load, after
 which a restarted server continues every stream from its last acknowledged step (disk store and
 Redis store)."""
 
@@ -22,11 +23,11 @@ def series_for(n: int, T: int, seed: int, prefix: str = "s") -> dict[str, np.nda
     return {f"{prefix}{k}": rng.normal(size=(T, 1)) for k in range(n)}
 
 
-def test_thousand_concurrent_streams_then_overload(saved_model, reference, server_process):
+def test_hundreds_of_concurrent_streams_then_overload(saved_model, reference, server_process):
     net = lstmkit.load(saved_model).networks_[0]
-    srv = server_process(saved_model, "--max-queue", "1500", "--batch-window-ms", "5")
+    srv = server_process(saved_model, "--max-queue", "600", "--batch-window-ms", "5")
     try:
-        series = series_for(1000, 4, seed=1)
+        series = series_for(400, 4, seed=1)
         res = asyncio.run(drive_streams(srv.url, series, chunk=2, retry_503=False, timeout=120))
         assert res.errors == [] and set(res.status_counts) == {200, 201}  # below the bound: no error at all
         assert all(r.acked == 4 for r in res.runs)
@@ -35,12 +36,12 @@ def test_thousand_concurrent_streams_then_overload(saved_model, reference, serve
 
         async def flood():
             x = json.dumps({"x": np.zeros((50, 1)).tolist()})
-            async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=3000)) as session:
+            async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1500)) as session:
                 async def one():
                     async with session.post(srv.url + "/v1/predict", data=x) as r:
                         await r.read()
                         return r.status
-                codes = await asyncio.gather(*(one() for _ in range(3000)))
+                codes = await asyncio.gather(*(one() for _ in range(1500)))
                 async with session.get(srv.url + "/healthz") as r:
                     return codes, r.status
 
