@@ -31,12 +31,21 @@ from lstmkit.estimators.seq2seq import LSTMSeq2Seq
 from lstmkit.models.text_scores import bleu, chrf, exact_match, score_by_length
 
 
+SAVE: dict[str, str | None] = {"dir": None}
+
+
+def _keep(model: LSTMSeq2Seq, name: str) -> None:
+    if SAVE["dir"]:
+        model.save(f"{SAVE['dir']}/{name}.model", overwrite=True)
+
+
 def run_dates(seed: int, attention: str) -> dict:
     data = dates()
     t = time.perf_counter()
     model = LSTMSeq2Seq(level="char", attention=attention, random_state=seed, trainer={"quiet": True}).fit(
         data.train.source, data.train.target)
     fit_s = time.perf_counter() - t
+    _keep(model, f"dates-{attention}-{seed}")
     out = {"task": "dates", "seed": seed, "attention": attention, "fit_s": round(fit_s, 1),
            "epochs": len(model.history_)}
     for split in ("test", "test_unseen"):
@@ -59,6 +68,7 @@ def run_greek(seed: int, attention: str) -> dict:
     model = LSTMSeq2Seq(level="word", attention=attention, random_state=seed, trainer={"quiet": True}).fit(
         data.train.source, data.train.target)
     fit_s = time.perf_counter() - t
+    _keep(model, f"greek-{attention}-{seed}")
     src, ref = data.test.source, data.test.target
     out = {"task": "greek", "seed": seed, "attention": attention, "fit_s": round(fit_s, 1),
            "epochs": len(model.history_), "source_vocab": len(model.pipeline_.source_vocab_),
@@ -81,7 +91,9 @@ def main() -> None:
     ap.add_argument("--attention", nargs="+", default=["additive", "none"])
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", help="append each result as a JSON line to this file")
+    ap.add_argument("--save", metavar="DIR", help="also save each trained model in DIR (TASK-ATTENTION-SEED.model)")
     args = ap.parse_args()
+    SAVE["dir"] = args.save
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {args.threads} thread(s)")
     runner = run_dates if args.task == "dates" else run_greek
