@@ -29,7 +29,7 @@ import lstmkit
 from lstmkit.errors import ConfigError, LstmkitError, NotFittedError
 from lstmkit.data.pianoroll import PianoRoll
 from lstmkit.estimators import (Estimator, LSTMAnomalyDetector, LSTMCaptioner, LSTMClassifier, LSTMForecaster, LSTMLanguageModel,
-                                LSTMMusicModel, LSTMSeq2Seq, LSTMTagger)
+                                LSTMMusicModel, LSTMSeq2Seq, LSTMTagger, LSTMTranscriber)
 from lstmkit.persist import config_from_dict
 
 TINY_TRAINER = {"max_epochs": 2, "batch_size": 8, "lr": 1e-2, "quiet": True}
@@ -129,6 +129,18 @@ def picture_captions() -> tuple:
     return images, captions
 
 
+def glyph_lines() -> tuple:
+    """Tiny transcription: 16 grey line images 8 px high, each letter a fixed 8 x 4 glyph."""
+    rng = np.random.default_rng(0)
+    glyphs = {c: (rng.random((8, 4)) > 0.5).astype(np.float32) for c in "abc"}
+    X, y = [], []
+    for i in range(16):
+        text = "abc"[i % 3] + "abc"[(i // 3) % 3] + ("c" if i % 2 else "")
+        X.append(np.concatenate([np.pad(glyphs[ch], ((0, 0), (1, 1))) for ch in text], axis=1))
+        y.append(text)
+    return X, y
+
+
 CASES: dict[str, Case] = {
     "LSTMForecaster": Case(
         LSTMForecaster, dict(horizon=3, lookback=6, hidden_size=4, trainer=TINY_TRAINER), _series,
@@ -223,11 +235,24 @@ CASES: dict[str, Case] = {
         ],
         sklearn_check="fit(X, y) takes images (N, H, W, C) and captions (text), not (n_samples, n_features) tables",
     ),
+    "LSTMTranscriber": Case(
+        LSTMTranscriber, dict(conv_channels=3, hidden_size=8, num_layers=1, trainer=TINY_TRAINER), glyph_lines,
+        predict=lambda est: [est.predict(glyph_lines()[0][:3]),
+                             est.predict(glyph_lines()[0][:2], decoder="beam", num_beams=3, lm_weight=0.5)],
+        bad_inputs=[
+            ("decoder", lambda: glyph_lines(), r"decoder must be one of \['greedy', 'beam'\], got 'greddy'"),
+            ("X", lambda: ([], []), r"X holds no inputs"),
+            ("y", lambda: (glyph_lines()[0], glyph_lines()[1][:3]), r"y has 3 transcripts for 16 inputs"),
+            ("y", lambda: (glyph_lines()[0][:2], ["abcabcabcabc", "a"]), r"cannot fit their input under CTC: y\[0\] needs"),
+        ],
+        sklearn_check="fit(X, y) takes images or frame sequences of varying length and their transcripts (text)",
+    ),
 }
 
 _BAD_PARAMS = {"LSTMAnomalyDetector": {"threshold": "dynamc"}, "LSTMForecaster": {"horizon": -1}, "LSTMClassifier": {"pooling": "avrage"}, "LSTMTagger": {"unk_replace": 2},
                "LSTMLanguageModel": {"level": "wrod"}, "LSTMMusicModel": {"grid": "quater"},
-               "LSTMSeq2Seq": {"attention": "additiv"}, "LSTMCaptioner": {"attention": "additiv"}}
+               "LSTMSeq2Seq": {"attention": "additiv"}, "LSTMCaptioner": {"attention": "additiv"},
+               "LSTMTranscriber": {"decoder": "greddy"}}
 
 
 def _canonical(pred: Any) -> Any:

@@ -37,6 +37,7 @@ __all__ = [
     "LSTMAnomalyDetector",
     "LSTMSeq2Seq",
     "LSTMCaptioner",
+    "LSTMTranscriber",
     "LstmkitError",
     "ConfigError",
     "DataError",
@@ -55,6 +56,7 @@ _LAZY = {
     "LSTMAnomalyDetector": "lstmkit.estimators",
     "LSTMSeq2Seq": "lstmkit.estimators",
     "LSTMCaptioner": "lstmkit.estimators",
+    "LSTMTranscriber": "lstmkit.estimators",
 }
 
 def __getattr__(name: str) -> Any:

@@ -21,6 +21,7 @@ from lstmkit.models.music import MusicNetwork, MusicNetworkConfig
 from lstmkit.models.seq2seq import Seq2SeqNetwork, Seq2SeqNetworkConfig
 from lstmkit.models.sequence import SequenceNetwork, SequenceNetworkConfig
 from lstmkit.models.tagger import TaggerNetwork, TaggerNetworkConfig
+from lstmkit.models.transcriber import TranscriberNetwork, TranscriberNetworkConfig
 from lstmkit.nn import GRU, LSTM, RNN
 
 ort = pytest.importorskip("onnxruntime", reason="onnxruntime is not installed (pip install 'lstmkit[export]')")
@@ -124,6 +125,10 @@ NETWORKS = {
     "captioner_video": lambda: CaptionerNetwork(CaptionerNetworkConfig(vocab_size=20, image_height=8, image_width=8,
                                                                        video=True, conv_channels=4, conv_blocks=2,
                                                                        hidden_size=8, attention="none")),
+    "transcriber_image": lambda: TranscriberNetwork(TranscriberNetworkConfig(n_symbols=7, input_size=8, conv_channels=3,
+                                                                             hidden_size=6, num_layers=2)),
+    "transcriber_frames": lambda: TranscriberNetwork(TranscriberNetworkConfig(n_symbols=7, input_kind="sequence",
+                                                                              input_size=3, hidden_size=6)),
 }
 STATEFUL = {"language_model", "anomaly", "music", "music_gru"}
 

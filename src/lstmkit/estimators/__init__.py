@@ -9,6 +9,7 @@ from lstmkit.estimators.language_model import LSTMLanguageModel
 from lstmkit.estimators.music import LSTMMusicModel
 from lstmkit.estimators.seq2seq import LSTMSeq2Seq
 from lstmkit.estimators.tagger import LSTMTagger
+from lstmkit.estimators.transcriber import LSTMTranscriber
 
 __all__ = ["Estimator", "Prepared", "LSTMForecaster", "LSTMClassifier", "LSTMTagger", "LSTMLanguageModel", "LSTMMusicModel",
-           "LSTMAnomalyDetector", "LSTMSeq2Seq", "LSTMCaptioner"]
+           "LSTMAnomalyDetector", "LSTMSeq2Seq", "LSTMCaptioner", "LSTMTranscriber"]

@@ -186,6 +186,15 @@ class _Music(nn.Module):
         return (h, logits, *(new if self.is_lstm else (new,)))
 
 
+class _Transcriber(nn.Module):
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+        return self.net(x, lengths)
+
+
 class _Sequence(nn.Module):
     def __init__(self, net: nn.Module) -> None:
         super().__init__()
@@ -335,12 +344,28 @@ def onnx_spec(network: nn.Module) -> OnnxSpec:
                         ["logits"], axes, f"{kind} float in [0, 1] and caption prefixes (B, T) starting with <bos> "
                         "(id 2) -> next-word logits (B, T, V); the caller resizes the images and decodes (feed the "
                         "growing prefix, stop at <eos>, id 3)", None, [], {"target_in": c.vocab_size})
+    if name == "TranscriberNetwork":
+        k = c.downsample
+        if c.input_kind == "image":
+            x_in: Example = lambda B, T, g: torch.rand(B, 1, c.input_size, k * T, generator=g)  # noqa: E731
+            x_axes, what = {0: "batch", 3: "time"}, f"grey line images (B, 1, {c.input_size}, W) in [0, 1], widths (B,)"
+        else:
+            x_in = lambda B, T, g: torch.randn(B, k * T, c.input_size, generator=g)  # noqa: E731
+            x_axes, what = {0: "batch", 1: "time"}, f"standardised frames (B, T, {c.input_size}), lengths (B,)"
+        axes = {"x": x_axes, "lengths": {0: "batch"}, "log_probs": {0: "batch", 1: "time"},
+                "frames": {0: "batch"}}
+        return OnnxSpec(_Transcriber(network), [("x", x_in), ("lengths", lambda B, T, g: _lengths(B, T, g) * k)],
+                        ["log_probs", "frames"], axes,
+                        f"{what} -> per-frame log-posteriors (B, T', V) (column 0 the CTC blank) and the frames of "
+                        "each row; the caller normalises the input and decodes (best path or prefix beam search)",
+                        "lengths")
     if name == "SequenceNetwork":
         return OnnxSpec(_Sequence(network), [("x", _floats("B", "T", c.input_size))], ["output"],
                         {"x": {0: "batch", 1: "time"}, "output": {0: "batch"}},
                         "sequences (B, T, F) -> the answer read at the last step (B, output_size)")
     raise ConfigError(f"export: lstmkit cannot export a {name} to ONNX (layers: LSTM, GRU, RNN; task networks: "
-                      "language model, anomaly, classifier, tagger, forecaster, music, sequence, seq2seq, captioner)")
+                      "language model, anomaly, classifier, tagger, forecaster, music, sequence, seq2seq, captioner, "
+                      "transcriber)")
 
 
 # --- export -------------------------------------------------------------------------------------

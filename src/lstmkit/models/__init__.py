@@ -12,9 +12,11 @@ from lstmkit.models.music import MusicNetwork, MusicNetworkConfig
 from lstmkit.models.seq2seq import Seq2SeqNetwork, Seq2SeqNetworkConfig
 from lstmkit.models.sequence import SequenceNetwork, SequenceNetworkConfig
 from lstmkit.models.tagger import TaggerNetwork, TaggerNetworkConfig
+from lstmkit.models.transcriber import TranscriberNetwork, TranscriberNetworkConfig
 
 __all__ = ["TaskModel", "SequenceNetwork", "SequenceNetworkConfig", "ForecasterNetwork", "ForecasterNetworkConfig",
            "ClassifierNetwork", "ClassifierNetworkConfig", "TaggerNetwork", "TaggerNetworkConfig",
            "LanguageModelNetwork", "LanguageModelNetworkConfig",
            "MusicNetwork", "MusicNetworkConfig", "AnomalyNetwork", "AnomalyNetworkConfig",
-           "Seq2SeqNetwork", "Seq2SeqNetworkConfig", "CaptionerNetwork", "CaptionerNetworkConfig"]
+           "Seq2SeqNetwork", "Seq2SeqNetworkConfig", "CaptionerNetwork", "CaptionerNetworkConfig",
+           "TranscriberNetwork", "TranscriberNetworkConfig"]
