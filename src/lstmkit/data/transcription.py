@@ -138,7 +138,7 @@ class TranscriptionPipeline:
                     import PIL.Image
 
                     w = max(1, round(a.shape[1] * self.height_ / a.shape[0]))  # keep the aspect ratio
-                    a = np.asarray(PIL.Image.fromarray(a, mode="F").resize((w, self.height_), PIL.Image.BILINEAR),
+                    a = np.array(PIL.Image.fromarray(a, mode="F").resize((w, self.height_), PIL.Image.BILINEAR),
                                    np.float32)
                 out.append(a)
             return out

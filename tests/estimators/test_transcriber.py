@@ -1,0 +1,99 @@
+"""LSTMTranscriber: learns to read unsegmented glyph lines and frame sequences, decodes a ragged
+batch as it decodes each input alone, refuses impossible targets before training, round-trips."""
+
+import numpy as np
+import pytest
+import torch
+
+import lstmkit
+from lstmkit.errors import ConfigError, DataError, ShapeError
+from lstmkit.estimators import LSTMTranscriber
+
+FAST = {"max_epochs": 15, "batch_size": 16, "lr": 3e-3, "quiet": True}
+
+
+def glyph_data(n, seed, letters="abcde", height=12):
+    rng = np.random.default_rng(seed)
+    glyphs = {c: np.random.default_rng(ord(c)).random((height, 8)) > 0.6 for c in letters}
+    X, y = [], []
+    for _ in range(n):
+        text = "".join(rng.choice(list(letters), int(rng.integers(2, 6))))
+        gaps = [np.zeros((height, int(rng.integers(0, 3)))) for _ in text]  # unsegmented: gaps vary, may vanish
+        img = np.concatenate([np.concatenate([g, glyphs[ch]], 1) for g, ch in zip(gaps, text)], 1).astype(np.float32)
+        X.append(np.clip(img + rng.normal(0, 0.1, img.shape), 0, 1).astype(np.float32))
+        y.append(text)
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def reader():
+    X, y = glyph_data(300, 0)
+    return LSTMTranscriber(hidden_size=24, num_layers=1, trainer=FAST).fit(X, y)
+
+
+def test_reads_unseen_lines(reader):
+    X, y = glyph_data(100, 1)
+    for decode in ({}, {"decoder": "beam"}, {"decoder": "beam", "lm_weight": 0.3}):
+        scores = reader.evaluate(X, y, **decode)
+        assert scores["cer"] < 0.05 and scores["exact_match"] > 0.8, (decode, scores)
+
+
+def test_ragged_batch_decodes_as_one_by_one(reader):
+    X, _ = glyph_data(20, 2)
+    together = reader.predict(X)
+    assert [reader.predict([x])[0] for x in X] == together
+    lp = reader.posteriors(X)
+    assert [p.shape[0] for p in lp] == [x.shape[1] // 4 for x in X]
+    np.testing.assert_allclose(np.exp(lp[0]).sum(1), 1.0, atol=1e-5)
+
+
+def test_save_load_keeps_network_and_language_model(reader, tmp_path):
+    X, _ = glyph_data(10, 3)
+    again = lstmkit.load(reader.save(tmp_path / "reader"))
+    assert again.predict(X, decoder="beam", lm_weight=0.5) == reader.predict(X, decoder="beam", lm_weight=0.5)
+    assert again.lm_.score("abc") == reader.lm_.score("abc")
+
+
+def test_other_heights_are_resized_and_bad_inputs_refused(reader):
+    X, _ = glyph_data(3, 4)
+    tall = [np.kron(x, np.ones((2, 2), np.float32)) for x in X]  # twice the size: resized to 12 px high
+    assert len(reader.predict(tall)) == 3
+    with pytest.raises(ShapeError, match=r"X\[0\] must be 2-D"):
+        reader.predict([np.zeros((2, 3, 4))])
+    with pytest.raises(DataError, match=r"images must be grey values in \[0, 1\]"):
+        reader.predict([X[0] * 3])
+    with pytest.raises(ConfigError, match=r"lm_weight needs decoder='beam'"):
+        reader.predict(X, lm_weight=0.5)
+
+
+def test_impossible_targets_are_refused_before_training():
+    X, y = glyph_data(12, 5)
+    y[3] = "a" * 30  # 30 repeated letters need 59 frames
+    with pytest.raises(DataError, match=r"y\[3\] needs 59 frames, its input gives \d+"):
+        LSTMTranscriber(trainer=FAST).fit(X, y)
+
+
+def test_frame_sequences_with_frame_stacking():
+    """Frames (T, F): symbol k shows as a burst of frames with feature k high; stacked in pairs."""
+    rng = np.random.default_rng(0)
+
+    def make(n):
+        X, y = [], []
+        for _ in range(n):
+            text = "".join(rng.choice(list("xyz"), int(rng.integers(1, 5))))
+            frames = []
+            for ch in text:
+                k = "xyz".index(ch)
+                burst = np.zeros((int(rng.integers(4, 7)), 4), np.float32)
+                burst[:, k] = 1.0
+                frames += [burst, np.zeros((int(rng.integers(2, 4)), 4), np.float32)]
+            X.append(np.concatenate(frames) + rng.normal(0, 0.05, (sum(len(f) for f in frames), 4)).astype(np.float32))
+            y.append(text)
+        return X, y
+
+    X, y = make(300)
+    model = LSTMTranscriber(frame_stack=2, hidden_size=24, num_layers=1, trainer=FAST).fit(X, y)
+    Xt, yt = make(60)
+    assert model.evaluate(Xt, yt)["cer"] < 0.1
+    with pytest.raises(ShapeError, match=r"X\[0\] has 3 features per frame; the model was trained on 4"):
+        model.predict([np.zeros((10, 3), np.float32)])
