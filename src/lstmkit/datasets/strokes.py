@@ -60,7 +60,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -165,7 +165,7 @@ def ptb_sentences(split: str) -> list[str]:
     "test"; the two pools share no sentence."""
     _check_split(split)
     lines = _ptb_lines()
-    cut = int(round(TRAIN_FRACTION * len(lines)))
+    cut = round(TRAIN_FRACTION * len(lines))
     return list(lines[:cut] if split == "train" else lines[cut:])
 
 
@@ -232,7 +232,7 @@ def ptb_phrases(n: int, rng: np.random.Generator, *, split: str = "train", min_w
 # ----------------------------------------------------------------------------------------- glyphs
 
 
-@lru_cache(maxsize=None)
+@cache
 def _glyphs(font: str) -> dict[str, tuple[tuple[np.ndarray, ...], float]]:
     """char -> (strokes, advance): each stroke (P, 2) in cap-height units (x from the glyph's left
     side, y up from the baseline); advance the glyph's width."""
