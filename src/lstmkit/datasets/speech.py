@@ -73,6 +73,8 @@ __all__ = [
     "SpeechData",
     "espeak_version",
     "espeak_voices",
+    "read_wav",
+    "speech_features",
     "spoken_lines",
 ]
 
@@ -193,15 +195,24 @@ def _wav_samples(data: bytes, what: str) -> tuple[np.ndarray, int]:
     raise DataError(f"{_ESPEAK}'s WAV for {what} has no data chunk")
 
 
-def _utterance(text: str, voice: str, rate: int, pitch: int, feature: str, n_mels: int) -> np.ndarray:
-    """The (T, F) normalised features of ``text`` spoken by ``voice``."""
-    librosa = require("librosa", "speech", "spoken-lines")
-    what = f"voice {voice!r}, text {text!r}"
-    audio, sr = _wav_samples(_run(["-v", voice, "-s", str(rate), "-p", str(pitch), "--stdout", "--", text], what),
-                             what)
+def speech_features(audio: np.ndarray, sample_rate: int, feature: str = "logmel", n_mels: int = 40) -> np.ndarray:
+    """(T, F) float32 frames of mono ``audio`` (samples in [-1, 1]) at ``sample_rate`` Hz, the
+    features :func:`spoken_lines` gives: resampled to 16 kHz, 25 ms Hann windows every 10 ms, dB
+    log-mel energies (F = ``n_mels``) or 13 MFCCs, each feature normalised over the utterance.
+
+    Raises:
+        DataError: empty audio; ConfigError: an unknown ``feature``.
+    """
+    librosa = require("librosa", "transcribe", "spoken-lines")
+    if feature not in FEATURES:
+        raise ConfigError(f"feature must be one of {list(FEATURES)}, got {feature!r}")
+    audio = np.asarray(audio, dtype=np.float32)
+    if audio.ndim == 2:  # (samples, channels): average to mono
+        audio = audio.mean(axis=1)
     if audio.size == 0:
-        raise DataError(f"{_ESPEAK} gave no audio for {what}")
-    y = librosa.resample(audio, orig_sr=sr, target_sr=SAMPLE_RATE, res_type="soxr_hq")
+        raise DataError("the audio holds no samples")
+    y = librosa.resample(audio, orig_sr=sample_rate, target_sr=SAMPLE_RATE, res_type="soxr_hq") \
+        if sample_rate != SAMPLE_RATE else audio
     power = librosa.feature.melspectrogram(y=y, sr=SAMPLE_RATE, n_fft=N_FFT, win_length=WINDOW, hop_length=HOP,
                                            window="hann", center=True, n_mels=n_mels, fmin=20.0,
                                            fmax=SAMPLE_RATE / 2)  # (n_mels, T)
@@ -211,6 +222,27 @@ def _utterance(text: str, voice: str, rate: int, pitch: int, feature: str, n_mel
     feats = feats.T  # (T, F)
     feats = (feats - feats.mean(axis=0)) / (feats.std(axis=0) + 1e-5)
     return feats.astype(np.float32)
+
+
+def read_wav(path: Any) -> tuple[np.ndarray, int]:
+    """(mono samples in [-1, 1], sample rate) of an audio file (WAV, FLAC, OGG: soundfile, which
+    librosa installs)."""
+    sf = require("soundfile", "transcribe", "spoken-lines")
+    try:
+        audio, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    except (RuntimeError, OSError) as e:  # soundfile's LibsndfileError is a RuntimeError
+        raise DataError(f"{str(path)!r} is not an audio file soundfile can read ({e})") from None
+    return audio.mean(axis=1), int(rate)
+
+
+def _utterance(text: str, voice: str, rate: int, pitch: int, feature: str, n_mels: int) -> np.ndarray:
+    """The (T, F) normalised features of ``text`` spoken by ``voice``."""
+    what = f"voice {voice!r}, text {text!r}"
+    audio, sr = _wav_samples(_run(["-v", voice, "-s", str(rate), "-p", str(pitch), "--stdout", "--", text], what),
+                             what)
+    if audio.size == 0:
+        raise DataError(f"{_ESPEAK} gave no audio for {what}")
+    return speech_features(audio, sr, feature, n_mels)
 
 
 def spoken_lines(n: int, *, voices: Sequence[str] | None = None, held_out_voices: Sequence[str] | None = None,
@@ -260,7 +292,7 @@ def spoken_lines(n: int, *, voices: Sequence[str] | None = None, held_out_voices
     if problems:
         raise ConfigError("; ".join(problems))
     espeak_version()  # a DataError with the install line when espeak-ng is missing
-    require("librosa", "speech", "spoken-lines")
+    require("librosa", "transcribe", "spoken-lines")
     _unknown_voices("voices", train_voices, problems)
     _unknown_voices("held_out_voices", test_voices, problems)
     if problems:
@@ -279,7 +311,7 @@ def spoken_lines(n: int, *, voices: Sequence[str] | None = None, held_out_voices
     return SpeechData(inputs, lines, who)
 
 
-register_dataset("spoken-lines", task="transcription", extra="speech (and the espeak-ng program)",
+register_dataset("spoken-lines", task="transcription", extra="transcribe (and the espeak-ng program)",
                  description="Penn Treebank phrases spoken by espeak-ng (56 training voices, 8 held-out voices for "
                              "the test split) as 40 log-mel bands or 13 MFCCs every 10 ms; "
                              "load('spoken-lines', n=500, split='train')")(spoken_lines)

@@ -22,7 +22,7 @@ Glyphs
 ------
 Letters are the single-stroke Hershey vector fonts (A. V. Hershey, 1967, "Calligraphy for
 Computers", NWL report 2101) as shipped by the PyPI package ``hershey-fonts`` (``pip install
-'lstmkit[handwriting]'``): :data:`FONTS` lists the ones used, "rowmans" (roman simplex) and two
+'lstmkit[transcribe]'``): :data:`FONTS` lists the ones used, "rowmans" (roman simplex) and two
 joined scripts, "scripts" and "cursive". Each stroke of a glyph is one pen-down polyline, in the
 font's drawing order.
 
@@ -236,7 +236,7 @@ def ptb_phrases(n: int, rng: np.random.Generator, *, split: str = "train", min_w
 def _glyphs(font: str) -> dict[str, tuple[tuple[np.ndarray, ...], float]]:
     """char -> (strokes, advance): each stroke (P, 2) in cap-height units (x from the glyph's left
     side, y up from the baseline); advance the glyph's width."""
-    hf = require("HersheyFonts", "handwriting", "pen-lines")
+    hf = require("HersheyFonts", "transcribe", "pen-lines")
     fonts = hf.HersheyFonts()
     fonts.load_default_font(font)
     out: dict[str, tuple[tuple[np.ndarray, ...], float]] = {}
@@ -396,7 +396,7 @@ def pen_lines(n: int, *, fonts: Sequence[str] | None = None,
     return StrokeData(inputs, lines, [f"writer-{int(w):02d}" for w in who])
 
 
-register_dataset("pen-lines", task="transcription", extra="handwriting",
+register_dataset("pen-lines", task="transcription", extra="transcribe",
                  description="online handwriting: pen offsets (dx, dy, pen_up) of Penn Treebank phrases written "
                              "by 50 synthetic writers (Hershey single-stroke fonts), writers 40-49 held out for "
                              "the test split; load('pen-lines', n=2000, split='train')")(pen_lines)
