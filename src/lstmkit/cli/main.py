@@ -52,7 +52,7 @@ def _register() -> None:
         return
     _STATE["registered"] = True
     from lstmkit.cli import (anomaly, caption, classify, datasets, experiment, export, forecast, lm, music, report,
-                             seq2seq, serve, tag)
+                             seq2seq, serve, tag, transcribe)
 
     app.add_typer(datasets.app, name="datasets")
     app.add_typer(experiment.app, name="experiment")
@@ -64,6 +64,7 @@ def _register() -> None:
     app.add_typer(anomaly.app, name="anomaly")
     app.add_typer(seq2seq.app, name="seq2seq")
     app.add_typer(caption.app, name="caption")
+    app.add_typer(transcribe.app, name="transcribe")
     app.command("report")(report.report)  # one command, no subcommands
     app.command("export")(export.export)
     app.command("serve")(serve.serve)
