@@ -101,7 +101,35 @@ def test_word_level_and_shared_vocabulary():
     model = LSTMSeq2Seq(level="word", share_vocab=True, hidden_size=16, embedding_dim=8,
                         trainer={**FAST, "max_epochs": 30, "batch_size": 4}).fit(X, y)
     assert model.networks_[0].decoder.embedding.weight is model.networks_[0].source_embedding.weight
-    assert model.predict(["the cat sat ."]) == ["le chat, assis."]  # detokenised: no space before punctuation
+    assert model.predict(["the cat sat ."]) == ["le chat , assis ."]  # the spaces of the references, exactly
+
+
+@pytest.mark.parametrize("text", ["God’s word, like-minded: 3,000 men.", "2002-04-03", "(a) don't", "¿Qué? ¡Sí!",
+                                  "  spaced   out  ", "e\u0301te"])
+def test_word_tokens_round_trip(text):
+    from lstmkit.data.seq2seq import detokenize, tokenize
+    import unicodedata
+
+    assert detokenize(tokenize(text)) == " ".join(unicodedata.normalize("NFC", text).split())
+    assert tokenize("Jesus, the son") == ["Jesus", "##,", "the", "son"]
+
+
+def test_odd_containers_and_references(reverser):
+    import pandas as pd
+
+    with pytest.raises(DataError, match=r"got a DataFrame: pass one column"):
+        reverser.predict(pd.DataFrame({"src": ["ab", "cd"]}))
+    with pytest.raises(DataError, match=r"got a dict"):
+        reverser.predict({"ab": 1})
+    assert reverser.predict(pd.Series(["ab", "cd"])) == reverser.predict(["ab", "cd"])
+    assert reverser.predict(np.array(["ab", "cd"])) == reverser.predict(["ab", "cd"])
+    with pytest.raises(DataError, match=r"references\[1\] must be a str or a non-empty list of str, got \[None\]"):
+        reverser.evaluate(["ab", "cd"], ["ba", None])
+    with pytest.raises(DataError, match=r"y must be a list"):
+        reverser.evaluate(["ab"], None)
+    t = reverser.translate(["abcdef"], max_tokens=2)[0]
+    assert len(t.tokens) == 2 and t.attention.shape == (2, 7)  # cut: no row for an <eos> never produced
+    assert reverser.predict(["ab"], num_beams=np.int64(2), max_tokens=np.int64(5))
 
 
 # --- text scores ---------------------------------------------------------------------------------
@@ -116,8 +144,10 @@ def test_bleu_takes_references_per_hypothesis():
     assert bleu(hyps, [r[0] for r in refs]) == pytest.approx(sacrebleu.corpus_bleu(hyps, [streams[0]]).score)
     assert bleu(hyps, refs[::-1]) < bleu(hyps, refs)  # references swapped: the score drops
     assert exact_match(hyps, refs) == 0.5
-    rows = score_by_length(hyps, refs, [6, 15], edges=(10,))
+    rows = score_by_length(hyps, refs, [0, 15], edges=(10,))  # an empty source counts in the first bucket
     assert [(r["bucket"], r["n"]) for r in rows] == [("<= 10", 1), ("> 10", 1)]
+    with pytest.raises(DataError, match=r"hypotheses\[0\] must be a str, got NoneType"):
+        bleu([None], ["a"])
     with pytest.raises(ShapeError, match=r"2 hypotheses but 1 reference entries"):
         bleu(hyps, refs[:1])
     with pytest.raises(DataError, match=r"references must be a list"):
@@ -163,15 +193,38 @@ def test_describe_gives_a_map_per_word(captioner):
     np.testing.assert_allclose(cap.attention.sum((1, 2)), 1.0, atol=1e-5)
 
 
+def test_captioner_single_images_ragged_lists_and_case(captioner):
+    images, captions, _ = squares(3, 5)
+    with pytest.raises(ShapeError, match=r"looks like one image \(H, W, C\); give a batch"):
+        captioner.predict(images[0])
+    assert len(captioner.predict(images[:1])) == 1
+    ragged = [images[0], np.repeat(np.repeat(images[1], 2, 0), 2, 1)]  # 16 px and 32 px: each resized
+    assert len(captioner.predict(ragged)) == 2
+    with pytest.raises(ShapeError, match=r"every image needs at least one pixel"):
+        captioner.predict(np.zeros((1, 0, 0, 3), np.uint8))
+    upper = [[c.upper() for c in refs] for refs in captions]  # a lowercasing model is not scored on case
+    assert captioner.evaluate(images, upper) == captioner.evaluate(images, captions)
+
+
+def test_captioner_image_size_and_dot_attention():
+    images, captions, _ = squares(40, 6)
+    ragged = [np.repeat(np.repeat(im, 2, 0), 2, 1) if i % 2 else im for i, im in enumerate(images)]
+    with pytest.raises(ShapeError, match=r"X\[1\] has shape \(32, 32, 3\) but X\[0\] has \(16, 16, 3\)"):
+        LSTMCaptioner(trainer=FAST).fit(ragged, captions)
+    model = LSTMCaptioner(image_size=16, attention="dot", conv_channels=4, conv_blocks=2, hidden_size=8,
+                          trainer={**FAST, "max_epochs": 1}).fit(ragged, captions)
+    assert model.pipeline_.shape_ == (16, 16, 3) and model.describe(images[:1])[0].attention.shape[1:] == (4, 4)
+
+
 def test_captioner_images_of_other_sizes_and_channels(captioner, tmp_path):
     images, _, _ = squares(4, 3)
     big = np.repeat(np.repeat(images, 2, axis=1), 2, axis=2)  # 32 x 32: resized back to 16 x 16
     assert captioner.predict(big) == captioner.predict(captioner.pipeline_.transform(big).movedim(1, -1).numpy())
-    with pytest.raises(ShapeError, match=r"X has 1 channels; the model was trained on 3-channel images"):
+    with pytest.raises(ShapeError, match=r"X has shape \(4, 16, 16, 1\) with 1 channel\(s\); the model was trained on 3-channel"):
         captioner.predict(images[..., :1])
     with pytest.raises(ShapeError, match=r"X must be images \(N, H, W, C\), got shape \(4, 2, 16, 16, 3\)"):
         captioner.predict(np.stack([images, images], 1))
-    with pytest.raises(DataError, match=r"X must be a numeric array"):
+    with pytest.raises(DataError, match=r"X must be a real numeric array"):
         captioner.predict([["a"]])
     again = lstmkit.load(captioner.save(tmp_path / "cap"))
     assert again.predict(images) == captioner.predict(images)

@@ -74,8 +74,9 @@ def read_captioned(source: str, what: str = "--data") -> tuple[np.ndarray, list[
     return read_images([folder / name for name in refs], what), list(refs.values()), None
 
 
-def read_images(paths: list[Path], what: str) -> np.ndarray:
-    """Image files -> (N, H, W, C) uint8 (RGB; every image resized to the first one's size)."""
+def read_images(paths: list[Path], what: str, mode: str = "RGB") -> np.ndarray:
+    """Image files -> (N, H, W, C) uint8 (``mode`` "RGB" or "L" (grey); every image resized to the
+    first one's size)."""
     from PIL import Image
 
     out, size = [], None
@@ -84,9 +85,10 @@ def read_images(paths: list[Path], what: str) -> np.ndarray:
             raise DataError(f"{what}: image {str(p)!r} does not exist")
         try:
             with Image.open(p) as im:
-                im = im.convert("RGB")
+                im = im.convert(mode)
                 size = size or im.size
-                out.append(np.asarray(im.resize(size) if im.size != size else im, dtype=np.uint8))
+                a = np.asarray(im.resize(size) if im.size != size else im, dtype=np.uint8)
+                out.append(a[..., None] if a.ndim == 2 else a)
         except OSError as e:
             raise DataError(f"{what}: {str(p)!r} is not an image Pillow can read ({e})") from None
     return np.stack(out)
@@ -149,7 +151,7 @@ def describe(
     model: Path = ModelInOpt,
     images: list[Path] = typer.Argument(None, metavar="IMAGE...", help="Image files to describe."),
     data: Optional[str] = typer.Option(None, "--data", metavar="DIR", help="Instead of files: a captioned folder or dataset:scenes:test (its inputs)."),
-    limit: int = typer.Option(10, "--limit", metavar="INT", help="With --data: describe the first INT inputs."),
+    limit: int = typer.Option(10, "--limit", min=1, metavar="INT", help="With --data: describe the first INT inputs."),
     num_beams: Optional[int] = BeamOpt,
     plot: Optional[Path] = typer.Option(None, "--plot", metavar="PNG", help="Attention of each word over the first input."),
 ) -> None:
@@ -165,7 +167,7 @@ def describe(
     if data is not None:
         x = read_captioned(data)[0][:limit]
     else:
-        x = read_images(list(images), "IMAGE")
+        x = read_images(list(images), "IMAGE", "L" if cap.pipeline_.shape_[-1] == 1 else "RGB")
     results = cap.describe(x, num_beams=num_beams)
     for r in results:
         typer.echo(r.text)

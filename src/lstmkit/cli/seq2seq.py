@@ -51,9 +51,12 @@ def read_pairs(source: str, targets: Optional[Path], what: str = "--data") -> tu
         part = rest[0] if rest else "train"
         if part not in PARTS:
             raise DataError(f"{what} {source!r}: the part must be one of {list(PARTS)}, got {part!r}")
-        data = lstmkit.datasets.load(name)
-        if not hasattr(data, "train") or not hasattr(data.train, "source"):
-            raise DataError(f"dataset {name!r} is not a set of text pairs (try lstmkit datasets list)")
+        kinds = {d.name: d.task for d in lstmkit.datasets.list_datasets()}
+        if name in kinds and kinds[name] != "translation":
+            pairs = sorted(n for n, task in kinds.items() if task == "translation")
+            raise DataError(f"{what} {source!r}: dataset {name!r} is for {kinds[name]}, not text pairs; "
+                            f"text-pair datasets: {pairs}")
+        data = lstmkit.datasets.load(name)  # an unknown name gets the registry's error with a suggestion
         chosen = getattr(data, part, None)
         if chosen is None:
             raise DataError(f"dataset {name!r} has no {part!r} part")

@@ -23,18 +23,48 @@ from lstmkit.errors import DataError, ShapeError
 __all__ = ["CaptionPipeline", "CaptionDataset", "check_visuals", "check_captions"]
 
 
-def check_visuals(X: Any, name: str = "X", video: bool | None = None) -> np.ndarray:
-    """X as (N, H, W, C) images or (N, T, H, W, C) clips (``video`` None: decided by ndim).
+def _resize_uint8(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """(..., H, W, C) uint8 -> (..., h, w, C) uint8 (bilinear, antialiased)."""
+    x = torch.from_numpy(np.ascontiguousarray(a)).float().movedim(-1, -3)
+    lead = x.shape[:-3]
+    x = torch.nn.functional.interpolate(x.reshape(-1, *x.shape[-3:]), size=size, mode="bilinear", antialias=True,
+                                        align_corners=False)
+    return x.reshape(*lead, *x.shape[-3:]).movedim(-3, -1).round().clamp(0, 255).to(torch.uint8).numpy()
+
+
+def check_visuals(X: Any, name: str = "X", video: bool | None = None, size: tuple[int, int] | None = None) -> np.ndarray:
+    """X as (N, H, W, C) images or (N, T, H, W, C) clips, uint8 (``video`` None: decided by ndim).
+
+    A (N, H, W) array is N grey images; a 3-D array whose last axis is 4 or less looks like ONE
+    image (H, W, C) and is refused (give ``X[None]``). A list of arrays of different sizes is
+    resized item by item to ``size`` (H, W) when given (prediction), else refused (training
+    images share one size, or are resized with ``image_size``).
 
     Raises:
         DataError: not numeric, empty, non-finite, or values outside 0-255 / [0, 1];
-        ShapeError: a shape that is neither.
+        ShapeError: a shape that is neither, a zero-size image, one image without the batch axis.
     """
+    if isinstance(X, (list, tuple)) and X and all(hasattr(x, "shape") or isinstance(x, (list, tuple)) for x in X):
+        items = [np.asarray(x) for x in X]
+        shapes = {i.shape for i in items}
+        if len(shapes) > 1:
+            first = items[0].shape
+            if size is None:
+                k = next(k for k, i in enumerate(items) if i.shape != first)
+                raise ShapeError(f"{name}[{k}] has shape {items[k].shape} but {name}[0] has {first}; training images "
+                                 "must share one size (or set image_size to resize them)")
+            items = [check_visuals(i[None], f"{name}[{k}]", video, size)[0] for k, i in enumerate(items)]
+        X = np.stack(items)
     a = np.asarray(X)
-    if a.dtype == object or not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
-        raise DataError(f"{name} must be a numeric array of images (N, H, W, C) or clips (N, T, H, W, C), "
+    if a.dtype == object or np.iscomplexobj(a) or not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
+        raise DataError(f"{name} must be a real numeric array of images (N, H, W, C) or clips (N, T, H, W, C), "
                         f"got dtype {a.dtype}")
+    if a.dtype == bool:
+        a = a.astype(np.uint8) * 255
     if a.ndim == 3 and video is not True:
+        if a.shape[-1] <= 4:
+            raise ShapeError(f"{name} has shape {a.shape}: that looks like one image (H, W, C); give a batch "
+                             f"(N, H, W, C), e.g. X[None] for a single image")
         a = a[..., None]  # (N, H, W) grey images
     want = {None: (4, 5), False: (4,), True: (5,)}[video]
     if a.ndim not in want:
@@ -42,6 +72,8 @@ def check_visuals(X: Any, name: str = "X", video: bool | None = None) -> np.ndar
         raise ShapeError(f"{name} must be {' or '.join(kinds[k] for k in want)}, got shape {a.shape}")
     if a.shape[0] == 0:
         raise DataError(f"{name} holds no images")
+    if 0 in a.shape:
+        raise ShapeError(f"{name} has shape {a.shape}: every image needs at least one pixel (and a clip one frame)")
     if a.shape[-1] > 4:
         raise ShapeError(f"{name} must be channels-last (..., H, W, C) with C <= 4, got shape {a.shape}")
     if np.issubdtype(a.dtype, np.floating):
@@ -53,7 +85,10 @@ def check_visuals(X: Any, name: str = "X", video: bool | None = None) -> np.ndar
         a = np.round(a * 255)
     elif a.min() < 0 or a.max() > 255:
         raise DataError(f"{name}: integer images must be in 0-255, got values in [{a.min()}, {a.max()}]")
-    return a.astype(np.uint8)
+    a = a.astype(np.uint8)
+    if size is not None and tuple(a.shape[-3:-1]) != tuple(size):
+        a = _resize_uint8(a, tuple(size))
+    return a
 
 
 def check_captions(y: Any, n: int, name: str = "y") -> list[list[str]]:
@@ -61,7 +96,7 @@ def check_captions(y: Any, n: int, name: str = "y") -> list[list[str]]:
     if isinstance(y, str) or not hasattr(y, "__len__"):
         raise DataError(f"{name} must be a list with one caption (str) or list of captions per image, "
                         f"got {type(y).__name__}")
-    out = [[c] if isinstance(c, str) else list(c) if hasattr(c, "__iter__") else c for c in y]
+    out = [[c] if isinstance(c, str) else list(c) if hasattr(c, "__iter__") and not isinstance(c, bytes) else c for c in y]
     if len(out) != n:
         raise ShapeError(f"{name} has {len(out)} entries for {n} images; give one caption or list of captions per image")
     for i, refs in enumerate(out):
@@ -106,24 +141,19 @@ class CaptionPipeline:
         return detokenize(self.tokens(ids), "word")
 
     def transform(self, X: Any, name: str = "X") -> torch.Tensor:
-        """Images/clips -> float tensor (N, [T,] C, H, W) in [0, 1] of the training geometry.
+        """Images/clips -> float tensor (N, [T,] C, H, W) in [0, 1] of the training geometry
+        (other sizes resized, bilinear and antialiased).
 
         Raises:
             ShapeError: images for a clip model or the other way round, or another channel count.
         """
-        a = check_visuals(X, name, video=self.video_)
-        *t, H, W, C = self.shape_
+        *_, H, W, C = self.shape_
+        a = check_visuals(X, name, video=self.video_, size=(H, W))
         if a.shape[-1] != C:
-            raise ShapeError(f"{name} has {a.shape[-1]} channels; the model was trained on {C}-channel "
-                             f"{'clips' if self.video_ else 'images'} of shape {self.shape_}")
+            raise ShapeError(f"{name} has shape {a.shape} with {a.shape[-1]} channel(s); the model was trained on "
+                             f"{C}-channel {'clips' if self.video_ else 'images'} of shape {self.shape_}")
         x = torch.from_numpy(a).float().div_(255.0)
-        x = x.movedim(-1, -3)  # (..., C, H, W)
-        if tuple(x.shape[-2:]) != (H, W):
-            lead = x.shape[:-3]
-            x = torch.nn.functional.interpolate(x.reshape(-1, C, *x.shape[-2:]), size=(H, W), mode="bilinear",
-                                                antialias=True, align_corners=False).clamp_(0, 1)
-            x = x.reshape(*lead, C, H, W)
-        return x.contiguous()
+        return x.movedim(-1, -3).contiguous()  # (N, [T,] C, H, W)
 
     def to_dict(self) -> dict[str, Any]:
         return {"lowercase": self.lowercase, "min_freq": self.min_freq, "vocab": self.vocab_.to_json()["itos"],

@@ -5,9 +5,10 @@
 * ``level="char"``: every character is a token (case kept unless ``lowercase``); decoding
   concatenates.
 * ``level="word"``: words and punctuation marks are tokens (``\\w+`` runs and single
-  non-space symbols, so "Jesus," is "Jesus" + ","); decoding joins with spaces and removes
-  the space before closing punctuation (a readable detokenisation; sacrebleu tokenises again
-  before scoring).
+  non-space symbols); a token written without a space before it carries the prefix ``##``
+  (WordPiece's continuation mark), so "Jesus," is "Jesus" + "##," and "2002-04-03" is "2002" +
+  "##-" + "##04" + "##-" + "##03". Decoding puts the spaces back exactly where they were (runs
+  of white space become one space), so a perfect model reproduces its references.
 
 Vocabulary ids: 0 ``<pad>``, 1 ``<unk>``, 2 ``<bos>``, 3 ``<eos>``, then tokens by decreasing
 training frequency (``min_freq``, ``max_vocab``). Every source ends with ``<eos>`` (so an empty
@@ -19,8 +20,9 @@ from both sides (needed to share embeddings).
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -35,14 +37,17 @@ __all__ = ["Seq2SeqPipeline", "Seq2SeqDataset", "check_texts", "build_vocabulary
 BOS, EOS = "<bos>", "<eos>"
 BOS_ID, EOS_ID = 2, 3
 SEQ2SEQ_LEVELS = ("char", "word")
-_WORD = re.compile(r"\w+|[^\w\s]")
-_NO_SPACE_BEFORE = set(".,;:!?)]}»”’'")
-_NO_SPACE_AFTER = set("([{«“‘")
+_WORD = re.compile(r"(\s*)(\w+|[^\w\s])")
+GLUE = "##"  # prefix of a token written without a space before it
 
 
 def check_texts(X: Any, name: str = "X") -> list[str]:
     """A non-empty sequence of str (one text per example), else a DataError naming the item."""
-    if isinstance(X, (str, bytes)) or not isinstance(X, (Sequence, np.ndarray)) and not hasattr(X, "__iter__"):
+    if isinstance(X, Mapping) or hasattr(X, "columns"):
+        raise DataError(f"{name} must be a list of str, got a {type(X).__name__}: pass one column, e.g. df['source']")
+    if isinstance(X, np.ndarray) and X.ndim != 1:
+        raise DataError(f"{name} must be a 1-D list of str, got an array of shape {X.shape}")
+    if isinstance(X, (str, bytes)) or not hasattr(X, "__iter__"):
         raise DataError(f"{name} must be a list of str (one text per example), got {type(X).__name__}")
     out = list(X)
     if not out:
@@ -54,22 +59,28 @@ def check_texts(X: Any, name: str = "X") -> list[str]:
 
 
 def tokenize(text: str, level: str = "word", lowercase: bool = False) -> list[str]:
-    """Characters (``level="char"``) or words and punctuation marks (``"word"``) of ``text``."""
+    """Characters (``level="char"``), or words and punctuation marks (``"word"``; a token glued
+    to the one before it carries the prefix ``##``) of ``text``. Unicode is NFC-normalised first,
+    so composed and decomposed accents are the same token."""
+    text = unicodedata.normalize("NFC", text)
     if lowercase:
         text = text.lower()
-    return list(text) if level == "char" else _WORD.findall(text)
+    if level == "char":
+        return list(text)
+    return [tok if (space or k == 0) else GLUE + tok for k, (space, tok) in enumerate(_WORD.findall(text))]
 
 
 def detokenize(tokens: Sequence[str], level: str = "word") -> str:
-    """Inverse of :func:`tokenize` up to spacing: no space before closing punctuation."""
+    """Inverse of :func:`tokenize` (word level: a space before every token without ``##``)."""
     if level == "char":
         return "".join(tokens)
-    out = ""
+    out = []
     for tok in tokens:
-        if out and not (tok[0] in _NO_SPACE_BEFORE or out[-1] in _NO_SPACE_AFTER):
-            out += " "
-        out += tok
-    return out
+        if tok.startswith(GLUE) and len(tok) > len(GLUE):
+            out.append(tok[len(GLUE):])
+        else:
+            out.append((" " if out else "") + tok)
+    return "".join(out)
 
 
 def build_vocabulary(texts: Iterable[list[str]], min_freq: int = 1, max_vocab: int | None = None) -> Vocabulary:

@@ -14,6 +14,7 @@ another channel count is a ShapeError (:mod:`lstmkit.data.captions`).
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from typing import Any, ClassVar
 
 import numpy as np
@@ -34,8 +35,8 @@ __all__ = ["LSTMCaptioner", "Caption"]
 @dataclasses.dataclass
 class Caption:
     """One described input: ``text``, ``tokens`` and ``attention``: (T_out + 1, h, w) over the
-    image's regions, or (T_out + 1, T) over a clip's frames (the last row produced ``<eos>``);
-    None without attention."""
+    image's regions, or (T_out + 1, T) over a clip's frames (the last row produced ``<eos>``; T_out
+    rows when ``max_tokens`` cut the caption first); None without attention."""
 
     text: str
     tokens: list[str]
@@ -51,6 +52,9 @@ class LSTMCaptioner(Estimator):
     """Image or video captioner with attention (see the module docstring).
 
     Args:
+        image_size: resize every image (and frame) to ``image_size`` x ``image_size`` pixels at fit
+            and prediction (photos of several sizes; large photos make a long memory); None keeps
+            the training images' own size (they must share one).
         conv_channels, conv_blocks: the CNN (channels of the first block, doubling; each block
             halves the image, so 64 px and 3 blocks attend over 8 x 8 regions).
         embedding_dim, hidden_size, num_layers, dropout: the decoder.
@@ -77,6 +81,7 @@ class LSTMCaptioner(Estimator):
 
     def __init__(
         self,
+        image_size: int | None = None,
         conv_channels: int = 16,
         conv_blocks: int = 3,
         embedding_dim: int = 64,
@@ -94,6 +99,7 @@ class LSTMCaptioner(Estimator):
         trainer: Any = None,
         random_state: int = 0,
     ) -> None:
+        self.image_size = image_size
         self.conv_channels = conv_channels
         self.conv_blocks = conv_blocks
         self.embedding_dim = embedding_dim
@@ -120,6 +126,9 @@ class LSTMCaptioner(Estimator):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 p.append(f"{name} must be a positive int, got {v!r}")
+        size = self.image_size
+        if size is not None and (isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1):
+            p.append(f"image_size must be None or a positive int (pixels), got {size!r}")
         if self.max_tokens is not None and (isinstance(self.max_tokens, bool) or not isinstance(self.max_tokens, int)
                                             or self.max_tokens < 1):
             p.append(f"max_tokens must be None or a positive int, got {self.max_tokens!r}")
@@ -144,7 +153,8 @@ class LSTMCaptioner(Estimator):
         return self._fit(X, y, resume=resume)
 
     def _prepare(self, X: Any, y: Any) -> Prepared:
-        a = check_visuals(X, "X")
+        size = None if self.image_size is None else (int(self.image_size), int(self.image_size))
+        a = check_visuals(X, "X", size=size)
         refs = check_captions(y, a.shape[0])
         n = a.shape[0]
         n_val = int(round(self.val_size * n)) if n >= 10 else 0
@@ -172,13 +182,14 @@ class LSTMCaptioner(Estimator):
         beam = self.num_beams if num_beams is None else num_beams
         lp = self.length_penalty if length_penalty is None else length_penalty
         limit = self.max_tokens if max_tokens is None else max_tokens
-        if isinstance(beam, bool) or not isinstance(beam, int) or beam < 1:
+        if isinstance(beam, bool) or not isinstance(beam, numbers.Integral) or beam < 1:
             raise ConfigError(f"num_beams must be a positive int, got {beam!r}")
+        beam = int(beam)
         if not _is_num(lp) or lp < 0:
             raise ConfigError(f"length_penalty must be a number >= 0, got {lp!r}")
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, numbers.Integral) or limit < 1):
             raise ConfigError(f"max_tokens must be None or a positive int, got {limit!r}")
-        return beam, lp, (self.pipeline_.max_caption_length_ + 10 if limit is None else limit)
+        return beam, lp, (self.pipeline_.max_caption_length_ + 10 if limit is None else int(limit))
 
     @torch.no_grad()
     def _decode(self, X: Any, num_beams: int | None, length_penalty: float | None,
@@ -204,12 +215,15 @@ class LSTMCaptioner(Estimator):
                  max_tokens: int | None = None) -> list[Caption]:
         """Like :meth:`predict`, with the words and the attention of each word (:class:`Caption`)."""
         x, ids = self._decode(X, num_beams, length_penalty, max_tokens)
+        limit = self._options(num_beams, length_penalty, max_tokens)[2]
         net, pipe = self.networks_[0], self.pipeline_
         out = []
         for k, tgt in enumerate(ids):
             weights = None
             if net.decoder.attention is not None:
                 w = net(x[k:k + 1], torch.tensor([[BOS_ID, *tgt]]))[1][0].numpy()  # (T_out + 1, S)
+                if len(tgt) >= limit:  # cut at max_tokens: no step produced <eos>
+                    w = w[: len(tgt)]
                 weights = w if net.config.video else w.reshape(len(w), *net.config.grid)
             out.append(Caption(pipe.decode(tgt), pipe.tokens(tgt), weights))
         return out
@@ -230,12 +244,18 @@ class LSTMCaptioner(Estimator):
 
     def evaluate(self, X: Any, y: Any, **decode: Any) -> dict[str, float]:
         """``bleu`` (BLEU-4 against all references of each input, sacrebleu, 0-100), ``chrf`` and
-        ``token_accuracy`` (teacher-forced, first reference). ``decode``: options of :meth:`predict`."""
+        ``token_accuracy`` (teacher-forced, first reference). With ``lowercase`` (the default) the
+        references are lowercased too, so case is not scored. ``decode``: options of :meth:`predict`."""
         hyps = self.predict(X, **decode)
-        refs = check_captions(y, len(hyps))
+        refs = self._references(y, len(hyps))
         return {"bleu": bleu(hyps, refs), "chrf": chrf(hyps, refs), "token_accuracy": self.token_accuracy(X, refs)}
+
+    def _references(self, y: Any, n: int) -> list[list[str]]:
+        """The references, lowercased when the model writes lowercase (so case is not scored)."""
+        refs = check_captions(y, n)
+        return [[r.lower() for r in rs] for rs in refs] if self.pipeline_.lowercase else refs
 
     def score(self, X: Any, y: Any) -> float:
         """BLEU-4 (0-100) of the captions against ``y``."""
         hyps = self.predict(X)
-        return bleu(hyps, check_captions(y, len(hyps)))
+        return bleu(hyps, self._references(y, len(hyps)))

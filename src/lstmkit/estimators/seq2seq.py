@@ -15,7 +15,8 @@ may produce at most ``max_tokens`` tokens; ``None`` allows ``max(longest trainin
 from __future__ import annotations
 
 import dataclasses
-import math
+import numbers
+import unicodedata
 from typing import Any, ClassVar
 
 import numpy as np
@@ -26,7 +27,7 @@ from lstmkit.errors import ConfigError, DataError, ShapeError, suggest
 from lstmkit.estimators.base import Estimator, Prepared
 from lstmkit.models.decoder import DECODER_ATTENTION
 from lstmkit.models.seq2seq import Seq2SeqNetwork, Seq2SeqNetworkConfig
-from lstmkit.models.text_scores import bleu, chrf, exact_match
+from lstmkit.models.text_scores import bleu, check_references, chrf, exact_match
 from lstmkit.persist import register
 
 __all__ = ["LSTMSeq2Seq", "Translation"]
@@ -36,7 +37,8 @@ __all__ = ["LSTMSeq2Seq", "Translation"]
 class Translation:
     """One decoded source: ``text``, its ``tokens``, the ``source_tokens`` the encoder read
     (``<unk>`` for unknown ones, ``<eos>`` last) and ``attention`` (T_out + 1, S) (the last row is
-    the step that produced ``<eos>``; None for a model without attention)."""
+    the step that produced ``<eos>``; T_out rows when ``max_tokens`` cut the output first; None for
+    a model without attention)."""
 
     text: str
     tokens: list[str]
@@ -189,13 +191,13 @@ class LSTMSeq2Seq(Estimator):
         beam = self.num_beams if num_beams is None else num_beams
         lp = self.length_penalty if length_penalty is None else length_penalty
         limit = self.max_tokens if max_tokens is None else max_tokens
-        if isinstance(beam, bool) or not isinstance(beam, int) or beam < 1:
+        if isinstance(beam, bool) or not isinstance(beam, numbers.Integral) or beam < 1:
             raise ConfigError(f"num_beams must be a positive int, got {beam!r}")
         if not _is_num(lp) or lp < 0:
             raise ConfigError(f"length_penalty must be a number >= 0, got {lp!r}")
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, numbers.Integral) or limit < 1):
             raise ConfigError(f"max_tokens must be None or a positive int, got {limit!r}")
-        return beam, lp, limit
+        return int(beam), lp, None if limit is None else int(limit)
 
     @torch.no_grad()
     def _decode_ids(self, X: Any, num_beams: int | None, length_penalty: float | None,
@@ -228,14 +230,17 @@ class LSTMSeq2Seq(Estimator):
                   max_tokens: int | None = None) -> list[Translation]:
         """Like :meth:`predict`, with tokens and attention weights per source (:class:`Translation`)."""
         texts, sources, ids = self._decode_ids(X, num_beams, length_penalty, max_tokens)
+        limits = self._limits(sources, self._decode_options(num_beams, length_penalty, max_tokens)[2])
         net, pipe = self.networks_[0], self.pipeline_
         out = []
-        for text, src, tgt in zip(texts, sources, ids):
+        for text, src, tgt, limit in zip(texts, sources, ids, limits):
             weights = None
             if net.decoder.attention is not None:
                 x = torch.from_numpy(np.asarray(src, dtype=np.int64))[None]
                 y_in = torch.tensor([[BOS_ID, *tgt]])
                 weights = net.attention_weights(x, torch.tensor([len(src)]), y_in)[0].numpy()  # (T_out + 1, S)
+                if len(tgt) >= limit:  # cut at max_tokens: no step produced <eos>
+                    weights = weights[: len(tgt)]
             out.append(Translation(pipe.decode_target(tgt), pipe.target_tokens(tgt), pipe.source_tokens(text), weights))
         return out
 
@@ -256,17 +261,24 @@ class LSTMSeq2Seq(Estimator):
             correct, total = correct + m["token_accuracy"] * n, total + n
         return correct / total
 
+    def _references(self, y: Any, n: int) -> list[list[str]]:
+        """References as lists of str, NFC-normalised, lowercased when the model writes lowercase."""
+        if isinstance(y, str) or not hasattr(y, "__len__"):
+            raise DataError(f"y must be a list with one reference (str) or list of references per source, "
+                            f"got {type(y).__name__}")
+        if len(y) != n:
+            raise ShapeError(f"X has {n} texts and y has {len(y)} references")
+        refs = check_references([""] * n, list(y))
+        fold = str.lower if self.pipeline_.lowercase else (lambda t: t)
+        return [[fold(unicodedata.normalize("NFC", r)) for r in rs] for rs in refs]
+
     def evaluate(self, X: Any, y: Any, **decode: Any) -> dict[str, float]:
         """``exact_match`` (0-1), ``bleu`` and ``chrf`` (0-100, sacrebleu) of the decoded outputs
         against ``y`` (a str per source, or a list of reference strs), and ``token_accuracy``
-        (teacher-forced, first reference). ``decode``: options of :meth:`predict`."""
+        (teacher-forced, first reference). A model with ``lowercase=True`` is scored against
+        lowercased references. ``decode``: options of :meth:`predict`."""
         texts = check_texts(X, "X")
-        refs = [[r] if isinstance(r, str) else list(r) for r in (y if not isinstance(y, str) else [y])]
-        if len(refs) != len(texts):
-            raise ShapeError(f"X has {len(texts)} texts and y has {len(refs)} references")
-        for i, r in enumerate(refs):
-            if not r or not all(isinstance(s, str) for s in r):
-                raise DataError(f"y[{i}] must be a str or a non-empty list of str, got {r!r}")
+        refs = self._references(y, len(texts))
         hyps = self.predict(texts, **decode)
         return {"exact_match": exact_match(hyps, refs), "bleu": bleu(hyps, refs), "chrf": chrf(hyps, refs),
                 "token_accuracy": self.token_accuracy(texts, [r[0] for r in refs])}
@@ -274,4 +286,4 @@ class LSTMSeq2Seq(Estimator):
     def score(self, X: Any, y: Any) -> float:
         """Corpus BLEU (0-100) of the decoded outputs against ``y``."""
         texts = check_texts(X, "X")
-        return bleu(self.predict(texts), y)
+        return bleu(self.predict(texts), self._references(y, len(texts)))

@@ -130,6 +130,11 @@ class CaptionerNetwork(TaskModel):
         else:
             self.frame_proj, self.frames = None, None
             memory_size = self.cnn.out_channels
+        # dot attention scores the decoder state against the memory directly: project it to H
+        self.memory_proj = nn.Linear(memory_size, c.hidden_size) if c.attention == "dot" and memory_size != c.hidden_size \
+            else None
+        if self.memory_proj is not None:
+            memory_size = c.hidden_size
         self.bridge = Bridge(memory_size, c.hidden_size)
         self.decoder = LSTMDecoder(c.vocab_size, c.embedding_dim, c.hidden_size, c.num_layers, memory_size, c.attention,
                                    input_feeding=c.input_feeding, dropout=c.dropout)
@@ -151,6 +156,8 @@ class CaptionerNetwork(TaskModel):
             grid = self.cnn(images)  # (B, C'+2, h, w)
             values = grid.flatten(2).transpose(1, 2)  # (B, h*w, C'+2)
         values = self.drop(values)
+        if self.memory_proj is not None:
+            values = self.memory_proj(values)  # (B, S, H)
         summary = values.mean(1)  # (B, Hm)
         L = c.num_layers
         h0, c0 = self.bridge(summary[None].expand(L, *summary.shape))  # (L, B, H) each

@@ -139,12 +139,9 @@ class LSTMDecoder(nn.Module):
             out, _ = self.lstm(self.drop(self.embedding(tokens)), (state.h, state.c))  # (B, T, H)
             if self.attention is None:
                 return self.output(self.drop(out)), None
-            B, S = memory.mask.shape
-            q = out.reshape(B * T, -1)  # (B*T, H): every step attends independently
-            rep = lambda t: t[:, None].expand(B, T, *t.shape[1:]).reshape(B * T, *t.shape[1:])  # noqa: E731
-            ctx, w = self.attention(q, rep(memory.values), rep(memory.mask), keys=rep(memory.keys))  # (B*T, Hm), (B*T, S)
-            feed = torch.tanh(self.combine(torch.cat([ctx, q], dim=-1)))  # (B*T, H)
-            return self.output(self.drop(feed)).reshape(B, T, -1), w.reshape(B, T, S)
+            ctx, w = self.attention.forward_steps(out, memory.values, memory.mask, keys=memory.keys)  # (B, T, Hm), (B, T, S)
+            feed = torch.tanh(self.combine(torch.cat([ctx, out], dim=-1)))  # (B, T, H)
+            return self.output(self.drop(feed)), w
         logits, weights = [], []
         prev = tokens[:, 0]
         for t in range(T):

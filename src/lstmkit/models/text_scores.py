@@ -24,11 +24,17 @@ __all__ = ["bleu", "chrf", "exact_match", "score_by_length", "check_references"]
 
 def check_references(hypotheses: Sequence[str], references: Any) -> list[list[str]]:
     """References as one list of str per hypothesis (a str alone is one reference)."""
+    if isinstance(hypotheses, str) or not hasattr(hypotheses, "__iter__"):
+        raise DataError(f"hypotheses must be a list of str, got {type(hypotheses).__name__}")
     hyps = list(hypotheses)
+    for i, h in enumerate(hyps):
+        if not isinstance(h, str):
+            raise DataError(f"hypotheses[{i}] must be a str, got {type(h).__name__}")
     if isinstance(references, str) or not hasattr(references, "__len__"):
         raise DataError(f"references must be a list with one entry (a str or a list of str) per hypothesis, "
                         f"got {type(references).__name__}")
-    refs = [[r] if isinstance(r, str) else list(r) for r in references]
+    refs = [[r] if isinstance(r, str) else list(r) if hasattr(r, "__iter__") and not isinstance(r, bytes) else [r]
+            for r in references]
     if len(refs) != len(hyps):
         raise ShapeError(f"{len(hyps)} hypotheses but {len(refs)} reference entries; give one entry per hypothesis")
     for i, r in enumerate(refs):
@@ -87,7 +93,7 @@ def score_by_length(hypotheses: Sequence[str], references: Any, lengths: Sequenc
     bounds = [0, *edges, None]
     rows = []
     for lo, hi in zip(bounds[:-1], bounds[1:]):
-        idx = [i for i, n in enumerate(lengths) if n > lo and (hi is None or n <= hi)]
+        idx = [i for i, n in enumerate(lengths) if (n > lo or lo == 0) and (hi is None or n <= hi)]
         if not idx:
             continue
         name = f"<= {hi}" if lo == 0 else (f"> {lo}" if hi is None else f"{lo + 1}-{hi}")

@@ -99,5 +99,22 @@ class Attention(nn.Module):
         context = torch.bmm(weights[:, None, :], memory)[:, 0]  # (B, Hm)
         return context, weights
 
+    def forward_steps(self, queries: Tensor, memory: Tensor, mask: Tensor | None = None, *,
+                      keys: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """Every decoder step at once (no coverage): queries (B, T, Hq) -> (contexts (B, T, Hm),
+        weights (B, T, S)), by broadcasting over T (the memory is not copied per step)."""
+        if self.coverage:
+            raise ConfigError("forward_steps has no coverage: the coverage of step t depends on the steps before it")
+        keys = self.keys(memory) if keys is None else keys
+        if self.kind == "additive":
+            hidden = keys[:, None, :, :] + self.query_proj(queries)[:, :, None, :]  # (B, T, S, A)
+            e = self.v(torch.tanh(hidden))[..., 0]  # (B, T, S)
+        else:
+            e = torch.bmm(queries, keys.transpose(1, 2))  # (B, T, S)
+        if mask is not None:
+            e = e.masked_fill(~mask[:, None, :], float("-inf"))
+        weights = torch.softmax(e, dim=-1)  # (B, T, S)
+        return torch.bmm(weights, memory), weights  # (B, T, Hm)
+
     def extra_repr(self) -> str:
         return f"{self.query_size}, {self.memory_size}, kind={self.kind!r}" + (", coverage=True" if self.coverage else "")
