@@ -51,7 +51,7 @@ def read_captioned(source: str, what: str = "--data") -> tuple[np.ndarray, list[
             raise DataError(f"{what} {source!r}: captioning datasets are {sorted(SIZES)}")
         if part not in SIZES[name]:
             raise DataError(f"{what} {source!r}: the part must be one of {list(SIZES[name])}, got {part!r}")
-        from lstmkit.datasets import scenes
+        from lstmkit.datasets import scenes  # at call time: keeps `lstmkit --help` from importing Pillow and the renderer
 
         n, seed = SIZES[name][part], (0 if part == "train" else 1)
         if name == "scenes":
