@@ -7,6 +7,7 @@ import torch
 
 from lstmkit.errors import ConfigError, ShapeError
 from lstmkit.models.captioner import CaptionerNetwork, CaptionerNetworkConfig
+from lstmkit.models.decoder import check_decoding
 from lstmkit.models.seq2seq import Seq2SeqNetwork, Seq2SeqNetworkConfig
 from lstmkit.nn.attention import Attention
 
@@ -175,6 +176,16 @@ def test_config_errors():
         Seq2SeqNetworkConfig(source_vocab_size=5, target_vocab_size=6, share_embeddings=True)
     with pytest.raises(ConfigError, match=r"too small for 3 pooling blocks"):
         CaptionerNetworkConfig(image_height=6, image_width=6)
+
+
+def test_check_decoding_normalises_and_names_the_bad_option():
+    assert check_decoding(3, 1, None) == (3, 1.0, None)
+    assert check_decoding(torch.tensor(2).item(), 0.0, 7) == (2, 0.0, 7)
+    for args, name in [((0, 1.0, None), "num_beams"), ((True, 1.0, None), "num_beams"), ((1.5, 1.0, None), "num_beams"),
+                       ((1, -0.5, None), "length_penalty"), ((1, float("nan"), None), "length_penalty"),
+                       ((1, "1", None), "length_penalty"), ((1, 1.0, 0), "max_tokens"), ((1, 1.0, 2.0), "max_tokens")]:
+        with pytest.raises(ConfigError, match=name):
+            check_decoding(*args)
 
 
 @pytest.mark.parametrize("video", [False, True])

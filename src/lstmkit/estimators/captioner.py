@@ -25,7 +25,7 @@ from lstmkit.data.seq2seq import BOS_ID, EOS_ID
 from lstmkit.errors import ConfigError, suggest
 from lstmkit.estimators.base import Estimator, Prepared
 from lstmkit.models.captioner import CaptionerNetwork, CaptionerNetworkConfig
-from lstmkit.models.decoder import DECODER_ATTENTION
+from lstmkit.models.decoder import DECODER_ATTENTION, check_decoding
 from lstmkit.models.text_scores import bleu, chrf
 from lstmkit.persist import register
 
@@ -179,17 +179,10 @@ class LSTMCaptioner(Estimator):
 
     # --- describe ---------------------------------------------------------------------------
     def _options(self, num_beams: int | None, length_penalty: float | None, max_tokens: int | None) -> tuple[int, float, int]:
-        beam = self.num_beams if num_beams is None else num_beams
-        lp = self.length_penalty if length_penalty is None else length_penalty
-        limit = self.max_tokens if max_tokens is None else max_tokens
-        if isinstance(beam, bool) or not isinstance(beam, numbers.Integral) or beam < 1:
-            raise ConfigError(f"num_beams must be a positive int, got {beam!r}")
-        beam = int(beam)
-        if not _is_num(lp) or lp < 0:
-            raise ConfigError(f"length_penalty must be a number >= 0, got {lp!r}")
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, numbers.Integral) or limit < 1):
-            raise ConfigError(f"max_tokens must be None or a positive int, got {limit!r}")
-        return beam, lp, (self.pipeline_.max_caption_length_ + 10 if limit is None else int(limit))
+        beam, lp, limit = check_decoding(self.num_beams if num_beams is None else num_beams,
+                                         self.length_penalty if length_penalty is None else length_penalty,
+                                         self.max_tokens if max_tokens is None else max_tokens)
+        return beam, lp, (self.pipeline_.max_caption_length_ + 10 if limit is None else limit)
 
     @torch.no_grad()
     def _decode(self, X: Any, num_beams: int | None, length_penalty: float | None,

@@ -15,7 +15,6 @@ may produce at most ``max_tokens`` tokens; ``None`` allows ``max(longest trainin
 from __future__ import annotations
 
 import dataclasses
-import numbers
 import unicodedata
 from typing import Any, ClassVar
 
@@ -25,7 +24,7 @@ import torch
 from lstmkit.data.seq2seq import BOS_ID, EOS_ID, SEQ2SEQ_LEVELS, Seq2SeqDataset, Seq2SeqPipeline, check_texts
 from lstmkit.errors import ConfigError, DataError, ShapeError, suggest
 from lstmkit.estimators.base import Estimator, Prepared
-from lstmkit.models.decoder import DECODER_ATTENTION
+from lstmkit.models.decoder import DECODER_ATTENTION, check_decoding
 from lstmkit.models.seq2seq import Seq2SeqNetwork, Seq2SeqNetworkConfig
 from lstmkit.models.text_scores import bleu, check_references, chrf, exact_match
 from lstmkit.persist import register
@@ -188,16 +187,9 @@ class LSTMSeq2Seq(Estimator):
 
     def _decode_options(self, num_beams: int | None, length_penalty: float | None,
                         max_tokens: int | None) -> tuple[int, float, int | None]:
-        beam = self.num_beams if num_beams is None else num_beams
-        lp = self.length_penalty if length_penalty is None else length_penalty
-        limit = self.max_tokens if max_tokens is None else max_tokens
-        if isinstance(beam, bool) or not isinstance(beam, numbers.Integral) or beam < 1:
-            raise ConfigError(f"num_beams must be a positive int, got {beam!r}")
-        if not _is_num(lp) or lp < 0:
-            raise ConfigError(f"length_penalty must be a number >= 0, got {lp!r}")
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, numbers.Integral) or limit < 1):
-            raise ConfigError(f"max_tokens must be None or a positive int, got {limit!r}")
-        return int(beam), lp, None if limit is None else int(limit)
+        return check_decoding(self.num_beams if num_beams is None else num_beams,
+                              self.length_penalty if length_penalty is None else length_penalty,
+                              self.max_tokens if max_tokens is None else max_tokens)
 
     @torch.no_grad()
     def _decode_ids(self, X: Any, num_beams: int | None, length_penalty: float | None,

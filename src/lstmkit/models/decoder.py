@@ -23,7 +23,8 @@ time, its K beams batched.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import numbers
+from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor, nn
@@ -33,9 +34,31 @@ from lstmkit.models.decoding import beam_search
 from lstmkit.nn import LSTM
 from lstmkit.nn.attention import ATTENTION_KINDS, Attention
 
-__all__ = ["LSTMDecoder", "DecoderState", "Memory", "DECODER_ATTENTION"]
+__all__ = ["LSTMDecoder", "DecoderState", "Memory", "DECODER_ATTENTION", "check_decoding"]
 
 DECODER_ATTENTION = ("none", *ATTENTION_KINDS)
+
+
+def check_decoding(num_beams: Any, length_penalty: Any, max_tokens: Any) -> tuple[int, float, int | None]:
+    """Check the decoding options every encoder-decoder estimator takes; returns them normalised.
+
+    Args:
+        num_beams: beams of the beam search, a positive int (1: greedy).
+        length_penalty: a number >= 0; a finished hypothesis scores log-probability / length **
+            ``length_penalty`` (Wu et al. 2016's normalisation without its constant).
+        max_tokens: None or a positive int, the most tokens one output may have.
+
+    Raises:
+        ConfigError: naming the first option that is not as above, and what came.
+    """
+    if isinstance(num_beams, bool) or not isinstance(num_beams, numbers.Integral) or num_beams < 1:
+        raise ConfigError(f"num_beams must be a positive int, got {num_beams!r}")
+    if isinstance(length_penalty, bool) or not isinstance(length_penalty, numbers.Real) or not length_penalty >= 0:
+        raise ConfigError(f"length_penalty must be a number >= 0, got {length_penalty!r}")
+    if max_tokens is not None and (isinstance(max_tokens, bool) or not isinstance(max_tokens, numbers.Integral)
+                                   or max_tokens < 1):
+        raise ConfigError(f"max_tokens must be None or a positive int, got {max_tokens!r}")
+    return int(num_beams), float(length_penalty), None if max_tokens is None else int(max_tokens)
 
 
 class Memory(NamedTuple):
