@@ -136,6 +136,27 @@ def check_writable(path: Path, option: str) -> None:
         raise DataError(f"{option} {str(path)!r}: {str(parent)!r} is a file, not a folder")
 
 
+def load_estimator(model_dir: Path, expected: str) -> Any:
+    """Load the model directory ``--model`` names, which must hold an ``expected`` estimator.
+
+    Args:
+        model_dir: a directory written by ``lstmkit.save`` (safetensors + JSON).
+        expected: the class name in ``lstmkit.estimators`` the command works with, e.g. ``"LSTMTagger"``
+            (a name, so this module stays free of torch until a model is loaded).
+
+    Raises:
+        ModelFileError: the directory is not an lstmkit model, or holds another estimator.
+    """
+    import lstmkit
+    from lstmkit import estimators
+    from lstmkit.errors import ModelFileError
+
+    model = lstmkit.load(model_dir)
+    if not isinstance(model, getattr(estimators, expected)):
+        raise ModelFileError(f"--model {str(model_dir)!r} holds a {type(model).__name__}, not an {expected}")
+    return model
+
+
 def check_model_path(path: Path, force: bool) -> None:
     """Refuse, before any training, a --model path that holds something other than a model."""
     from lstmkit.persist import check_save_path

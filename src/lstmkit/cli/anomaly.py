@@ -30,6 +30,7 @@ from lstmkit.cli._options import (
     check_model_path,
     check_writable,
     interruptible,
+    load_estimator,
     need_file,
     resume_command,
     settings,
@@ -63,16 +64,6 @@ def read_source(source: str, *, train: bool) -> tuple[Any, int, str]:
 def _columns(text: Optional[str]) -> Optional[list[str]]:
     return [c.strip() for c in text.split(",") if c.strip()] if text else None
 
-
-def _load(model_dir: Path) -> Any:
-    import lstmkit
-    from lstmkit.errors import ModelFileError
-    from lstmkit.estimators import LSTMAnomalyDetector
-
-    model = lstmkit.load(model_dir)
-    if not isinstance(model, LSTMAnomalyDetector):
-        raise ModelFileError(f"--model {str(model_dir)!r} holds a {type(model).__name__}, not an LSTMAnomalyDetector")
-    return model
 
 
 def _check_out(path: Optional[Path], option: str, suffixes: tuple[str, ...]) -> None:
@@ -163,7 +154,7 @@ def score(
     for option, path in (("--out", out), ("--ranges", ranges)):
         if path is not None and path.exists() and not force:
             raise DataError(f"{option} {str(path)!r} exists; pass --force to overwrite it")
-    det = _load(model)
+    det = load_estimator(model, "LSTMAnomalyDetector")
     source, train_size, name = read_source(data, train=False)
     series, scores, flags = det.scored(source, "--data")
     table = pd.DataFrame({"score": scores, "is_anomaly": flags}, index=series.index)
@@ -207,7 +198,7 @@ def evaluate(
 
     _check_out(json_out, "--json", (".json",))
     _check_out(plot, "--plot", (".png", ".svg"))
-    det = _load(model)
+    det = load_estimator(model, "LSTMAnomalyDetector")
     source, train_size, name = read_source(data, train=False)
     series, scores, flags = det.scored(source, "--data")
     if series.labels is None:

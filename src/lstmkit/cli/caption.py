@@ -29,6 +29,7 @@ from lstmkit.cli._options import (
     check_model_path,
     check_writable,
     interruptible,
+    load_estimator,
     need_dir,
     need_file,
     resume_command,
@@ -94,16 +95,6 @@ def read_images(paths: list[Path], what: str, mode: str = "RGB") -> np.ndarray:
     return np.stack(out)
 
 
-def _load(model_dir: Path) -> Any:
-    import lstmkit
-    from lstmkit.errors import ModelFileError
-    from lstmkit.estimators import LSTMCaptioner
-
-    model = lstmkit.load(model_dir)
-    if not isinstance(model, LSTMCaptioner):
-        raise ModelFileError(f"--model {str(model_dir)!r} holds a {type(model).__name__}, not an LSTMCaptioner")
-    return model
-
 
 DataOpt = typer.Option(..., "--data", metavar="DIR", help="A folder of images with captions.tsv, or dataset:scenes / dataset:scene-clips[:test].")
 ModelInOpt = typer.Option(..., "--model", "-m", metavar="DIR", help="Model directory written by `caption train`.")
@@ -163,7 +154,7 @@ def describe(
         raise DataError("give image files, or --data DIR|dataset:NAME:part, one of the two")
     if plot is not None:
         check_writable(plot, "--plot")
-    cap = _load(model)
+    cap = load_estimator(model, "LSTMCaptioner")
     if data is not None:
         x = read_captioned(data)[0][:limit]
     else:
@@ -192,7 +183,7 @@ def evaluate(
     Example: lstmkit caption evaluate --model scenes.model --data dataset:scenes:test
     """
     x, refs, check = read_captioned(data)
-    cap = _load(model)
+    cap = load_estimator(model, "LSTMCaptioner")
     start = time.perf_counter()
     scores = cap.evaluate(x, refs, num_beams=num_beams)
     line = f"BLEU-4 {scores['bleu']:.2f}; chrF {scores['chrf']:.2f}; token accuracy {scores['token_accuracy']:.4f}"

@@ -23,6 +23,7 @@ from lstmkit.cli._options import (
     SetOpt,
     check_model_path,
     interruptible,
+    load_estimator,
     need_file,
     resume_command,
     settings,
@@ -73,16 +74,6 @@ IdColOpt = typer.Option("id", "--id-col", metavar="COLUMN", help="Long CSV: the 
 TimeColOpt = typer.Option("time", "--time-col", metavar="COLUMN", help="Long CSV: the time (ordering) column.")
 TargetColOpt = typer.Option("label", "--target-col", metavar="COLUMN", help="Long CSV: the label column.")
 
-
-def _load(model_dir: Path) -> Any:
-    import lstmkit
-    from lstmkit.errors import ModelFileError
-    from lstmkit.estimators import LSTMClassifier
-
-    model = lstmkit.load(model_dir)
-    if not isinstance(model, LSTMClassifier):
-        raise ModelFileError(f"--model {str(model_dir)!r} holds a {type(model).__name__}, not an LSTMClassifier")
-    return model
 
 
 def _predictions_frame(model: Any, X: Any, y: Any = None) -> Any:
@@ -149,7 +140,7 @@ def predict(
 
     Example: lstmkit classify predict --data GunPoint_TEST.ts --model gunpoint.model --out predictions.csv
     """
-    clf = _load(model)
+    clf = load_estimator(model, "LSTMClassifier")
     X, _ = read_labelled(data, target_col, clf.id_col, clf.time_col or "time")
     frame = _predictions_frame(clf, X)
     write_csv(frame, out)
@@ -172,7 +163,7 @@ def evaluate(
 
     from lstmkit.viz.confusion import plot_confusion_matrix
 
-    clf = _load(model)
+    clf = load_estimator(model, "LSTMClassifier")
     X, y = read_labelled(data, target_col, clf.id_col, clf.time_col or "time")
     if y is None:
         raise DataError(f"--data {data}: no labels to evaluate against")

@@ -26,6 +26,7 @@ from lstmkit.cli._options import (
     TimeColOpt,
     check_model_path,
     interruptible,
+    load_estimator,
     need_file,
     resume_command,
     settings,
@@ -149,13 +150,9 @@ def predict_cmd(
 
     path = need_file(Path(data)) if data is not None else None
     x_future = read_table(need_file(future, "--future")) if future is not None else None
-    import lstmkit
-    from lstmkit.estimators import LSTMForecaster
     from lstmkit.utils.io import atomic_write
 
-    est = lstmkit.load(model)
-    if not isinstance(est, LSTMForecaster):
-        raise ConfigError(f"--model {str(model)!r} holds a {type(est).__name__}, not an LSTMForecaster")
+    est = load_estimator(model, "LSTMForecaster")
     pipe = est.pipeline_
     history = None
     if path is not None:  # the model's own columns and policies, messages in CLI spelling
@@ -170,9 +167,9 @@ def predict_cmd(
     atomic_write(out, lambda tmp: pred.to_csv(tmp))
     typer.echo(f"wrote {len(pred)} rows to {out}")
     if plot is not None:
-        from lstmkit.viz import plot_forecast
-
         import pandas as pd
+
+        from lstmkit.viz import plot_forecast
 
         series = next(iter(pipe.contexts)) if isinstance(pred.index, pd.MultiIndex) else None
         hist = _history_series(est, series)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 import typer
 
@@ -24,6 +24,7 @@ from lstmkit.cli._options import (
     SetOpt,
     check_model_path,
     interruptible,
+    load_estimator,
     resume_command,
     settings,
     trainer_overrides,
@@ -55,16 +56,6 @@ def read_corpus(source: str, what: str = "--data") -> str:
 
     return read_text(path, what)
 
-
-def _load(model_dir: Path) -> Any:
-    import lstmkit
-    from lstmkit.errors import ModelFileError
-    from lstmkit.estimators import LSTMLanguageModel
-
-    model = lstmkit.load(model_dir)
-    if not isinstance(model, LSTMLanguageModel):
-        raise ModelFileError(f"--model {str(model_dir)!r} holds a {type(model).__name__}, not an LSTMLanguageModel")
-    return model
 
 
 DataOpt = typer.Option(..., "--data", "--text", metavar="FILE", help="Text: a .txt file, a folder of .txt files, or dataset:ptb / dataset:shakespeare.")
@@ -126,7 +117,7 @@ def evaluate(
 
     Example: lstmkit lm evaluate --data dataset:ptb:test --model ptb.model
     """
-    lm = _load(model)
+    lm = load_estimator(model, "LSTMLanguageModel")
     text = read_corpus(data)
     start = time.perf_counter()
     m = lm.evaluate(text)
@@ -153,7 +144,7 @@ def generate(
 
     Example: lstmkit lm generate --model shakespeare.model --prompt "ROMEO." --max-tokens 300 --temperature 0.8 --top-p 0.95
     """
-    lm = _load(model)
+    lm = load_estimator(model, "LSTMLanguageModel")
     start = time.perf_counter()
     n = 0
     if num_beams is not None:

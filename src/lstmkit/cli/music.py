@@ -28,6 +28,7 @@ from lstmkit.cli._options import (
     check_model_path,
     check_writable,
     interruptible,
+    load_estimator,
     resume_command,
     settings,
     trainer_overrides,
@@ -74,16 +75,6 @@ def read_one(path: Path, grid: str, what: str) -> Any:
     except DataError as e:
         raise DataError(f"{what}: {e}") from None
 
-
-def _load(model_dir: Path) -> Any:
-    import lstmkit
-    from lstmkit.errors import ModelFileError
-    from lstmkit.estimators import LSTMMusicModel
-
-    model = lstmkit.load(model_dir)
-    if not isinstance(model, LSTMMusicModel):
-        raise ModelFileError(f"--model {str(model_dir)!r} holds a {type(model).__name__}, not an LSTMMusicModel")
-    return model
 
 
 DataOpt = typer.Option(..., "--data", metavar="SRC", help="Pieces: a MIDI/MusicXML file, a folder of them, or dataset:bach-chorales[:valid|:test].")
@@ -148,7 +139,7 @@ def evaluate(
     """
     if json_out is not None:
         check_writable(json_out, "--json")
-    music = _load(model)
+    music = load_estimator(model, "LSTMMusicModel")
     m = music.evaluate(read_pieces(data, music.grid))
     typer.echo(_metrics_line(m))
     if json_out is not None:
@@ -190,7 +181,7 @@ def generate(
             check_writable(path, option)
     if not 0 < tempo <= 1000:
         raise DataError(f"--tempo must be in (0, 1000] quarter notes per minute, got {tempo}")
-    music = _load(model)
+    music = load_estimator(model, "LSTMMusicModel")
     source = read_one(primer, music.grid, "--primer") if primer is not None else None
     piece = music.generate(source, bars, temperature=temperature, top_p=top_p, seed=seed, max_notes=max_notes,
                            use_voice_ranges=not no_voice_ranges)

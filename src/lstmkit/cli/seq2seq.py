@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 import typer
 
@@ -26,6 +26,7 @@ from lstmkit.cli._options import (
     check_model_path,
     check_writable,
     interruptible,
+    load_estimator,
     need_file,
     resume_command,
     settings,
@@ -83,16 +84,6 @@ def read_pairs(source: str, targets: Optional[Path], what: str = "--data") -> tu
         raise DataError(f"{what} {source!r} holds no pairs")
     return src, tgt
 
-
-def _load(model_dir: Path) -> Any:
-    import lstmkit
-    from lstmkit.errors import ModelFileError
-    from lstmkit.estimators import LSTMSeq2Seq
-
-    model = lstmkit.load(model_dir)
-    if not isinstance(model, LSTMSeq2Seq):
-        raise ModelFileError(f"--model {str(model_dir)!r} holds a {type(model).__name__}, not an LSTMSeq2Seq")
-    return model
 
 
 DataOpt = typer.Option(..., "--data", metavar="FILE", help="Pairs: a TSV (source<TAB>target), a source file with --targets, or dataset:dates / dataset:greek-english[:test].")
@@ -161,7 +152,7 @@ def translate(
     for path, option in ((out, "--out"), (plot, "--plot")):
         if path is not None:
             check_writable(path, option)
-    s2s = _load(model)
+    s2s = load_estimator(model, "LSTMSeq2Seq")
     outputs = s2s.predict(sources, num_beams=num_beams)
     if out is not None:
         atomic_write(out, lambda tmp: Path(tmp).write_text("".join(f"{s}\t{o}\n" for s, o in zip(sources, outputs)),
@@ -193,7 +184,7 @@ def evaluate(
     Example: lstmkit seq2seq evaluate --model greek.model --data dataset:greek-english:test --num-beams 5 --by-length
     """
     src, tgt = read_pairs(data, targets)
-    s2s = _load(model)
+    s2s = load_estimator(model, "LSTMSeq2Seq")
     start = time.perf_counter()
     scores = s2s.evaluate(src, tgt, num_beams=num_beams)
     seconds = time.perf_counter() - start

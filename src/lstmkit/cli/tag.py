@@ -24,6 +24,7 @@ from lstmkit.cli._options import (
     SetOpt,
     check_model_path,
     interruptible,
+    load_estimator,
     need_file,
     resume_command,
     settings,
@@ -63,16 +64,6 @@ def read_tagged(source: str, column: str = "upos", need_tags: bool = True) -> tu
         return sents, None
     raise DataError(f"--data {str(path)!r}: expected .conllu, {', '.join(CONLL_SUFFIXES)}" + ("" if need_tags else " or .txt") + f", got {suffix or 'no extension'!r}")
 
-
-def _load(model_dir: Path) -> Any:
-    import lstmkit
-    from lstmkit.errors import ModelFileError
-    from lstmkit.estimators import LSTMTagger
-
-    model = lstmkit.load(model_dir)
-    if not isinstance(model, LSTMTagger):
-        raise ModelFileError(f"--model {str(model_dir)!r} holds a {type(model).__name__}, not an LSTMTagger")
-    return model
 
 
 def _frame(tokens: list[list[str]], pred: list[list[Any]], gold: Any = None) -> Any:
@@ -135,7 +126,7 @@ def predict(
 
     Example: lstmkit tag predict --data sentences.txt --model pos.model --out tags.csv
     """
-    tagger = _load(model)
+    tagger = load_estimator(model, "LSTMTagger")
     tokens, _ = read_tagged(data, target_col, need_tags=False)
     frame = _frame(tokens, tagger.predict(tokens))
     write_csv(frame, out)
@@ -156,7 +147,7 @@ def evaluate(
     """
     from lstmkit.viz.confusion import plot_confusion_matrix
 
-    tagger = _load(model)
+    tagger = load_estimator(model, "LSTMTagger")
     tokens, gold = read_tagged(data, target_col)
     scores = tagger.evaluate(tokens, gold)  # raises on tags never seen at fit time
     pred = tagger.predict(tokens)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 import numpy as np
 import typer
@@ -29,6 +29,7 @@ from lstmkit.cli._options import (
     SetOpt,
     check_model_path,
     interruptible,
+    load_estimator,
     need_dir,
     need_file,
     resume_command,
@@ -129,16 +130,6 @@ def read_transcribed(source: str, what: str = "--data") -> tuple[list[np.ndarray
     return read_inputs(files, what), texts
 
 
-def _load(model_dir: Path) -> Any:
-    import lstmkit
-    from lstmkit.errors import ModelFileError
-    from lstmkit.estimators import LSTMTranscriber
-
-    model = lstmkit.load(model_dir)
-    if not isinstance(model, LSTMTranscriber):
-        raise ModelFileError(f"--model {str(model_dir)!r} holds a {type(model).__name__}, not an LSTMTranscriber")
-    return model
-
 
 DataOpt = typer.Option(..., "--data", metavar="DIR", help="A folder with transcripts.tsv, or dataset:digit-strings / text-lines / pen-lines / spoken-lines[:test].")
 ModelInOpt = typer.Option(..., "--model", "-m", metavar="DIR", help="Model directory written by `transcribe train`.")
@@ -200,7 +191,7 @@ def predict(
 
     Example: lstmkit transcribe predict --model digits.model line1.png line2.png --decoder beam --lm-weight 0.5
     """
-    reader = _load(model)
+    reader = load_estimator(model, "LSTMTranscriber")
     inputs = read_inputs(list(files))
     for text in reader.predict(inputs, decoder=decoder, num_beams=num_beams, lm_weight=lm_weight):
         typer.echo(text)
@@ -219,7 +210,7 @@ def evaluate(
     Example: lstmkit transcribe evaluate --model digits.model --data dataset:digit-strings:test --decoder beam
     """
     inputs, texts = read_transcribed(data)
-    reader = _load(model)
+    reader = load_estimator(model, "LSTMTranscriber")
     start = time.perf_counter()
     m = reader.evaluate(inputs, texts, decoder=decoder, num_beams=num_beams, lm_weight=lm_weight)
     typer.echo(f"CER {100 * m['cer']:.2f}%; WER {100 * m['wer']:.2f}%; exact match {m['exact_match']:.4f}; "
