@@ -21,6 +21,26 @@ def trained(tmp_path_factory):
     return text, model
 
 
+def test_resumed_training_reports_the_whole_run(trained, tmp_path, capsys):
+    import csv
+    import shutil
+
+    text, model = trained
+    run = tmp_path / "run"
+    shutil.copytree(model.parent / "run", run)
+    capsys.readouterr()
+    assert main(["lm", "train", "--data", str(text), "--model", str(tmp_path / "more.model"), "--epochs", "3", "--quiet",
+                 "--run-dir", str(run), "--resume",
+                 "--set", "level=char", "--set", "hidden_size=16", "--set", "embedding_dim=8",
+                 "--set", "trainer.batch_size=4", "--set", "trainer.optimizer=adam", "--set", "trainer.lr=0.01"]) == 0
+    line = capsys.readouterr().out
+    with open(run / "metrics.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 3  # two epochs before, one in this session
+    total = sum(float(r["time_s"]) for r in rows)
+    assert f"3 epochs in {total:.0f} s" in line and "; this session " in line
+
+
 def test_train_evaluate_generate(trained, capsys):
     text, model = trained
     assert main(["lm", "evaluate", "--text", str(text), "--model", str(model)]) == 0

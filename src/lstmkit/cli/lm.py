@@ -100,8 +100,12 @@ def train(
     if val is None and lm.val_size:
         n = int(n * (1 - lm.val_size))  # the end of the text was held out for validation
     epochs_run = len(lm.history_)
-    line = (f"trained on {n} tokens ({len(lm.vocabulary_)} in the vocabulary), {epochs_run} epochs in {seconds:.0f} s "
-            f"({n * epochs_run / max(seconds, 1e-9):.0f} tokens/s)")
+    # The history covers every session of a resumed run; this call's seconds only the last one.
+    trained_s = sum(row.get("time_s", 0.0) for row in lm.history_) or seconds
+    line = (f"trained on {n} tokens ({len(lm.vocabulary_)} in the vocabulary), {epochs_run} epochs in {trained_s:.0f} s "
+            f"({n * epochs_run / max(trained_s, 1e-9):.0f} tokens/s)")
+    if resume:
+        line += f"; this session {seconds:.0f} s"
     if val is not None:
         line += f"; validation perplexity {lm.perplexity(val):.2f}"
     typer.echo(line + f"; saved {model}")
