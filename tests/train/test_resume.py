@@ -89,6 +89,11 @@ def test_sigkill_then_resume_matches_uninterrupted(tmp_path, reference, how, n, 
         torch.testing.assert_close(final[k], ref_state[k], rtol=1e-5, atol=1e-6)
     history = json.loads(json.dumps(load_checkpoint(latest_checkpoint(run / "checkpoints"))[1]["history"]))
     assert [round(r["val_loss"], 5) for r in history] == [round(r["val_loss"], 5) for r in ref_history]
+    # the split epoch's row counts its time and samples from before the kill too (128 samples an epoch)
+    split = history[epoch]
+    assert state["epoch_seconds"] > 0 and state["epoch_samples"] == state["batches_done"] * 16
+    assert split["time_s"] >= round(state["epoch_seconds"], 4)
+    assert split["samples_per_s"] * split["time_s"] == pytest.approx(128, abs=0.05)
 
 
 def test_resume_of_finished_run_is_a_no_op(finished_run, reference):

@@ -309,6 +309,10 @@ class Trainer:
         self._best_state: dict[str, torch.Tensor] | None = None
         self._finished = False
         self._carry: Any = None  # TBPTT state carried between chunks
+        # The current epoch's clock and sample count, kept in checkpoints so that an epoch split by
+        # an interruption reports its whole time (time_s) and rate, not only the part after resuming.
+        self._epoch_t0: float | None = None
+        self._epoch_samples, self._epoch_resumed_s = 0, 0.0
         pending_rng = None
         if resume:
             pending_rng = self._restore()
@@ -461,8 +465,8 @@ class Trainer:
                 pending_rng = None
             n_batches = self._n_batches
             carry, self._carry = self._carry, None  # TBPTT state (restored mid-epoch on resume)
-            t_epoch = time.perf_counter()
-            epoch_samples = 0
+            t_epoch = self._epoch_t0 = time.perf_counter() - self._epoch_resumed_s
+            self._epoch_resumed_s = 0.0
             for batch in it:
                 if not on_cpu:
                     batch = _to_device(batch, device)
@@ -493,7 +497,7 @@ class Trainer:
                 n = _batch_size(batch)
                 self._loss_sum += value * n
                 self._loss_n += n
-                epoch_samples += n
+                self._epoch_samples += n
                 if not last_of_group:
                     continue
                 if cfg.grad_clip is not None:
@@ -505,7 +509,7 @@ class Trainer:
                 if self._step_scheduler:
                     self.scheduler.step()
                 self.global_step += 1
-                rate = epoch_samples * self.world_size / max(1e-9, time.perf_counter() - t_epoch)
+                rate = self._epoch_samples * self.world_size / max(1e-9, time.perf_counter() - t_epoch)
                 self.progress.step(epoch=self.epoch + 1, step=self.global_step, loss=value, rate=rate)
                 for cb in self.callbacks:
                     cb.on_step_end(self, model, value)
@@ -523,7 +527,8 @@ class Trainer:
                     if n_batches is None or self._batches_done < n_batches:
                         self._save_checkpoint()
             self._carry = None
-            self._end_epoch(time.perf_counter() - t_epoch, epoch_samples)
+            samples, self._epoch_samples, self._epoch_t0 = self._epoch_samples, 0, None
+            self._end_epoch(time.perf_counter() - t_epoch, samples)
             if self.stop_reason is not None:
                 stop = True
         self._elapsed = time.perf_counter() - t_start
@@ -710,6 +715,9 @@ class Trainer:
             "trainer_config": cfg.to_dict(),
             "world_size": self.world_size,
             "carry": carry_kind,
+            # mid-epoch only (0 between epochs): how long the epoch has run, and its samples so far
+            "epoch_seconds": (time.perf_counter() - self._epoch_t0) if self._epoch_t0 is not None and self._batches_done else 0.0,
+            "epoch_samples": self._epoch_samples if self._batches_done else 0,
         }
         name = f"step-{self.global_step:08d}" + ("-final" if self._finished else "")
         ckpt.save_checkpoint(self.checkpoint_dir, name, tensors, state, model=self.model, keep=cfg.keep_checkpoints)
@@ -752,6 +760,8 @@ class Trainer:
             # continues with the next epoch. Early stopping stays final.
             self._finished, self.stop_reason = False, None
         self._sampler_seed = state["sampler_seed"]
+        self._epoch_resumed_s = float(state.get("epoch_seconds", 0.0))  # absent in older checkpoints
+        self._epoch_samples = int(state.get("epoch_samples", 0))
         kind = state.get("carry")
         if kind == "tensor":  # checkpoints written before nested states were supported
             self._carry = tensors["carry.0"].to(self.device)
