@@ -32,6 +32,15 @@ from lstmkit.models.text_scores import bleu, chrf, exact_match, score_by_length
 
 
 SAVE: dict[str, str | None] = {"dir": None}
+TRAINER: dict = {"quiet": True}  # plus run_dir / max_minutes from the command line
+RESUME = {"on": False}
+
+
+def _trainer(name: str) -> dict:
+    tr = dict(TRAINER)
+    if tr.get("run_dir"):
+        tr["run_dir"] = f"{tr['run_dir']}/{name}"
+    return tr
 
 
 def _keep(model: LSTMSeq2Seq, name: str) -> None:
@@ -65,13 +74,16 @@ def run_dates(seed: int, attention: str) -> dict:
 def run_greek(seed: int, attention: str) -> dict:
     data = greek_english()
     t = time.perf_counter()
-    model = LSTMSeq2Seq(level="word", attention=attention, random_state=seed, trainer={"quiet": True}).fit(
-        data.train.source, data.train.target)
+    model = LSTMSeq2Seq(level="word", attention=attention, random_state=seed,
+                        trainer=_trainer(f"greek-{attention}-{seed}")).fit(
+        data.train.source, data.train.target, resume=RESUME["on"])
     fit_s = time.perf_counter() - t
     _keep(model, f"greek-{attention}-{seed}")
     src, ref = data.test.source, data.test.target
     out = {"task": "greek", "seed": seed, "attention": attention, "fit_s": round(fit_s, 1),
-           "epochs": len(model.history_), "source_vocab": len(model.pipeline_.source_vocab_),
+           "epochs": len(model.history_),
+           "val_loss": [round(r["val_loss"], 4) for r in model.history_ if "val_loss" in r],
+           "max_minutes": TRAINER.get("max_minutes"), "source_vocab": len(model.pipeline_.source_vocab_),
            "target_vocab": len(model.pipeline_.target_vocab_)}
     for beam in (1, 5):
         hyps = model.predict(src, num_beams=beam)
@@ -92,8 +104,13 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", help="append each result as a JSON line to this file")
     ap.add_argument("--save", metavar="DIR", help="also save each trained model in DIR (TASK-ATTENTION-SEED.model)")
+    ap.add_argument("--run-dir", metavar="DIR", help="checkpoint each training in DIR/TASK-ATTENTION-SEED (resumable)")
+    ap.add_argument("--max-minutes", type=float, help="a training budget per model (a cap, labelled in the results)")
+    ap.add_argument("--resume", action="store_true", help="continue the trainings in --run-dir")
     args = ap.parse_args()
     SAVE["dir"] = args.save
+    TRAINER.update({k: v for k, v in (("run_dir", args.run_dir), ("max_minutes", args.max_minutes)) if v is not None})
+    RESUME["on"] = args.resume
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {args.threads} thread(s)")
     runner = run_dates if args.task == "dates" else run_greek

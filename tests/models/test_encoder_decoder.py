@@ -91,6 +91,28 @@ def test_stepping_equals_one_call(attention, input_feeding, coverage):
         assert (weights[1, :, 4:] == 0).all() and (weights[2, :, 2:] == 0).all()  # padding gets no weight
 
 
+@pytest.mark.parametrize("attention, input_feeding, coverage", VARIANTS)
+def test_training_loss_projects_only_real_tokens_and_equals_the_full_nll(attention, input_feeding, coverage):
+    """loss() skips padded target positions before the output layer; same number as the NLL over
+    every position with padding ignored (float64, dropout off), and the same gradients."""
+    net = _net(attention, input_feeding, coverage)
+    x, lengths, y = _batch()
+    y[0, 4:] = 0  # padded targets
+    y[2, 3:] = 0
+    batch = {"x": x, "x_lengths": lengths, "y": y}
+    loss = net.loss(batch)
+    grads = torch.autograd.grad(loss, [p for p in net.parameters()], allow_unused=True)
+    nll, _, n = net._run(batch)
+    full = nll / n
+    ref = torch.autograd.grad(full, [p for p in net.parameters()], allow_unused=True)
+    assert n == 15 - 2 - 3  # 3 x 5 target positions
+    torch.testing.assert_close(loss, full, rtol=0, atol=1e-12)
+    for g, r in zip(grads, ref):
+        assert (g is None) == (r is None)
+        if g is not None:
+            torch.testing.assert_close(g, r, rtol=0, atol=1e-12)
+
+
 def test_padding_does_not_change_a_source():
     """A source decoded in a padded batch gets the same logits as alone (lengths honoured both ways)."""
     net = _net()

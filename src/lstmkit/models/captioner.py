@@ -34,7 +34,7 @@ from torch import Tensor, nn
 from lstmkit.errors import ConfigError, ShapeError
 from lstmkit.models.base import TaskModel
 from lstmkit.models.decoder import DECODER_ATTENTION, DecoderState, LSTMDecoder, Memory
-from lstmkit.models.seq2seq import Bridge, target_metrics
+from lstmkit.models.seq2seq import Bridge, real_token_nll, target_metrics
 from lstmkit.nn import LSTM
 from lstmkit.persist import register
 
@@ -164,9 +164,9 @@ class CaptionerNetwork(TaskModel):
         memory = self.decoder.memory(values)
         return self.decoder.initial_state(h0.contiguous(), c0.contiguous(), memory), memory
 
-    def forward(self, images: Tensor, y_in: Tensor) -> tuple[Tensor, Tensor | None]:
+    def forward(self, images: Tensor, y_in: Tensor, *, features_only: bool = False) -> tuple[Tensor, Tensor | None]:
         state, memory = self.encode(images)
-        return self.decoder(y_in, state, memory)
+        return self.decoder(y_in, state, memory, features_only=features_only)
 
     def _run(self, batch: dict[str, Tensor]) -> tuple[Tensor, Tensor, Tensor]:
         y = batch["y"]
@@ -174,8 +174,9 @@ class CaptionerNetwork(TaskModel):
         return target_metrics(logits, y[:, 1:])
 
     def loss(self, batch: dict[str, Tensor]) -> Tensor:
-        nll, _, n = self._run(batch)
-        return nll / n.clamp(min=1)
+        y = batch["y"]
+        features, _ = self(batch["images"], y[:, :-1], features_only=True)
+        return real_token_nll(self.decoder, features, y[:, 1:])
 
     @torch.no_grad()
     def metrics(self, batch: dict[str, Tensor]) -> dict[str, float]:

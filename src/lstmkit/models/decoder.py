@@ -149,23 +149,29 @@ class LSTMDecoder(nn.Module):
         logits = self.output(self.drop(feed))  # (B, V)
         return torch.log_softmax(logits, dim=-1), DecoderState(h, c, feed, cov), w
 
+    def project(self, features: Tensor) -> Tensor:
+        """Output layer: attentional vectors h~ (..., H) -> logits (..., V) (dropout first)."""
+        return self.output(self.drop(features))
+
     def forward(self, tokens: Tensor, state: DecoderState, memory: Memory, *,
-                sampling_rate: float = 0.0) -> tuple[Tensor, Tensor | None]:
+                sampling_rate: float = 0.0, features_only: bool = False) -> tuple[Tensor, Tensor | None]:
         """Teacher-forced decoding: input tokens (B, T) (``<bos>`` first) -> logits (B, T, V) and
         attention weights (B, T, S) (None without attention).
 
         ``sampling_rate`` > 0 (training only): each input token after the first is replaced by
         the previous step's argmax with that probability (scheduled sampling).
+        ``features_only``: return the attentional vectors h~ (B, T, H) instead of the logits, for a
+        loss that projects only the real (unpadded) positions with :meth:`project`.
         """
         T = tokens.shape[1]
         if not (self.input_feeding or self.use_coverage or sampling_rate > 0):
             out, _ = self.lstm(self.drop(self.embedding(tokens)), (state.h, state.c))  # (B, T, H)
             if self.attention is None:
-                return self.output(self.drop(out)), None
+                return (out if features_only else self.project(out)), None
             ctx, w = self.attention.forward_steps(out, memory.values, memory.mask, keys=memory.keys)  # (B, T, Hm), (B, T, S)
             feed = torch.tanh(self.combine(torch.cat([ctx, out], dim=-1)))  # (B, T, H)
-            return self.output(self.drop(feed)), w
-        logits, weights = [], []
+            return (feed if features_only else self.project(feed)), w
+        logits, feeds, weights = [], [], []
         prev = tokens[:, 0]
         for t in range(T):
             tok = tokens[:, t]
@@ -177,12 +183,17 @@ class LSTMDecoder(nn.Module):
             out, (h, c) = self.lstm(x[:, None, :], (state.h, state.c))  # (B, 1, H)
             feed, w, cov = self._attend(out[:, 0], memory, state.coverage)
             state = DecoderState(h, c, feed, cov)
-            step_logits = self.output(self.drop(feed))  # (B, V)
-            prev = step_logits.detach().argmax(-1)
-            logits.append(step_logits)
             if w is not None:
                 weights.append(w)
-        return torch.stack(logits, 1), (torch.stack(weights, 1) if weights else None)
+            if features_only:
+                feeds.append(feed)
+                if sampling_rate > 0:  # the next input may be this step's argmax (no dropout for the choice)
+                    prev = self.output(feed.detach()).argmax(-1)
+                continue
+            step_logits = self.project(feed)  # (B, V)
+            prev = step_logits.detach().argmax(-1)
+            logits.append(step_logits)
+        return torch.stack(feeds if features_only else logits, 1), (torch.stack(weights, 1) if weights else None)
 
     # --- decoding ----------------------------------------------------------------------------
     @torch.no_grad()

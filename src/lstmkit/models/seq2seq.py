@@ -29,7 +29,7 @@ from lstmkit.models.decoder import DECODER_ATTENTION, DecoderState, LSTMDecoder,
 from lstmkit.nn import LSTM
 from lstmkit.persist import register
 
-__all__ = ["Seq2SeqNetwork", "Seq2SeqNetworkConfig", "Bridge", "target_metrics"]
+__all__ = ["Seq2SeqNetwork", "Seq2SeqNetworkConfig", "Bridge", "real_token_nll", "target_metrics"]
 
 
 @dataclasses.dataclass
@@ -79,6 +79,14 @@ class Bridge(nn.Module):
 
     def forward(self, s: Tensor, s_c: Tensor | None = None) -> tuple[Tensor, Tensor]:
         return torch.tanh(self.h(s)), self.c(s if s_c is None else s_c)
+
+
+def real_token_nll(decoder: nn.Module, features: Tensor, y: Tensor) -> Tensor:
+    """Mean NLL per real target token, projecting only the real positions of ``features`` (B, T, H)
+    to the vocabulary: padding costs no output-layer or softmax work (y (B, T), 0 = pad)."""
+    real = y != 0
+    nll = nn.functional.cross_entropy(decoder.project(features[real]), y[real], reduction="sum")
+    return nll / real.sum().clamp(min=1)
 
 
 def target_metrics(logits: Tensor, y: Tensor) -> tuple[Tensor, Tensor, Tensor]:
@@ -132,10 +140,11 @@ class Seq2SeqNetwork(TaskModel):
         memory = self.decoder.memory(values, mask)
         return self.decoder.initial_state(h0, c0, memory), memory
 
-    def forward(self, x: Tensor, x_lengths: Tensor, y_in: Tensor) -> tuple[Tensor, Tensor | None]:
+    def forward(self, x: Tensor, x_lengths: Tensor, y_in: Tensor, *,
+                features_only: bool = False) -> tuple[Tensor, Tensor | None]:
         state, memory = self.encode(x, x_lengths)
         rate = self.config.scheduled_sampling if self.training else 0.0
-        return self.decoder(y_in, state, memory, sampling_rate=rate)
+        return self.decoder(y_in, state, memory, sampling_rate=rate, features_only=features_only)
 
     def _run(self, batch: dict[str, Tensor]) -> tuple[Tensor, Tensor, Tensor]:
         y = batch["y"]
@@ -143,8 +152,9 @@ class Seq2SeqNetwork(TaskModel):
         return target_metrics(logits, y[:, 1:])
 
     def loss(self, batch: dict[str, Tensor]) -> Tensor:
-        nll, _, n = self._run(batch)
-        return nll / n.clamp(min=1)
+        y = batch["y"]
+        features, _ = self(batch["x"], batch["x_lengths"], y[:, :-1], features_only=True)
+        return real_token_nll(self.decoder, features, y[:, 1:])
 
     @torch.no_grad()
     def metrics(self, batch: dict[str, Tensor]) -> dict[str, float]:
