@@ -114,6 +114,12 @@ def test_word_tokens_round_trip(text):
     assert tokenize("Jesus, the son") == ["Jesus", "##,", "the", "son"]
 
 
+def test_display_tokens_drop_the_glue_mark_only():
+    from lstmkit.data.seq2seq import display_tokens
+
+    assert display_tokens(["Jesus", "##,", "##", "the", "<eos>"]) == ["Jesus", ",", "##", "the", "<eos>"]
+
+
 def test_odd_containers_and_references(reverser):
     import pandas as pd
 

@@ -165,9 +165,10 @@ def translate(
         t = s2s.translate(sources[:1], num_beams=num_beams)[0]
         if t.attention is None:
             raise DataError("--plot: this model has no attention (attention='none')")
+        from lstmkit.data.seq2seq import display_tokens
         from lstmkit.viz.attention import plot_attention
 
-        plot_attention(t.attention, t.source_tokens, t.tokens, plot, title=f"{sources[0][:40]} -> {t.text[:40]}")
+        plot_attention(t.attention, display_tokens(t.source_tokens), display_tokens(t.tokens), plot, title=f"{sources[0][:40]} -> {t.text[:40]}")
         typer.echo(f"wrote {plot}")
 
 

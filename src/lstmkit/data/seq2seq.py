@@ -31,7 +31,7 @@ import torch
 from lstmkit.data.vocab import Vocabulary
 from lstmkit.errors import ConfigError, DataError, ShapeError
 
-__all__ = ["Seq2SeqPipeline", "Seq2SeqDataset", "check_texts", "build_vocabulary", "tokenize", "detokenize", "BOS", "EOS",
+__all__ = ["Seq2SeqPipeline", "Seq2SeqDataset", "check_texts", "build_vocabulary", "tokenize", "detokenize", "display_tokens", "BOS", "EOS",
            "BOS_ID", "EOS_ID", "SEQ2SEQ_LEVELS"]
 
 BOS, EOS = "<bos>", "<eos>"
@@ -81,6 +81,11 @@ def detokenize(tokens: Sequence[str], level: str = "word") -> str:
         else:
             out.append((" " if out else "") + tok)
     return "".join(out)
+
+
+def display_tokens(tokens: Sequence[str]) -> list[str]:
+    """Tokens as a reader sees them (plot labels): the ``##`` glue mark dropped (``"##."`` -> ``"."``)."""
+    return [tok[len(GLUE):] if tok.startswith(GLUE) and len(tok) > len(GLUE) else tok for tok in tokens]
 
 
 def build_vocabulary(texts: Iterable[list[str]], min_freq: int = 1, max_vocab: int | None = None) -> Vocabulary:
