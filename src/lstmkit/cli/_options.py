@@ -148,7 +148,7 @@ def load_estimator(model_dir: Path, expected: str) -> Any:
         ModelFileError: the directory is not an lstmkit model, or holds another estimator.
     """
     import lstmkit
-    from lstmkit import estimators
+    from lstmkit import estimators  # at call time: this module stays free of torch (module docstring)
     from lstmkit.errors import ModelFileError
 
     model = lstmkit.load(model_dir)

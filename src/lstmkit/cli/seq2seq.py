@@ -165,7 +165,7 @@ def translate(
         t = s2s.translate(sources[:1], num_beams=num_beams)[0]
         if t.attention is None:
             raise DataError("--plot: this model has no attention (attention='none')")
-        from lstmkit.data.seq2seq import display_tokens
+        from lstmkit.data.seq2seq import display_tokens  # at call time, like the model: `--help` stays free of torch
         from lstmkit.viz.attention import plot_attention
 
         plot_attention(t.attention, display_tokens(t.source_tokens), display_tokens(t.tokens), plot, title=f"{sources[0][:40]} -> {t.text[:40]}")
