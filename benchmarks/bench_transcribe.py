@@ -16,6 +16,7 @@ test set). Every estimator setting is a default, chosen before these data were s
 
     python benchmarks/bench_transcribe.py --task digits
     python benchmarks/bench_transcribe.py --task speech --train 2000
+    python benchmarks/bench_transcribe.py --task pen --run-dir runs/tr --resume   # spread over sessions
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--save", metavar="DIR", help="also save the trained model here")
     ap.add_argument("--out", help="append the result as a JSON line to this file")
+    ap.add_argument("--run-dir", help="checkpoint the training under DIR/<task> (metrics.csv, checkpoints)")
+    ap.add_argument("--resume", action="store_true", help="continue the training in --run-dir")
+    ap.add_argument("--max-minutes", type=float, help="wall-clock cap on the training (reported)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     name = DATASETS[args.task]
@@ -55,9 +59,19 @@ def main() -> None:
     lm_text = None
     if args.task != "digits":
         lm_text = lstmkit.datasets.load("ptb").train.replace("<unk>", "").replace(" N ", " 7 ")
+    if args.resume and not args.run_dir:
+        ap.error("--resume needs --run-dir")
+    trainer = {"quiet": True}
+    if args.run_dir:
+        trainer["run_dir"] = f"{args.run_dir}/{args.task}"
+    if args.max_minutes:
+        trainer["max_minutes"] = args.max_minutes
     t = time.perf_counter()
-    model = LSTMTranscriber(random_state=args.seed, trainer={"quiet": True}).fit(train.inputs, train.texts, lm_text=lm_text)
+    model = LSTMTranscriber(random_state=args.seed, trainer=trainer).fit(train.inputs, train.texts, lm_text=lm_text,
+                                                                         resume=args.resume)
     fit_s = time.perf_counter() - t
+    if args.run_dir:  # the whole run's training time, over every resumed session
+        fit_s = sum(float(r.get("time_s", 0)) for r in model.history_) or fit_s
     if args.save:
         model.save(f"{args.save}/{args.task}.model", overwrite=True)
     weight = max(WEIGHTS, key=lambda w: -model.evaluate(val.inputs, val.texts, decoder="beam", lm_weight=w)["cer"])
@@ -67,7 +81,8 @@ def main() -> None:
         t = time.perf_counter()
         rows[label] = {**model.evaluate(test.inputs, test.texts, **opts), "seconds": round(time.perf_counter() - t, 1)}
     result = {"task": args.task, "dataset": name, "train": n_train, "test": args.test, "seed": args.seed,
-              "data_s": round(data_s, 1), "fit_s": round(fit_s, 1), "epochs": len(model.history_),
+              "data_s": round(data_s, 1), "fit_s": round(fit_s, 1),
+              "max_minutes": args.max_minutes, "epochs": len(model.history_),
               "lm_weight_from_validation": weight, "rows": rows,
               "examples": list(zip(model.predict(test.inputs[:3]), test.texts[:3]))}
     print(json.dumps(result, indent=1))

@@ -8,6 +8,7 @@ import torch
 import lstmkit
 from lstmkit.errors import ConfigError, DataError, ShapeError
 from lstmkit.estimators import LSTMTranscriber
+from lstmkit.estimators.transcriber import auto_frame_stack
 
 FAST = {"max_epochs": 15, "batch_size": 16, "lr": 3e-3, "quiet": True}
 
@@ -97,3 +98,29 @@ def test_frame_sequences_with_frame_stacking():
     assert model.evaluate(Xt, yt)["cer"] < 0.1
     with pytest.raises(ShapeError, match=r"X\[0\] has 3 features per frame; the model was trained on 4"):
         model.predict([np.zeros((10, 3), np.float32)])
+
+
+def test_auto_frame_stack_keeps_about_four_steps_per_symbol():
+    # pen-like: 24 points per symbol -> 6; speech-like: 7 frames per symbol -> 1
+    assert auto_frame_stack([24 * 10, 24 * 20, 24 * 5], [[1, 2] * 5, [1, 2] * 10, [1, 2, 3, 1, 2]]) == 6
+    assert auto_frame_stack([70, 140], [list(range(10)), list(range(20))]) == 1
+    # one tight input (30 frames for 10 symbols) caps k at 3 although the median allows 6
+    assert auto_frame_stack([240, 240, 30], [list(range(10))] * 3) == 3
+    assert auto_frame_stack([5, 9], [[], []]) == 1  # no symbols: no stacking
+    # repeats need a blank between them: 10 symbols in 60 frames fit k = 6 (10 steps), "aaaaaaaaaa"
+    # needs 19 steps, so k = 3
+    assert auto_frame_stack([240, 240, 60], [list(range(10))] * 3) == 6
+    assert auto_frame_stack([240, 240, 60], [list(range(10))] * 2 + [[1] * 10]) == 3
+
+
+def test_frame_stack_auto_is_resolved_at_fit_and_saved(tmp_path):
+    rng = np.random.default_rng(1)
+    X = [rng.normal(size=(24 * 4, 3)).astype(np.float32) for _ in range(12)]
+    y = ["abcd"] * 12
+    model = LSTMTranscriber(hidden_size=8, num_layers=1, trainer={**FAST, "max_epochs": 1}).fit(X, y)
+    assert model.frame_stack == "auto" and model.networks_[0].config.frame_stack == 6
+    back = lstmkit.load(model.save(tmp_path / "m.model"))
+    assert back.networks_[0].config.frame_stack == 6
+    np.testing.assert_allclose(back.posteriors(X[:2])[0], model.posteriors(X[:2])[0], atol=0, rtol=0)
+    with pytest.raises(ConfigError, match=r"frame_stack must be a positive int or 'auto', got 'fast'"):
+        LSTMTranscriber(frame_stack="fast").fit(X, y)

@@ -23,14 +23,35 @@ import torch
 from lstmkit.data.transcription import TranscriptionDataset, TranscriptionPipeline, check_inputs, check_transcripts
 from lstmkit.errors import ConfigError, DataError, MissingDependencyError, suggest
 from lstmkit.estimators.base import Estimator, Prepared
-from lstmkit.models.ctc import CharNGramLM, check_ctc_targets, ctc_greedy, ctc_prefix_beam_search
+from lstmkit.models.ctc import CharNGramLM, check_ctc_targets, ctc_greedy, ctc_min_frames, ctc_prefix_beam_search
 from lstmkit.models.transcriber import TranscriberNetwork, TranscriberNetworkConfig
 from lstmkit.persist import register
 
-__all__ = ["LSTMTranscriber", "DECODERS"]
+__all__ = ["LSTMTranscriber", "DECODERS", "auto_frame_stack"]
 
 DECODERS = ("greedy", "beam")
 INPUT_KINDS = ("auto", "image", "sequence")
+FRAMES_PER_SYMBOL = 4  # frame_stack="auto" keeps about this many steps per symbol for the median input
+
+
+def auto_frame_stack(lengths: Any, targets: Any) -> int:
+    """The ``frame_stack="auto"`` rule: the largest k with about ``FRAMES_PER_SYMBOL`` (4) steps per
+    target symbol left for the median training input, that is k = floor(median(T_i / L_i) / 4), at
+    least 1, then lowered until every input still has the L_i + R_i steps CTC needs (R_i: repeated
+    neighbours). Pen trajectories sampled at ~24 points per character get k = 6; speech at 100
+    frames/s (~7 frames per character) keeps k = 1.
+
+    Args:
+        lengths: frames T_i of each training input.
+        targets: label sequences (or strings) of each input; empty targets are ignored.
+    """
+    pairs = [(int(n), t) for n, t in zip(lengths, targets) if len(t)]
+    if not pairs:
+        return 1
+    k = max(1, int(np.median([n / len(t) for n, t in pairs]) // FRAMES_PER_SYMBOL))
+    while k > 1 and any(n // k < ctc_min_frames(list(t)) for n, t in pairs):
+        k -= 1
+    return k
 
 
 def _is_num(v: Any) -> bool:
@@ -53,7 +74,9 @@ class LSTMTranscriber(Estimator):
         input_kind: ``"auto"`` (images of one height vs frames of one width; see
             :func:`~lstmkit.data.transcription.check_inputs`), ``"image"`` or ``"sequence"``.
         conv_channels, conv_blocks: the image front end (T = W / 2 ** conv_blocks frames).
-        frame_stack: sequences: frames concatenated per step.
+        frame_stack: sequences: frames concatenated per step (T / k steps), or ``"auto"``: chosen
+            from the training inputs by :func:`auto_frame_stack` (about 4 steps per symbol; at
+            least the frames CTC needs for every input).
         hidden_size, num_layers, dropout: the BiLSTM.
         decoder, num_beams, lm_weight, insertion_bonus: default decoding.
         lm_order: order of the character language model estimated at fit time.
@@ -78,7 +101,7 @@ class LSTMTranscriber(Estimator):
         input_kind: str = "auto",
         conv_channels: int = 16,
         conv_blocks: int = 2,
-        frame_stack: int = 1,
+        frame_stack: int | str = "auto",
         hidden_size: int = 128,
         num_layers: int = 2,
         dropout: float = 0.2,
@@ -115,8 +138,11 @@ class LSTMTranscriber(Estimator):
             p.append(f"decoder must be one of {list(DECODERS)}, got {self.decoder!r}{suggest(str(self.decoder), DECODERS)}")
         for name in ("conv_channels", "conv_blocks", "frame_stack", "hidden_size", "num_layers", "num_beams"):
             v = getattr(self, name)
+            if name == "frame_stack" and v == "auto":
+                continue
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                p.append(f"{name} must be a positive int, got {v!r}")
+                alternative = " or 'auto'" if name == "frame_stack" else ""
+                p.append(f"{name} must be a positive int{alternative}, got {v!r}")
         if isinstance(self.lm_order, bool) or not isinstance(self.lm_order, int) or not 2 <= self.lm_order <= 8:
             p.append(f"lm_order must be an int in 2..8, got {self.lm_order!r}")
         if not _is_num(self.dropout) or not 0 <= self.dropout < 1:
@@ -152,9 +178,13 @@ class LSTMTranscriber(Estimator):
         self.lm_ = CharNGramLM(self.lm_order).fit(lm_source)  # fitted with the pipeline; networks_ come after
         x = pipe.transform(inputs, kind)
         labels = [pipe.encode_text(t) for t in texts]
+        stack = self.frame_stack
+        if stack == "auto":
+            stack = 1 if kind == "image" else auto_frame_stack([x[i].shape[0] for i in train_idx],
+                                                               [labels[i].tolist() for i in train_idx])
         config = TranscriberNetworkConfig(
             n_symbols=pipe.n_symbols, input_kind=kind, input_size=pipe.height_ if kind == "image" else len(pipe.mean_),
-            conv_channels=self.conv_channels, conv_blocks=self.conv_blocks, frame_stack=self.frame_stack,
+            conv_channels=self.conv_channels, conv_blocks=self.conv_blocks, frame_stack=stack,
             hidden_size=self.hidden_size, num_layers=self.num_layers, dropout=self.dropout)
         down = config.downsample
         check_ctc_targets([max(1, (a.shape[1] if kind == "image" else a.shape[0]) // down) for a in x],
