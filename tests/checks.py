@@ -154,7 +154,7 @@ CASES: dict[str, Case] = {
         sklearn_check="fit(y, X) takes a time series, not scikit-learn's (n_samples, n_features) tables",
     ),
     "LSTMClassifier": Case(
-        LSTMClassifier, dict(hidden_size=4, head_hidden_size=4, trainer=TINY_TRAINER), _sequences,
+        LSTMClassifier, dict(hidden_size=4, head_hidden_size=4, fcn_filters=(4, 4, 4), trainer=TINY_TRAINER), _sequences,
         predict=lambda est: est.predict_proba(_sequences()[0]),
         bad_inputs=[
             ("pooling", lambda: _sequences(), r"pooling must be one of"),

@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import torch
 import pytest
 
 import lstmkit
@@ -20,7 +21,7 @@ EXPECTED = json.loads((V1 / "expected.json").read_text())
 def test_the_fixtures_really_are_version_1():
     for d in ("forecaster", "classifier", "classifier_network", "tagger"):
         assert json.loads((V1 / d / "config.json").read_text())["format_version"] == 1
-    assert FORMAT_VERSION == 2
+    assert FORMAT_VERSION == 3
 
 
 def test_v1_forecaster_predicts_what_it_did():
@@ -66,7 +67,7 @@ def test_a_file_from_a_newer_lstmkit_is_refused(tmp_path):
     meta = json.loads((path / "config.json").read_text())
     meta["format_version"] = FORMAT_VERSION + 1
     (path / "config.json").write_text(json.dumps(meta))
-    with pytest.raises(ModelFileError, match=r"format_version 3 is not supported .*a newer lstmkit"):
+    with pytest.raises(ModelFileError, match=rf"format_version {FORMAT_VERSION + 1} is not supported .*a newer lstmkit"):
         lstmkit.load(path)
 
 
@@ -97,3 +98,21 @@ def test_a_hand_edited_config_with_a_bad_parameter_is_refused_at_load(tmp_path):
     with pytest.raises(ModelFileError, match=r"config.json holds parameters this LSTMAnomalyDetector does not accept: "
                                              r".*threshold must be one of"):
         lstmkit.load(path)
+
+
+V2 = Path(__file__).parent / "fixtures" / "format_v2"
+
+
+def test_v2_classifier_loads_as_the_plain_lstm_it_was():
+    expected = json.loads((V2 / "expected.json").read_text())
+    assert json.loads((V2 / "classifier" / "config.json").read_text())["format_version"] == 2
+    c = lstmkit.load(V2 / "classifier")
+    assert c.architecture == "lstm" and c.n_models == 1 and c.patch_size == 2 and c.scaler == "sequence"
+    assert c.network_.config.architecture == "lstm" and not hasattr(c.network_, "fcn")
+    X = np.asarray(expected["classifier"]["X"], dtype=np.float32)
+    np.testing.assert_allclose(c.predict_proba(X), expected["classifier"]["proba"], rtol=0, atol=1e-6)
+    net = lstmkit.load(V2 / "classifier_network")
+    e = expected["classifier_network"]
+    with torch.no_grad():
+        logits = net(torch.tensor(e["x"]), torch.tensor(e["lengths"]))
+    np.testing.assert_allclose(logits.numpy(), e["logits"], rtol=0, atol=1e-6)

@@ -32,7 +32,7 @@ from lstmkit.cli._options import (
 from lstmkit.cli._supervised import confusion, print_confusion, write_csv
 from lstmkit.errors import DataError
 
-app = typer.Typer(rich_markup_mode=None, help="Sequence classification: (Bi)LSTM -> pooling -> dense -> softmax.", no_args_is_help=True)
+app = typer.Typer(rich_markup_mode=None, help="Sequence classification: LSTM-FCN by default (an LSTM beside a fully convolutional branch), or (Bi)LSTM -> pooling -> dense -> softmax.", no_args_is_help=True)
 
 
 def read_labelled(source: str, label_column: str = "label", id_column: str = "id", time_column: str = "time") -> tuple[Any, Any]:

@@ -42,21 +42,26 @@ class TaggingSplit(NamedTuple):
     tags_test: list[list[str]]
 
 
-def ucr_path(name: str, split: str) -> Path:
-    """Path of aeon's shipped ``<name>_<split>.ts`` (aeon is located, not imported)."""
-    spec = importlib.util.find_spec("aeon")
+def ucr_path(name: str, split: str, package: str = "aeon") -> Path:
+    """Path of the ``<name>_<split>.ts`` that ``package`` (aeon or sktime) ships; the package is
+    located, not imported."""
+    spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise DataError(f"dataset {name!r} needs the package 'aeon': pip install 'lstmkit[classify]'")
+        raise DataError(f"dataset {name!r} needs the package {package!r}: pip install 'lstmkit[classify]'")
     path = Path(list(spec.submodule_search_locations)[0]) / "datasets" / "data" / name / f"{name}_{split}.ts"
     if not path.is_file():
-        raise DataError(f"dataset {name!r}: {path} is missing from the installed aeon (aeon>=1.0 ships it)")
+        raise DataError(f"dataset {name!r}: {path} is missing from the installed {package}")
     return path
 
 
 def _ucr(name: str) -> ClassificationSplit:
-    X_tr, y_tr = read_ts(ucr_path(name, "TRAIN"))
-    X_te, y_te = read_ts(ucr_path(name, "TEST"))
+    package = _SKTIME_ONLY.get(name, "aeon")
+    X_tr, y_tr = read_ts(ucr_path(name, "TRAIN", package))
+    X_te, y_te = read_ts(ucr_path(name, "TEST", package))
     return ClassificationSplit(X_tr, y_tr, X_te, y_te)
+
+
+_SKTIME_ONLY = {"PLAID": "sktime"}  # shipped by sktime, not by aeon 1.x
 
 
 _UCR = {
@@ -65,6 +70,9 @@ _UCR = {
     "ArrowHead": "UCR univariate, 3 classes (arrowhead outline shapes), T=251, 36 train / 175 test",
     "BasicMotions": "UEA multivariate, 4 classes (activities), 6 channels, T=100, 40 train / 40 test",
     "JapaneseVowels": "UEA multivariate, 9 speakers, 12 channels, unequal T=7..29, 270 train / 370 test",
+    "OSULeaf": "UCR univariate, 6 classes (leaf outlines), T=427, 200 train / 242 test",
+    "PickupGestureWiimoteZ": "UCR univariate, 10 gestures (Wiimote z acceleration), unequal T=29..361, 50 train / 50 test",
+    "PLAID": "UCR univariate, 11 appliances (current traces, from sktime), unequal T=100..1344, 537 train / 537 test",
 }
 
 for _name, _desc in _UCR.items():

@@ -23,10 +23,49 @@ from lstmkit.data.sequences import SequenceDataset, pad_sequences
 from lstmkit.data.supervised import SupervisedPipeline
 from lstmkit.errors import ConfigError, DataError, ShapeError, suggest
 from lstmkit.estimators.base import Estimator, Prepared
-from lstmkit.models.classifier import ClassifierNetwork, ClassifierNetworkConfig, config_from_v1
+from lstmkit.models.classifier import (ARCHITECTURES, ClassifierNetwork, ClassifierNetworkConfig, config_from_v1,
+                                       config_from_v2)
 from lstmkit.persist import migration, register
 
-__all__ = ["LSTMClassifier"]
+__all__ = ["LSTMClassifier", "auto_settings"]
+
+MAX_STEPS = 512  # downsample="auto": longer series are averaged down to at most this many steps
+LSTM_STEPS = 64  # patch_size="auto": the LSTM reads at most about this many (patched) steps
+MIN_VAL = 200  # val_size="auto": training sets this large hold out 10 % for validation
+
+
+def auto_settings(lengths: Any, n_features: int, n_samples: int, *, scaler: Any = "auto", downsample: Any = "auto",
+                  patch_size: Any = "auto", architecture: Any = "auto", val_size: Any = "auto") -> dict[str, Any]:
+    """Resolve the ``"auto"`` settings of :class:`LSTMClassifier` from the training data only.
+
+    Rules (T: the median training length; values other than ``"auto"`` pass through):
+
+    - ``architecture``: ``"lstm-fcn"`` (LSTM-FCN / MLSTM-FCN, Karim et al. 2017, 2019).
+    - ``scaler``: ``"sequence"`` (each series z-normalised on its own, the UCR convention) for
+      univariate input (F = 1), ``"standard"`` (per feature, training statistics) otherwise.
+    - ``downsample``: ceil(T / 512), so the network reads at most about 512 steps.
+    - ``patch_size``: ceil(T' / 64) with T' = ceil(T / downsample): the LSTM reads at most about 64
+      steps. With ``"lstm-fcn"`` only the LSTM branch is patched; the FCN reads every step.
+    - ``val_size``: 0.1 (stratified) for 200 training sequences or more, else 0: small sets keep
+      every sequence for training and train for the fixed step budget.
+
+    Args:
+        lengths: the training sequences' lengths T_i (n,).
+        n_features: F. n_samples: n.
+
+    Returns:
+        dict with the resolved ``scaler``, ``downsample``, ``patch_size``, ``architecture`` and
+        ``val_size``.
+    """
+    T = float(np.median(np.asarray(lengths, dtype=float))) if len(lengths) else 1.0
+    out: dict[str, Any] = {}
+    out["architecture"] = "lstm-fcn" if architecture == "auto" else architecture
+    out["scaler"] = ("sequence" if n_features == 1 else "standard") if scaler == "auto" else scaler
+    out["downsample"] = max(1, int(np.ceil(T / MAX_STEPS))) if downsample == "auto" else downsample
+    steps = np.ceil(T / out["downsample"])
+    out["patch_size"] = max(1, int(np.ceil(steps / LSTM_STEPS))) if patch_size == "auto" else patch_size
+    out["val_size"] = (0.1 if n_samples >= MIN_VAL else 0) if val_size == "auto" else val_size
+    return out
 
 
 def split_size(val_size: Any, n: int, name: str = "val_size") -> int:
@@ -57,18 +96,30 @@ class LSTMClassifier(ClassifierMixin, Estimator):
         dropout: dropout between layers and before the head.
         pooling: how the steps become one vector: last | mean | max | attention.
         head_hidden_size: width of the dense layer of the head (0: linear head).
+        architecture: "lstm" (the LSTM, pooling and head), "lstm-fcn" (a fully convolutional
+            branch with squeeze-and-excite beside the LSTM, Karim et al. 2017/2019; see
+            :mod:`lstmkit.models.classifier`) or "auto".
+        fcn_filters, fcn_kernels: "lstm-fcn": channels and kernel widths of the convolution
+            blocks (Karim et al.: 128, 256, 128 and 8, 5, 3).
         scaler: "standard" (per-feature z-score with training statistics), "minmax", "robust",
-            "none", or "sequence" (z-normalise each sequence and feature on its own, the UCR
-            convention).
-        downsample: average non-overlapping windows of this many steps before the LSTM (long
-            series: fewer recurrent steps, faster, smoother; 1 = off).
-        patch_size: after scaling, stack non-overlapping frames of this many steps into one step
-            of patch_size*F features (long series: fewer steps, nothing averaged away).
+            "none", "sequence" (z-normalise each sequence and feature on its own, the UCR
+            convention) or "auto".
+        downsample: average non-overlapping windows of this many steps before the network (long
+            series: fewer steps, faster, smoother; 1 = off) or "auto".
+        patch_size: after scaling, stack non-overlapping frames of this many steps into one LSTM
+            step of patch_size*F features (long series: fewer steps, nothing averaged away; with
+            "lstm-fcn" the FCN branch still reads every step) or "auto".
         class_weight: None, "balanced" (n / (C * count_c)) or a dict label -> weight.
         val_size: stratified share (float in [0, 1)) or number (int) of training sequences held
-            out for validation metrics and early stopping (``trainer__patience``); 0: none.
+            out for validation metrics and for keeping the best epoch's weights; 0: none; "auto".
+        n_models: ensemble size (seeds ``random_state + k``); probabilities are averaged.
         trainer: a :class:`lstmkit.train.TrainerConfig` or dict over ``trainer_defaults``
-            (100 epochs, batch 16, Adam 3e-3).
+            (1,500 Adam steps of batch 16 at most, lr 1e-3 with 50 warm-up steps and cosine decay,
+            the weights of the best epoch kept: validation loss with a validation split, else
+            training loss).
+
+    The ``"auto"`` values are resolved at fit time from the training data only, by
+    :func:`auto_settings` (its docstring gives each rule); ``settings_`` holds what they became.
         id_col: for long-format DataFrame input: the sequence id column. Labels are then a
             Series indexed by id, or an array in the order the ids first appear.
         time_col: for long-format DataFrame input: the ordering column.
@@ -80,7 +131,8 @@ class LSTMClassifier(ClassifierMixin, Estimator):
 
     network_class = ClassifierNetwork
     pipeline_class = SupervisedPipeline
-    trainer_defaults: ClassVar[dict[str, Any]] = {"max_epochs": 100, "batch_size": 16, "lr": 3e-3}
+    trainer_defaults: ClassVar[dict[str, Any]] = {"max_epochs": 10_000, "max_steps": 1500, "batch_size": 16, "lr": 1e-3,
+                                                  "schedule": "cosine", "warmup_steps": 50, "patience": 10_000}
 
     def __init__(
         self,
@@ -90,11 +142,15 @@ class LSTMClassifier(ClassifierMixin, Estimator):
         pooling: str = "mean",
         head_hidden_size: int = 64,
         dropout: float = 0.0,
-        scaler: str = "standard",
-        downsample: int = 1,
-        patch_size: int = 1,
+        architecture: str = "auto",
+        fcn_filters: tuple[int, ...] = (128, 256, 128),
+        fcn_kernels: tuple[int, ...] = (8, 5, 3),
+        scaler: str = "auto",
+        downsample: int | str = "auto",
+        patch_size: int | str = "auto",
         class_weight: Any = None,
-        val_size: float | int = 0.0,
+        val_size: float | int | str = "auto",
+        n_models: int = 1,
         trainer: Any = None,
         id_col: str = "id",
         time_col: str | None = "time",
@@ -106,11 +162,15 @@ class LSTMClassifier(ClassifierMixin, Estimator):
         self.pooling = pooling
         self.head_hidden_size = head_hidden_size
         self.dropout = dropout
+        self.architecture = architecture
+        self.fcn_filters = fcn_filters
+        self.fcn_kernels = fcn_kernels
         self.scaler = scaler
         self.downsample = downsample
         self.patch_size = patch_size
         self.class_weight = class_weight
         self.val_size = val_size
+        self.n_models = n_models
         self.trainer = trainer
         self.id_col = id_col
         self.time_col = time_col
@@ -129,9 +189,25 @@ class LSTMClassifier(ClassifierMixin, Estimator):
         return self.pipeline_.inputs.n_features_in_
 
     # --- fit ----------------------------------------------------------------------------------
+    def _n_networks(self) -> int:
+        return int(self.n_models)
+
     def _check_params(self) -> None:
-        if self.scaler not in SEQUENCE_SCALERS:
-            raise ConfigError(f"scaler must be one of {list(SEQUENCE_SCALERS)}, got {self.scaler!r}{suggest(str(self.scaler), SEQUENCE_SCALERS)}")
+        p = []
+        if self.scaler != "auto" and self.scaler not in SEQUENCE_SCALERS:
+            p.append(f"scaler must be 'auto' or one of {list(SEQUENCE_SCALERS)}, got {self.scaler!r}"
+                     f"{suggest(str(self.scaler), SEQUENCE_SCALERS)}")
+        if self.architecture != "auto" and self.architecture not in ARCHITECTURES:
+            p.append(f"architecture must be 'auto' or one of {list(ARCHITECTURES)}, got {self.architecture!r}"
+                     f"{suggest(str(self.architecture), ARCHITECTURES)}")
+        for name in ("downsample", "patch_size", "n_models"):
+            v = getattr(self, name)
+            if name != "n_models" and v == "auto":
+                continue
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                p.append(f"{name} must be {'an int >= 1' if name == 'n_models' else 'an int >= 1 or auto'}, got {v!r}")
+        if p:
+            raise ConfigError("LSTMClassifier: " + "; ".join(p))
 
     def fit(self, X: Any, y: Any, lengths: Any = None, *, resume: bool = False) -> "LSTMClassifier":
         """Fit on ``X`` (see the class docstring) and labels ``y`` (n,) of any hashable type.
@@ -145,7 +221,14 @@ class LSTMClassifier(ClassifierMixin, Estimator):
         if _continuous(y):
             raise DataError("Unknown label type: y holds continuous values; LSTMClassifier needs class labels "
                             "(for a numeric target use a regression model)")
-        inputs = SequencePipeline(self.scaler, self.downsample, self.patch_size, self.id_col, self.time_col)
+        raw, _ = SequencePipeline("none", 1, 1, self.id_col, self.time_col).read(X, lengths)
+        settings = auto_settings([len(r) for r in raw], raw[0].shape[1] if raw else 1, len(raw),
+                                 scaler=self.scaler, downsample=self.downsample, patch_size=self.patch_size,
+                                 architecture=self.architecture, val_size=self.val_size)
+        self.settings_ = settings
+        fcn = settings["architecture"] == "lstm-fcn"
+        inputs = SequencePipeline(settings["scaler"], settings["downsample"], 1 if fcn else settings["patch_size"],
+                                  self.id_col, self.time_col)
         if hasattr(X, "columns") and hasattr(y, "index") and hasattr(y, "loc") and self.id_col in X.columns:
             ids = list(dict.fromkeys(X[self.id_col].tolist()))
             if set(ids) <= set(y.index):  # labels indexed by sequence id
@@ -161,10 +244,12 @@ class LSTMClassifier(ClassifierMixin, Estimator):
             input_size=inputs.n_features_out, num_classes=len(labels.classes_), hidden_size=self.hidden_size,
             num_layers=self.num_layers, bidirectional=self.bidirectional, dropout=self.dropout,
             pooling=self.pooling, head_hidden_size=self.head_hidden_size,
-            class_weight=self._class_weights(codes, labels.classes_),
+            class_weight=self._class_weights(codes, labels.classes_), architecture=settings["architecture"],
+            patch_size=settings["patch_size"] if fcn else 1, fcn_filters=self.fcn_filters,
+            fcn_kernels=self.fcn_kernels,
         )
         idx_train, idx_val = np.arange(len(seqs)), None
-        n_val = split_size(self.val_size, len(seqs))
+        n_val = split_size(settings["val_size"], len(seqs))
         if n_val:
             strat = codes if np.bincount(codes).min() >= 2 else None
             idx_train, idx_val = train_test_split(idx_train, test_size=n_val, random_state=self._check_seed(), stratify=strat)
@@ -204,11 +289,11 @@ class LSTMClassifier(ClassifierMixin, Estimator):
         """Class probabilities (n, C), columns in the order of ``classes_``."""
         self._check_fitted()
         seqs = self.pipeline_.inputs.transform(X, lengths)
-        net = self.networks_[0]
 
         def run(batch: list[np.ndarray]) -> np.ndarray:
             x, lens = pad_sequences(batch)  # (B, T, F), (B,)
-            return torch.softmax(net(x, lens).double(), dim=1).numpy()  # (B, C)
+            probs = [torch.softmax(net(x, lens).double(), dim=1) for net in self.networks_]
+            return torch.stack(probs).mean(0).numpy()  # (B, C), averaged over the ensemble
 
         return np.stack(self._batched(seqs, run))
 
@@ -228,6 +313,17 @@ class LSTMClassifier(ClassifierMixin, Estimator):
         return float(np.sum(w * (pred == codes)) / np.sum(w))
 
     # --- persistence --------------------------------------------------------------------------
+    def _saved_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor], dict[str, Any]]:
+        config, tensors, state = super()._saved_state()
+        return config, tensors, {**state, "settings": getattr(self, "settings_", None)}
+
+    @classmethod
+    def _from_saved(cls, config: dict, tensors: dict[str, torch.Tensor], state: dict) -> "LSTMClassifier":
+        est = super()._from_saved(config, tensors, state)
+        if state.get("settings") is not None:  # files before 0.x "auto" settings have none
+            est.settings_ = state["settings"]
+        return est
+
     def _params_to_json(self, params: dict[str, Any]) -> dict[str, Any]:
         params = super()._params_to_json(params)
         cw = params["class_weight"]
@@ -238,6 +334,9 @@ class LSTMClassifier(ClassifierMixin, Estimator):
     @classmethod
     def _params_from_json(cls, params: dict[str, Any]) -> dict[str, Any]:
         params = super()._params_from_json(params)
+        for name in ("fcn_filters", "fcn_kernels"):  # JSON has lists; the constructor's defaults are tuples
+            if isinstance(params.get(name), list):
+                params[name] = tuple(params[name])
         cw = params.get("class_weight")
         if isinstance(cw, dict):
             params["class_weight"] = dict(zip(labels_from_json(cw["labels"]).tolist(), cw["weights"]))
@@ -268,3 +367,13 @@ def _from_v1(meta: dict, tensors: dict) -> tuple[dict, dict]:
     config = {"params": params, "network": config_from_v1(meta["config"]["model"])}
     return ({**meta, "config": config, "state": {"pipeline": pipeline, "history": state.get("history", []), "n_networks": 1}},
             {f"networks.0.{k}": t for k, t in tensors.items()})
+
+
+@migration(2, "LSTMClassifier")
+def _from_v2(meta: dict, tensors: dict) -> tuple[dict, dict]:
+    """Format 2 (lstmkit 0.2): no ``architecture`` (the LSTM alone) and no ensembles."""
+    config = dict(meta["config"])
+    config["params"] = {**config["params"], "architecture": "lstm", "n_models": 1, "fcn_filters": [128, 256, 128],
+                        "fcn_kernels": [8, 5, 3]}
+    config["network"] = config_from_v2(config["network"])
+    return {**meta, "config": config}, tensors

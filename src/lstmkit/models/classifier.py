@@ -1,4 +1,11 @@
-"""The sequence-classification network: (Bi)LSTM -> pooling -> dense -> softmax.
+"""The sequence-classification network: (Bi)LSTM -> pooling -> dense -> softmax, or LSTM-FCN.
+
+``architecture="lstm"``: (Bi)LSTM -> pooling -> dense head. ``architecture="lstm-fcn"`` (Karim et
+al. 2017, "LSTM Fully Convolutional Networks for Time Series Classification"; with
+squeeze-and-excite, MLSTM-FCN, Karim et al. 2019): the LSTM branch reads the sequence in patches
+of ``patch_size`` steps (``patch_size`` = T is Karim's "dimension shuffle" for a univariate
+series), an FCN branch (:class:`~lstmkit.models.heads.FCNBranch`) reads every step, and the
+concatenated features go through dropout to the head.
 
 ``ClassifierNetwork`` is a :class:`~lstmkit.models.base.TaskModel` (logits from a padded batch
 and its lengths); the estimator around it is :class:`lstmkit.estimators.LSTMClassifier`.
@@ -15,10 +22,12 @@ from torch import nn
 
 from lstmkit.errors import ConfigError, suggest
 from lstmkit.models.base import TaskModel
-from lstmkit.models.heads import POOLINGS, DenseHead, LSTMEncoder, SequencePooling
+from lstmkit.models.heads import POOLINGS, DenseHead, FCNBranch, LSTMEncoder, SequencePooling, length_mask
 from lstmkit.persist import migration, register
 
-__all__ = ["ClassifierNetwork", "ClassifierNetworkConfig"]
+__all__ = ["ClassifierNetwork", "ClassifierNetworkConfig", "ARCHITECTURES"]
+
+ARCHITECTURES = ("lstm", "lstm-fcn")
 
 
 @dataclasses.dataclass
@@ -32,6 +41,11 @@ class ClassifierNetworkConfig:
     pooling: str = "mean"  # last | mean | max | attention: how steps become one vector
     head_hidden_size: int = 64  # hidden dense layer before softmax (0: linear read-out)
     class_weight: list[float] | None = None  # per-class loss weights (imbalance); None: uniform
+    architecture: str = "lstm"  # "lstm" | "lstm-fcn" (an FCN branch beside the LSTM, Karim et al.)
+    patch_size: int = 1  # lstm-fcn: steps stacked into one LSTM step (the FCN reads every step)
+    fcn_filters: tuple[int, ...] = (128, 256, 128)  # lstm-fcn: channels of the convolution blocks
+    fcn_kernels: tuple[int, ...] = (8, 5, 3)  # lstm-fcn: kernel widths of the blocks
+    squeeze_excite: bool = True  # lstm-fcn: squeeze-and-excite gates (MLSTM-FCN) after blocks 1..n-1
 
     def __post_init__(self) -> None:
         problems = []
@@ -45,6 +59,21 @@ class ClassifierNetworkConfig:
             problems.append(f"dropout must be in [0, 1), got {self.dropout!r}")
         if self.pooling not in POOLINGS:
             problems.append(f"pooling must be one of {list(POOLINGS)}, got {self.pooling!r}{suggest(str(self.pooling), POOLINGS)}")
+        if self.architecture not in ARCHITECTURES:
+            problems.append(f"architecture must be one of {list(ARCHITECTURES)}, got {self.architecture!r}"
+                            f"{suggest(str(self.architecture), ARCHITECTURES)}")
+        if not (isinstance(self.patch_size, int) and not isinstance(self.patch_size, bool) and self.patch_size > 0):
+            problems.append(f"patch_size must be a positive int, got {self.patch_size!r}")
+        for name in ("fcn_filters", "fcn_kernels"):
+            v = getattr(self, name)
+            if not isinstance(v, (tuple, list)) or not all(isinstance(k, int) and not isinstance(k, bool) and k > 0 for k in v):
+                problems.append(f"{name} must be a sequence of positive ints, got {v!r}")
+            else:
+                setattr(self, name, tuple(v))  # JSON gives lists
+        if isinstance(self.fcn_filters, tuple) and isinstance(self.fcn_kernels, tuple) and (
+                len(self.fcn_filters) != len(self.fcn_kernels) or not self.fcn_filters):
+            problems.append(f"fcn_filters and fcn_kernels must be equally long and non-empty, got "
+                            f"{self.fcn_filters!r} and {self.fcn_kernels!r}")
         if self.class_weight is not None and len(self.class_weight) != self.num_classes:
             problems.append(f"class_weight must have num_classes={self.num_classes} entries, got {len(self.class_weight)}")
         if problems:
@@ -60,15 +89,31 @@ class ClassifierNetwork(TaskModel):
     def __init__(self, config: ClassifierNetworkConfig) -> None:
         super().__init__(config)
         c = config
-        self.encoder = LSTMEncoder(c.input_size, c.hidden_size, c.num_layers, c.bidirectional, c.dropout)
+        self.encoder = LSTMEncoder(c.input_size * c.patch_size, c.hidden_size, c.num_layers, c.bidirectional, c.dropout)
         self.pool = SequencePooling(c.pooling, self.encoder.output_size)
-        self.head = DenseHead(self.encoder.output_size, c.head_hidden_size, c.num_classes, c.dropout)
+        features = self.encoder.output_size
+        if c.architecture == "lstm-fcn":
+            self.fcn = FCNBranch(c.input_size, c.fcn_filters, c.fcn_kernels, c.squeeze_excite)
+            self.drop = nn.Dropout(c.dropout)
+            features += self.fcn.output_size
+        self.head = DenseHead(features, c.head_hidden_size, c.num_classes, c.dropout)
         weight = torch.tensor(c.class_weight, dtype=torch.float32) if c.class_weight is not None else None
         self.register_buffer("class_weight", weight, persistent=False)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        out, last = self.encoder(x, lengths)  # (B, T, D*H), (B, D*H)
-        return self.head(self.pool(out, last, lengths))  # (B, C)
+        c = self.config
+        if c.architecture == "lstm":
+            out, last = self.encoder(x, lengths)  # (B, T, D*H), (B, D*H)
+            return self.head(self.pool(out, last, lengths))  # (B, C)
+        p = c.patch_size
+        B, T, F = x.shape
+        x = x * length_mask(lengths, T).unsqueeze(-1).to(x.dtype)  # zero padding: patches and convolutions read it
+        n = -(-T // p)
+        patched = nn.functional.pad(x, (0, 0, 0, n * p - T)).reshape(B, n, p * F)  # (B, T / p, p F)
+        patch_lengths = torch.div(lengths + p - 1, p, rounding_mode="floor")
+        out, last = self.encoder(patched, patch_lengths)
+        lstm_features = self.pool(out, last, patch_lengths)  # (B, D*H)
+        return self.head(self.drop(torch.cat([lstm_features, self.fcn(x, lengths)], dim=1)))  # (B, C)
 
     def loss(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         logits = self(batch["x"], batch["lengths"])
@@ -93,3 +138,15 @@ def config_from_v1(config: dict) -> dict:
 @migration(1, "LSTMClassifierModel")
 def _from_v1(meta: dict, tensors: dict) -> tuple[dict, dict]:
     return {**meta, "type": "ClassifierNetwork", "config": config_from_v1(meta["config"])}, tensors
+
+
+def config_from_v2(config: dict) -> dict:
+    """Format 2 (lstmkit 0.2) had the LSTM architecture only: the LSTM-FCN fields take the values
+    that reproduce it."""
+    return {**config, "architecture": "lstm", "patch_size": 1, "fcn_filters": [128, 256, 128],
+            "fcn_kernels": [8, 5, 3], "squeeze_excite": True}
+
+
+@migration(2, "ClassifierNetwork")
+def _from_v2(meta: dict, tensors: dict) -> tuple[dict, dict]:
+    return {**meta, "config": config_from_v2(meta["config"])}, tensors

@@ -12,7 +12,7 @@ from torch import nn
 from lstmkit.errors import ConfigError, suggest
 from lstmkit.nn import LSTM
 
-__all__ = ["LSTMEncoder", "SequencePooling", "DenseHead", "CRF", "length_mask", "POOLINGS"]
+__all__ = ["LSTMEncoder", "SequencePooling", "DenseHead", "CRF", "FCNBranch", "length_mask", "POOLINGS"]
 
 POOLINGS = ("last", "mean", "max", "attention")
 
@@ -81,6 +81,46 @@ class SequencePooling(nn.Module):
 
     def extra_repr(self) -> str:
         return f"mode={self.mode!r}"
+
+
+class FCNBranch(nn.Module):
+    """The fully convolutional branch of LSTM-FCN / MLSTM-FCN (Wang et al. 2017's FCN; Karim et
+    al. 2017, 2019): blocks of Conv1d (``filters[k]`` channels, kernel ``kernels[k]``, "same"
+    padding), batch norm and ReLU, a squeeze-and-excite gate (Hu et al. 2018, reduction 16) after
+    every block but the last when ``squeeze_excite``, then global average pooling over the
+    valid steps.
+
+    (B, T, F) and lengths (B,) -> (B, filters[-1]). Steps past each length are zeroed after every
+    block, so padding never leaks into the pooled features (it does enter the batch-norm
+    statistics of a mixed-length batch).
+    """
+
+    def __init__(self, input_size: int, filters: tuple[int, ...] = (128, 256, 128),
+                 kernels: tuple[int, ...] = (8, 5, 3), squeeze_excite: bool = True) -> None:
+        super().__init__()
+        if len(filters) != len(kernels) or not filters:
+            raise ConfigError(f"filters and kernels must be equally long and non-empty, got {filters!r} and {kernels!r}")
+        self.convs, self.norms, self.gates = nn.ModuleList(), nn.ModuleList(), nn.ModuleList()
+        c_in = input_size
+        for k, (c, w) in enumerate(zip(filters, kernels)):
+            self.convs.append(nn.Conv1d(c_in, c, w))  # "same" padding in forward: (w - 1) // 2 left, w // 2 right
+            self.norms.append(nn.BatchNorm1d(c))
+            se = squeeze_excite and k < len(filters) - 1
+            self.gates.append(nn.Sequential(nn.Linear(c, max(1, c // 16)), nn.ReLU(), nn.Linear(max(1, c // 16), c),
+                                            nn.Sigmoid()) if se else nn.Identity())
+            c_in = c
+        self.output_size = c_in
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        mask = length_mask(lengths, x.shape[1]).unsqueeze(1).to(x.dtype)  # (B, 1, T)
+        n = lengths.clamp(min=1).unsqueeze(-1).to(x.dtype)  # (B, 1)
+        h = x.transpose(1, 2)  # (B, F, T)
+        for conv, norm, gate in zip(self.convs, self.norms, self.gates):
+            w = conv.kernel_size[0]
+            h = torch.relu(norm(conv(nn.functional.pad(h, ((w - 1) // 2, w // 2))))) * mask  # (B, C, T), zero past each end
+            if not isinstance(gate, nn.Identity):
+                h = h * gate(h.sum(2) / n).unsqueeze(-1)  # squeeze (masked mean) and excite
+        return h.sum(2) / n  # (B, C): global average over the valid steps
 
 
 class DenseHead(nn.Module):

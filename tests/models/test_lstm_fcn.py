@@ -1,0 +1,124 @@
+"""LSTM-FCN (the classifier's default architecture) and the classifier's "auto" rules."""
+
+import numpy as np
+import pytest
+import torch
+
+import lstmkit
+from lstmkit.errors import ConfigError
+from lstmkit.estimators import LSTMClassifier
+from lstmkit.estimators.classifier import auto_settings
+from lstmkit.models.classifier import ClassifierNetwork, ClassifierNetworkConfig
+from lstmkit.models.heads import FCNBranch
+
+
+def test_auto_rules_pick_what_the_docstring_says():
+    # univariate, T = 427, 200 sequences (OSULeaf's shape)
+    assert auto_settings([427] * 200, 1, 200) == {"architecture": "lstm-fcn", "scaler": "sequence", "downsample": 1,
+                                                  "patch_size": 7, "val_size": 0.1}
+    # multivariate, T = 100, 40 sequences: per-feature scaling, patches of 2, no validation split
+    assert auto_settings([100] * 40, 6, 40) == {"architecture": "lstm-fcn", "scaler": "standard", "downsample": 1,
+                                                "patch_size": 2, "val_size": 0}
+    # long series: the median (1,344) is averaged down to <= 512 steps (3), then 448 steps -> patches of 7
+    got = auto_settings([100, 1344, 1344], 1, 3)
+    assert (got["downsample"], got["patch_size"]) == (3, 7)
+    # short series: nothing to shorten
+    got = auto_settings(list(range(7, 30)), 12, 270)
+    assert (got["downsample"], got["patch_size"], got["val_size"]) == (1, 1, 0.1)
+    # values other than "auto" pass through
+    fixed = auto_settings([427] * 10, 1, 10, scaler="none", downsample=2, patch_size=1, architecture="lstm", val_size=3)
+    assert fixed == {"architecture": "lstm", "scaler": "none", "downsample": 2, "patch_size": 1, "val_size": 3}
+
+
+def _net(**kw):
+    torch.manual_seed(0)
+    cfg = ClassifierNetworkConfig(input_size=2, num_classes=3, hidden_size=5, architecture="lstm-fcn",
+                                  fcn_filters=(6, 8, 4), fcn_kernels=(5, 4, 3), **kw)
+    return ClassifierNetwork(cfg).double().eval()
+
+
+@pytest.mark.parametrize("patch_size", [1, 3])
+def test_lstm_fcn_ignores_padding(patch_size):
+    """A sequence's logits are the same alone and in a padded batch, whatever the padding holds
+    (the convolutions and the last patch of the LSTM branch would read it; it is zeroed first)."""
+    net = _net(patch_size=patch_size)
+    x = torch.randn(3, 11, 2, dtype=torch.float64)
+    lengths = torch.tensor([11, 7, 4])
+    x[1, 7:], x[2, 4:] = 1e6, -3.0  # garbage past the ends
+    batch = net(x, lengths)
+    for i, n in enumerate(lengths.tolist()):
+        alone = net(x[i : i + 1, :n], lengths[i : i + 1])
+        torch.testing.assert_close(batch[i : i + 1], alone, rtol=1e-12, atol=1e-12)
+
+
+def test_lstm_fcn_gradients():
+    net = _net(patch_size=2).train()
+    for m in net.modules():  # batch statistics make gradcheck's perturbations couple samples; use fixed stats
+        if isinstance(m, torch.nn.BatchNorm1d):
+            m.eval()
+    x = torch.randn(2, 6, 2, dtype=torch.float64, requires_grad=True)
+    lengths = torch.tensor([6, 4])
+    assert torch.autograd.gradcheck(lambda a: net(a, lengths), (x,), eps=1e-6, atol=1e-6)
+
+
+def test_fcn_branch_squeeze_excite_and_shapes():
+    fcn = FCNBranch(3, (16, 32, 8), (8, 5, 3), squeeze_excite=True)
+    assert [type(g).__name__ for g in fcn.gates] == ["Sequential", "Sequential", "Identity"]
+    assert fcn(torch.randn(4, 20, 3), torch.tensor([20, 9, 3, 1])).shape == (4, 8)
+    with pytest.raises(ConfigError, match="filters and kernels must be equally long"):
+        FCNBranch(3, (16, 32), (8,))
+    with pytest.raises(ConfigError, match="architecture must be one of .*did you mean 'lstm-fcn'"):
+        ClassifierNetworkConfig(input_size=1, num_classes=2, architecture="lstm_fcn")
+
+
+def _shapes(n, rng):
+    """Univariate, T = 48: class 0 has a bump, class 1 a dip, class 2 a step, at random places."""
+    X, y = [], []
+    for i in range(n):
+        c = i % 3
+        x = rng.normal(0, 0.4, 48)
+        t = int(rng.integers(4, 36))
+        x[t : t + 8] += (2.0, -2.0)[c] if c < 2 else 0.0
+        if c == 2:
+            x[t:] += 1.5
+        X.append(x[:, None].astype(np.float32))
+        y.append(["bump", "dip", "step"][c])
+    return np.stack(X), np.array(y)
+
+
+def test_lstm_fcn_defaults_learn_a_small_task(tmp_path):
+    rng = np.random.default_rng(0)
+    X, y = _shapes(48, rng)
+    Xt, yt = _shapes(60, rng)
+    clf = LSTMClassifier(trainer={"max_steps": 60, "quiet": True}).fit(X, y)
+    assert clf.settings_ == {"architecture": "lstm-fcn", "scaler": "sequence", "downsample": 1, "patch_size": 1,
+                             "val_size": 0}
+    assert clf.score(Xt, yt) >= 0.9
+    back = lstmkit.load(clf.save(tmp_path / "m"))
+    assert back.settings_ == clf.settings_
+    np.testing.assert_array_equal(back.predict_proba(Xt), clf.predict_proba(Xt))
+
+
+def test_ensemble_averages_its_members():
+    rng = np.random.default_rng(1)
+    X, y = _shapes(24, rng)
+    clf = LSTMClassifier(n_models=2, trainer={"max_steps": 4, "quiet": True}).fit(X, y)
+    assert len(clf.networks_) == 2 and len(clf.history_) == 2
+    members = []
+    for net in clf.networks_:
+        clf_one = LSTMClassifier()
+        clf_one.pipeline_, clf_one.networks_, clf_one.history_ = clf.pipeline_, [net], []
+        members.append(clf_one.predict_proba(X))
+    np.testing.assert_allclose(clf.predict_proba(X), (members[0] + members[1]) / 2, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ConfigError, match="n_models must be an int >= 1, got 0"):
+        LSTMClassifier(n_models=0).fit(X, y)
+    with pytest.raises(ConfigError, match="downsample must be an int >= 1 or auto, got 'fast'"):
+        LSTMClassifier(downsample="fast").fit(X, y)
+
+
+def test_bad_fcn_settings_are_named():
+    X, y = _shapes(12, np.random.default_rng(2))
+    with pytest.raises(ConfigError, match=r"fcn_filters must be a sequence of positive ints, got 64"):
+        LSTMClassifier(fcn_filters=64).fit(X, y)
+    with pytest.raises(ConfigError, match=r"fcn_filters and fcn_kernels must be equally long"):
+        LSTMClassifier(fcn_filters=(8, 8), fcn_kernels=(3,)).fit(X, y)
