@@ -233,7 +233,7 @@ class LSTMClassifier(ClassifierMixin, Estimator):
             ids = list(dict.fromkeys(X[self.id_col].tolist()))
             if set(ids) <= set(y.index):  # labels indexed by sequence id
                 y = y.loc[ids].to_numpy()
-        seqs = inputs.fit_transform(X, lengths)
+        seqs = inputs.fit_transform(raw)  # read once above (a long DataFrame: in the order its ids appear)
         labels = LabelEncoder()
         codes = labels.fit_transform(y)
         if len(codes) != len(seqs):
