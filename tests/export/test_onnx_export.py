@@ -106,6 +106,8 @@ NETWORKS = {
                                                                           scorer="reconstruction", window=6)),
     "classifier": lambda: ClassifierNetwork(ClassifierNetworkConfig(input_size=3, num_classes=4, hidden_size=8,
                                                                     pooling="attention", num_layers=2)),
+    "classifier_lstm_fcn": lambda: ClassifierNetwork(ClassifierNetworkConfig(
+        input_size=2, num_classes=3, hidden_size=6, architecture="lstm-fcn", patch_size=3, fcn_filters=(4, 6, 4))),
     "tagger_tokens": lambda: TaggerNetwork(TaggerNetworkConfig(num_tags=5, vocab_size=20, char_vocab_size=10,
                                                                hidden_size=8, use_crf=True)),
     "tagger_features": lambda: TaggerNetwork(TaggerNetworkConfig(num_tags=5, input_size=3, hidden_size=8)),
@@ -129,6 +131,8 @@ NETWORKS = {
                                                                              hidden_size=6, num_layers=2)),
     "transcriber_frames": lambda: TranscriberNetwork(TranscriberNetworkConfig(n_symbols=7, input_kind="sequence",
                                                                               input_size=3, hidden_size=6)),
+    "transcriber_frames_stacked": lambda: TranscriberNetwork(TranscriberNetworkConfig(
+        n_symbols=7, input_kind="sequence", input_size=3, hidden_size=6, frame_stack=3)),
 }
 STATEFUL = {"language_model", "anomaly", "music", "music_gru"}
 

@@ -32,16 +32,17 @@ def test_auto_rules_pick_what_the_docstring_says():
 
 def _net(**kw):
     torch.manual_seed(0)
-    cfg = ClassifierNetworkConfig(input_size=2, num_classes=3, hidden_size=5, architecture="lstm-fcn",
-                                  fcn_filters=(6, 8, 4), fcn_kernels=(5, 4, 3), **kw)
+    kw = {"architecture": "lstm-fcn", **kw}
+    cfg = ClassifierNetworkConfig(input_size=2, num_classes=3, hidden_size=5, fcn_filters=(6, 8, 4),
+                                  fcn_kernels=(5, 4, 3), **kw)
     return ClassifierNetwork(cfg).double().eval()
 
 
-@pytest.mark.parametrize("patch_size", [1, 3])
-def test_lstm_fcn_ignores_padding(patch_size):
+@pytest.mark.parametrize("architecture, patch_size", [("lstm-fcn", 1), ("lstm-fcn", 3), ("lstm", 3)])
+def test_lstm_fcn_ignores_padding(architecture, patch_size):
     """A sequence's logits are the same alone and in a padded batch, whatever the padding holds
     (the convolutions and the last patch of the LSTM branch would read it; it is zeroed first)."""
-    net = _net(patch_size=patch_size)
+    net = _net(patch_size=patch_size, architecture=architecture)
     x = torch.randn(3, 11, 2, dtype=torch.float64)
     lengths = torch.tensor([11, 7, 4])
     x[1, 7:], x[2, 4:] = 1e6, -3.0  # garbage past the ends

@@ -42,7 +42,7 @@ class ClassifierNetworkConfig:
     head_hidden_size: int = 64  # hidden dense layer before softmax (0: linear read-out)
     class_weight: list[float] | None = None  # per-class loss weights (imbalance); None: uniform
     architecture: str = "lstm"  # "lstm" | "lstm-fcn" (an FCN branch beside the LSTM, Karim et al.)
-    patch_size: int = 1  # lstm-fcn: steps stacked into one LSTM step (the FCN reads every step)
+    patch_size: int = 1  # steps stacked into one LSTM step (lstm-fcn: the FCN still reads every step)
     fcn_filters: tuple[int, ...] = (128, 256, 128)  # lstm-fcn: channels of the convolution blocks
     fcn_kernels: tuple[int, ...] = (8, 5, 3)  # lstm-fcn: kernel widths of the blocks
     squeeze_excite: bool = True  # lstm-fcn: squeeze-and-excite gates (MLSTM-FCN) after blocks 1..n-1
@@ -101,19 +101,22 @@ class ClassifierNetwork(TaskModel):
         self.register_buffer("class_weight", weight, persistent=False)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        c = self.config
-        if c.architecture == "lstm":
-            out, last = self.encoder(x, lengths)  # (B, T, D*H), (B, D*H)
-            return self.head(self.pool(out, last, lengths))  # (B, C)
-        p = c.patch_size
-        B, T, F = x.shape
-        x = x * length_mask(lengths, T).unsqueeze(-1).to(x.dtype)  # zero padding: patches and convolutions read it
-        n = -(-T // p)
-        patched = nn.functional.pad(x, (0, 0, 0, n * p - T)).reshape(B, n, p * F)  # (B, T / p, p F)
-        patch_lengths = torch.div(lengths + p - 1, p, rounding_mode="floor")
-        out, last = self.encoder(patched, patch_lengths)
-        lstm_features = self.pool(out, last, patch_lengths)  # (B, D*H)
-        return self.head(self.drop(torch.cat([lstm_features, self.fcn(x, lengths)], dim=1)))  # (B, C)
+        c, p = self.config, self.config.patch_size
+        fcn = c.architecture == "lstm-fcn"
+        if fcn or p > 1:  # patches and convolutions read the padding: zero it
+            x = x * length_mask(lengths, x.shape[1]).unsqueeze(-1).to(x.dtype)
+        seq, seq_lengths = x, lengths
+        if p > 1:
+            # (B, ceil(T / p), p F): pad p - 1 zero steps and keep whole patches (written so that the
+            # ONNX trace keeps T symbolic: no pad amount computed from T)
+            n = (x.shape[1] + p - 1) // p
+            seq = nn.functional.pad(x, (0, 0, 0, p - 1))[:, : n * p].reshape(x.shape[0], -1, p * x.shape[2])
+            seq_lengths = torch.div(lengths + p - 1, p, rounding_mode="floor")
+        out, last = self.encoder(seq, seq_lengths)  # (B, T', D*H), (B, D*H)
+        features = self.pool(out, last, seq_lengths)  # (B, D*H)
+        if fcn:
+            features = self.drop(torch.cat([features, self.fcn(x, lengths)], dim=1))  # (B, D*H + C_fcn)
+        return self.head(features)  # (B, C)
 
     def loss(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         logits = self(batch["x"], batch["lengths"])
