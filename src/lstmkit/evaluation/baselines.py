@@ -8,11 +8,11 @@ when the method provides intervals (NaN otherwise). statsmodels is an optional e
 from __future__ import annotations
 
 import warnings
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from lstmkit.data.seasonality import season_length_for
 from lstmkit.data.timeseries import future_index
 from lstmkit.errors import ConfigError, DataError, suggest
 
@@ -23,18 +23,6 @@ def _z(level: float) -> float:
     from statistics import NormalDist
 
     return NormalDist().inv_cdf(0.5 + level / 2)
-
-
-def season_length_for(freq: Any) -> int:
-    """Usual seasonal period for a pandas frequency (MS -> 12, QS -> 4, D -> 7, h -> 24...)."""
-    if freq is None or isinstance(freq, int):
-        return 1
-    f = str(freq).upper().lstrip("0123456789")
-    for prefix, m in (("MS", 12), ("ME", 12), ("M", 12), ("QS", 4), ("QE", 4), ("Q", 4), ("W", 52), ("D", 7),
-                      ("B", 5), ("H", 24), ("T", 60), ("MIN", 60)):
-        if f.startswith(prefix):
-            return m
-    return 1
 
 
 def _statsmodels():

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from lstmkit.data.seasonality import naive_scale
 from lstmkit.errors import DataError
 
 __all__ = ["mae", "rmse", "mape", "smape", "mase", "coverage", "METRICS"]
@@ -62,13 +63,7 @@ def mase(actual, forecast, train, season_length: int = 1) -> float:
     ``train`` has a single point.
     """
     a, f = _pair(actual, forecast)
-    t = np.asarray(train, dtype=np.float64).ravel()
-    m = max(int(season_length), 1)
-    if t.size <= m:
-        m = 1
-    if t.size <= m:
-        return float("nan")
-    scale = np.mean(np.abs(t[m:] - t[:-m]))
+    scale = naive_scale(train, season_length)
     return float(np.mean(np.abs(a - f)) / scale) if scale > 0 else float("nan")
 
 
