@@ -20,3 +20,13 @@ def test_co2_monthly_1958_to_2001_without_gaps():
     assert len(y) == 526 and y.index.freqstr == "MS"
     assert y.index[0] == pd.Timestamp("1958-03-01") and y.index[-1] == pd.Timestamp("2001-12-01")
     assert np.isfinite(y).all() and 310 < y.min() < y.max() < 380  # ppm
+
+
+def test_m1_yearly_is_the_monash_file_181_series():
+    d = load("m1_yearly")
+    assert list(d.columns) == ["series", "year", "value"]
+    sizes = d.groupby("series", sort=False).size()
+    assert len(sizes) == 181 and sizes.min() == 15 and sizes.max() == 58 and sizes.index[0] == "T1"
+    t1 = d[d["series"] == "T1"]
+    assert t1["year"].iloc[0] == pd.Timestamp("1972-01-01") and t1["value"].iloc[:3].tolist() == [3600.0, 7700.0, 12300.0]
+    assert np.isfinite(d["value"]).all()

@@ -6,8 +6,11 @@
 * ``sunspots``: yearly sunspot numbers 1700-2008 (statsmodels).
 * ``co2``: Mauna Loa atmospheric CO2, weekly 1958-2001 averaged to monthly, gaps
   interpolated (statsmodels).
+* ``m1_yearly``: the 181 yearly series of the M1 competition (Makridakis et al. 1982), from
+  the Monash archive's file that aeon ships (Godahewa et al. 2021), as a long DataFrame.
 
-Each loader returns a ``pandas.Series`` with a DatetimeIndex carrying its frequency.
+Each single-series loader returns a ``pandas.Series`` with a DatetimeIndex carrying its
+frequency.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import pandas as pd
 from lstmkit.datasets import register_dataset, require
 from lstmkit.errors import DataError
 
-__all__ = ["load_airline", "load_sunspots", "load_co2"]
+__all__ = ["load_airline", "load_sunspots", "load_co2", "load_m1_yearly"]
 
 
 @register_dataset(
@@ -65,3 +68,38 @@ def load_co2() -> pd.Series:
     monthly = s.resample("MS").mean().interpolate(limit_direction="both")
     monthly.index = pd.DatetimeIndex(monthly.index, freq="MS", name="month")
     return monthly.rename("co2")
+
+
+@register_dataset(
+    "m1_yearly",
+    task="forecasting",
+    description="M1 competition, 181 yearly series of 15-58 points, horizon 6 (Monash archive); from aeon's data files",
+    extra="forecast",
+)
+def load_m1_yearly() -> pd.DataFrame:
+    """The M1 yearly series as a long DataFrame: columns ``series`` ("T1".."T181"), ``year``
+    (datetime, January 1st) and ``value``, in the file's order.
+
+    The Monash archive's protocol (Godahewa et al. 2021) holds out each series' last 6 points
+    (its ``@horizon``). The file notes that the 51st series' start year lost its last two digits
+    (read as 1900). Parsed here from the ``.tsf`` text (aeon itself is not imported: it pulls numba).
+    """
+    if importlib.util.find_spec("aeon") is None:
+        raise DataError("dataset 'm1_yearly' needs the package 'aeon' (its data file): pip install 'lstmkit[forecast]'")
+    ref = importlib.resources.files("aeon").joinpath("datasets/data/m1_yearly_dataset/m1_yearly_dataset.tsf")
+    frames = []
+    with importlib.resources.as_file(ref) as path:
+        in_data = False
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not in_data:
+                in_data = line.strip().lower() == "@data"
+                continue
+            if not line.strip():
+                continue
+            name, start, values = line.strip().split(":")
+            v = [float(x) for x in values.split(",")]
+            years = pd.date_range(start[:4], periods=len(v), freq="YS")
+            frames.append(pd.DataFrame({"series": name, "year": years, "value": v}))
+    if len(frames) != 181:
+        raise DataError(f"m1_yearly: expected 181 series in aeon's file, read {len(frames)}")
+    return pd.concat(frames, ignore_index=True)
