@@ -148,7 +148,7 @@ CASES: dict[str, Case] = {
         bad_inputs=[
             ("horizon", lambda: _series(), r"horizon must be a positive int, got -1"),
             ("y", lambda: (pd.Series([1.0, np.nan, 3.0] * 10, index=pd.date_range("2000", periods=30, freq="D")),), r"NaN"),
-            ("y", lambda: (pd.Series(np.arange(5.0), index=pd.date_range("2000", periods=5, freq="D")),), r"series too short"),
+            ("y", lambda: (pd.Series(np.arange(3.0), index=pd.date_range("2000", periods=3, freq="D")),), r"series too short"),
         ],
         grid_score=lambda est, args: -float(np.abs(est.predict()["mean"].to_numpy()).mean()),
         sklearn_check="fit(y, X) takes a time series, not scikit-learn's (n_samples, n_features) tables",

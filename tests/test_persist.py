@@ -21,7 +21,7 @@ EXPECTED = json.loads((V1 / "expected.json").read_text())
 def test_the_fixtures_really_are_version_1():
     for d in ("forecaster", "classifier", "classifier_network", "tagger"):
         assert json.loads((V1 / d / "config.json").read_text())["format_version"] == 1
-    assert FORMAT_VERSION == 3
+    assert FORMAT_VERSION == 4
 
 
 def test_v1_forecaster_predicts_what_it_did():
@@ -116,3 +116,21 @@ def test_v2_classifier_loads_as_the_plain_lstm_it_was():
     with torch.no_grad():
         logits = net(torch.tensor(e["x"]), torch.tensor(e["lengths"]))
     np.testing.assert_allclose(logits.numpy(), e["logits"], rtol=0, atol=1e-6)
+
+
+V3 = Path(__file__).parent / "fixtures" / "format_v3"
+
+
+def test_v3_forecasters_load_with_the_settings_they_were_fitted_with():
+    expected = json.loads((V3 / "expected.json").read_text())
+    for name in ("forecaster", "forecaster_default_lookback"):
+        assert json.loads((V3 / name / "config.json").read_text())["format_version"] == 3
+        f = lstmkit.load(V3 / name)
+        assert f.season_length == "auto" and not hasattr(f, "settings_")  # format 3 resolved nothing at fit
+        np.testing.assert_allclose(f.predict()["mean"].to_numpy(), expected[name], rtol=0, atol=1e-9)
+    f = lstmkit.load(V3 / "forecaster")
+    assert f.lookback == 8 and f.transform == "log"
+    # lookback=None meant max(3 * horizon, 24) in format 3: the migration writes in what the network was built with
+    g = lstmkit.load(V3 / "forecaster_default_lookback")
+    assert g.lookback == expected["default_lookback"] == g.network_.config.lookback == 24
+    assert g.transform is None  # format 3's default, kept (format 4's default is "auto")

@@ -92,6 +92,7 @@ def test_a_signal_during_training_stops_saves_and_exits_130_then_resume_finishes
     data = _csv(tmp_path / "d.csv", n=400)
     run_dir, model = tmp_path / "run", tmp_path / "model"
     argv = ["forecast", "train", "--data", str(data), "--horizon", "6", "--epochs", "12", "--set", "lookback=24",
+            "--set", "transform=null",  # one fit: "auto" would checkpoint each candidate in its own subfolder
             "--set", "hidden_size=16", "--set", "trainer.patience=null", "--run-dir", str(run_dir), "--model", str(model)]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen([*LSTMKIT, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)

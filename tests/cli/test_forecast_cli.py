@@ -67,9 +67,9 @@ def test_bad_input_one_line_exit_2(tmp_path, capsys, edits, message):
 
 
 def test_other_cli_errors(tmp_path, capsys):
-    data = write_csv(tmp_path / "d.csv", n=15)
+    data = write_csv(tmp_path / "d.csv", n=6)
     err = run_error(capsys, [*TRAIN, "--data", str(data), "--model", str(tmp_path / "m")])
-    assert "series too short: need at least 24 points" in err
+    assert "series too short: need at least 7 points (horizon 6 + 1 past point)" in err
     err = run_error(capsys, [*TRAIN, "--data", str(tmp_path / "nope.csv"), "--model", str(tmp_path / "m")])
     assert "does not exist" in err
     err = run_error(capsys, [*TRAIN, "--data", str(data), "--set", "lookbak=3", "--model", str(tmp_path / "m")])

@@ -62,8 +62,9 @@ def test_core_config_round_trip_and_validation():
 
 
 def test_short_series_is_a_data_error():
-    with pytest.raises(DataError, match=r"need at least 42 points \(lookback 24 \+ horizon 6 \+ val_size 12\)"):
-        LSTMForecaster(horizon=6, lookback=24, val_size=12, trainer=FAST).fit(seasonal(30))
+    # shorter than lookback + horizon + val_size is padded; below horizon + val_size + 1 nothing can be learned
+    with pytest.raises(DataError, match=r"need at least 19 points \(horizon 6 \+ val_size 12 \+ 1 past point\)"):
+        LSTMForecaster(horizon=6, lookback=24, val_size=12, trainer=FAST).fit(seasonal(18))
 
 
 def test_log_transform_needs_positive_values():
@@ -198,7 +199,7 @@ def test_saved_forecaster_with_missing_keys_is_a_model_file_error(tmp_path):
 def test_scaler_is_fitted_on_the_training_part_only(kind):
     y = seasonal(48)
     y.iloc[-6:] = 1000.0  # the validation tail (val_size=6) is far outside the training range
-    f = LSTMForecaster(horizon=6, lookback=12, hidden_size=4, scaler=kind, val_size=6,
+    f = LSTMForecaster(horizon=6, lookback=12, hidden_size=4, scaler=kind, val_size=6, transform=None,
                        trainer=dataclasses.replace(FAST, max_epochs=1)).fit(y)
     sc = f.pipeline_.scalers["y"].to_dict()
     train = y.to_numpy()[:-6]

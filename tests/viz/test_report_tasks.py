@@ -60,7 +60,8 @@ def test_forecaster_run_scores_the_naive_forecast_on_the_validation_windows(tmp_
     t = np.arange(120)
     y = pd.Series(10 + np.sin(2 * np.pi * t / 12), index=pd.date_range("2000-01", periods=120, freq="MS"))
     run = tmp_path / "run"
-    LSTMForecaster(horizon=3, lookback=12, hidden_size=4, random_state=0, trainer={**TINY, "run_dir": str(run)}).fit(y)
+    LSTMForecaster(horizon=3, lookback=12, hidden_size=4, transform=None, random_state=0,
+                   trainer={**TINY, "run_dir": str(run)}).fit(y)
     doc, rows = _rows(run)
     batch = read_heldout(run)
     past, fut = batch["past"][..., 0], batch["y"]

@@ -44,10 +44,11 @@ class ForecastPipeline:
     # --- fitting ----------------------------------------------------------------------------
     @classmethod
     def fit(cls, data: SeriesSet, *, lookback: int, transform: str | None, scaler: str,
-            past_covariates: list[str] | None, val_size: int) -> tuple["ForecastPipeline", list[np.ndarray]]:
+            past_covariates: list[str] | None, val_size: int | list[int]) -> tuple["ForecastPipeline", list[np.ndarray]]:
         """Fit on ``data``; return the pipeline and each series' scaled matrix (T_i, C).
 
-        Scalers see only each series' first ``T_i - val_size`` points (never the validation part).
+        Scalers see only each series' first ``T_i - val_size`` points (never the validation part);
+        ``val_size``: one count for every series, or one per series.
         """
         names = data.covariate_names
         past = list(past_covariates or [])
@@ -63,9 +64,10 @@ class ForecastPipeline:
                    time_name=data.time_name, id_name=data.id_name, scaler=scaler, scalers={}, contexts={})
         make_scaler(scaler)  # a bad kind fails before any work
         mats = []
-        for s in data:
+        held_out = list(val_size) if isinstance(val_size, (list, tuple)) else [int(val_size)] * len(data)
+        for s, v in zip(data, held_out):
             m = pipe.matrix(s)
-            sc = make_scaler(scaler).fit(m[: len(m) - val_size])
+            sc = make_scaler(scaler).fit(m[: len(m) - v])
             pipe.scalers[s.id] = sc
             mats.append(sc.transform(m))
             pipe.contexts[s.id] = _tail(s, lookback)
@@ -87,13 +89,14 @@ class ForecastPipeline:
     # --- prediction -------------------------------------------------------------------------
     def contexts_for(self, data: SeriesSet | None, *, keep_single_scaler: bool) -> dict[str, tuple[TimeSeries, Scaler]]:
         """The context and scaler of each series to forecast: the training series when ``data`` is
-        None, else the last ``lookback`` points of ``data`` (series seen in fit keep their scaler,
+        None, else the last ``lookback`` points of ``data`` (or fewer: the forecaster left-pads
+        them as in fit; series seen in fit keep their scaler,
         new ones are scaled on their own history; ``keep_single_scaler``: one series in, one out)."""
         if data is None:
             return {sid: (ctx, self.scalers[sid]) for sid, ctx in self.contexts.items()}
         if data.covariate_names != self.covariate_names:
             raise DataError(f"covariates {data.covariate_names} differ from those seen in fit {self.covariate_names}")
-        check_min_length(data, self.lookback, why=f"lookback {self.lookback}")
+        check_min_length(data, 1, why="a context to forecast from; shorter than the lookback is left-padded")
         out = {}
         for s in data:
             if keep_single_scaler and len(data) == 1:

@@ -136,19 +136,22 @@ class Estimator(BaseEstimator):
     def _n_networks(self) -> int:
         return 1
 
-    def _fit(self, *data: Any, resume: bool = False) -> "Estimator":
+    def _fit(self, *data: Any, resume: bool = False, run_subdir: str | None = None) -> "Estimator":
         """The fit skeleton: check -> fit the pipeline -> build networks -> train each member.
 
         Member ``k`` is seeded with ``random_state + k`` (the trainer's ``seed`` is set from it)
         and, with several members, checkpoints into ``run_dir/member-<k>``. ``resume=True``
         continues an interrupted fit from ``trainer.run_dir`` (the same data and settings give
-        the same pipeline; finished members are read back, the others continue).
+        the same pipeline; finished members are read back, the others continue). ``run_subdir``:
+        checkpoint into ``run_dir/run_subdir`` (an estimator that fits several candidates).
         """
         seed = self._check_seed()
         self._check_params()
         config = self.trainer_config()
         if resume and config.run_dir is None:
             raise ConfigError("resume=True needs a run folder: set trainer={'run_dir': ...} (CLI: --run-dir)")
+        if run_subdir is not None and config.run_dir is not None:
+            config = dataclasses.replace(config, run_dir=str(Path(config.run_dir) / run_subdir))
         prepared = self._prepare(*data)
         n = self._n_networks()
         networks, histories = [], []
