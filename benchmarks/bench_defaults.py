@@ -1,6 +1,7 @@
 """Default settings only, on data nobody tuned them for: ``LSTMClassifier()`` on seven UCR/UEA sets,
 standard train/test splits, 5 seeds, beside 1-NN DTW computed in the same run and the published
-anchors (issue 15).
+anchors; ``LSTMForecaster(horizon=h)`` on M1 yearly, airline and sunspots beside seasonal naive,
+ETS and Theta computed in the same run (``--task forecasting``). Issue 15.
 
 No per-dataset setting appears anywhere in this script: every fit is
 ``LSTMClassifier(random_state=seed, trainer={"quiet": True})``; the ``"auto"`` rules
@@ -19,6 +20,21 @@ continues where it stopped (rows already in the file are skipped).
     OMP_NUM_THREADS=1 python benchmarks/bench_defaults.py --out runs/defaults.jsonl
     python benchmarks/bench_defaults.py --out runs/defaults.jsonl --report     # the table only
     python benchmarks/bench_defaults.py --datasets GunPoint --seeds 0 --set architecture=lstm
+    OMP_NUM_THREADS=1 python benchmarks/bench_defaults.py --task forecasting --out runs/forecast.jsonl
+
+Forecasting protocols (fixed before any figure was looked at; the defaults themselves were chosen
+on development splits that drop the test points, see RESULTS.md):
+
+- ``m1_yearly``: the Monash archive's (Godahewa et al. 2021): every series' last 6 points are the
+  test; MASE scaled by the in-sample lag-1 naive error, mean over the 181 series. One global
+  ``LSTMForecaster(horizon=6)`` over all series.
+- ``airline``: the last 24 months (1959-1960) are the test, horizon 24; MASE with m = 12.
+- ``sunspots``: the last 11 years (one solar cycle, 1998-2008) are the test, horizon 11; MASE
+  with m = 1 (yearly data), and the seasonal naive baseline repeats the last 11 years.
+- Baselines, per series: naive, seasonal naive, statsmodels ETS (``ETSModel``: additive errors,
+  trend none / additive / damped, seasonality none / additive / multiplicative where m > 1 and
+  two seasons fit, the lowest AICc kept; a simplified ``ets()`` of R's forecast package) and
+  Theta (``ThetaModel``, Assimakopoulos & Nikolopoulos 2000, with its own deseasonalising test).
 """
 
 from __future__ import annotations
@@ -32,7 +48,8 @@ import numpy as np
 import torch
 
 import lstmkit.datasets
-from lstmkit.estimators import LSTMClassifier
+from lstmkit.estimators import LSTMClassifier, LSTMForecaster
+from lstmkit.evaluation.metrics import mase
 
 UNIVARIATE = ("ArrowHead", "GunPoint", "ItalyPowerDemand", "PLAID", "PickupGestureWiimoteZ")
 MULTIVARIATE = ("BasicMotions", "JapaneseVowels")
@@ -48,6 +65,13 @@ ANCHORS = {
     "BasicMotions": (0.975, 1.000, None),
     "JapaneseVowels": (0.949, 0.992, 1.000),
 }
+
+
+# Forecasting: dataset -> (horizon, MASE season length, baseline season length)
+FORECASTS = {"m1_yearly": (6, 1, 1), "airline": (24, 12, 12), "sunspots": (11, 1, 11)}
+# Published mean MASE on M1 yearly (Monash archive, Godahewa et al. 2021)
+M1_ANCHORS = {"TBATS": 3.499, "ETS": 3.771, "Theta": 4.191, "N-BEATS": 4.384, "ARIMA": 4.479, "DeepAR": 4.603,
+              "SES": 4.938}
 
 
 def _parse_set(items: list[str]) -> dict:
@@ -106,6 +130,114 @@ def fit_default(name: str, seed: int, overrides: dict) -> dict:
             "steps": int(clf.history_[-1]["step"]) if clf.history_ else 0, "epochs": len(clf.history_)}
 
 
+def forecast_split(name: str, dev: bool = False) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], object, dict]:
+    """(train values per series, test values per series, the training data, fit kwargs).
+
+    ``dev``: the development split, cut one horizon earlier (the test points are dropped and the
+    horizon before them is the development test), on which the defaults were chosen."""
+    H = FORECASTS[name][0]
+    if name == "m1_yearly":
+        d = lstmkit.datasets.load(name)
+        if dev:
+            d = d[d.groupby("series", sort=False).cumcount(ascending=False) >= H].reset_index(drop=True)
+        is_train = d.groupby("series", sort=False).cumcount(ascending=False) >= H
+        train = d[is_train].reset_index(drop=True)
+        tr = {k: g["value"].to_numpy() for k, g in train.groupby("series", sort=False)}
+        te = {k: g["value"].to_numpy() for k, g in d[~is_train].groupby("series", sort=False)}
+        return tr, te, train, {"id_col": "series", "time_col": "year", "target_col": "value"}
+    y = lstmkit.datasets.load(name)
+    if dev:
+        y = y.iloc[:-H]
+    return {name: y.to_numpy()[:-H]}, {name: y.to_numpy()[-H:]}, y.iloc[:-H], {}
+
+
+def fit_forecaster(name: str, seed: int, overrides: dict, dev: bool = False) -> dict:
+    H, m, _ = FORECASTS[name]
+    tr, te, train, kw = forecast_split(name, dev)
+    fit_on = train
+    if name == "m1_yearly":  # the development split has series under h + 1 points: forecast, not trained on
+        fit_on = train[train.groupby("series", sort=False)["value"].transform("size") >= H + 1]
+    t = time.perf_counter()
+    f = LSTMForecaster(horizon=H, random_state=seed, trainer={"quiet": True}, **kw, **overrides).fit(fit_on)
+    fit_s = time.perf_counter() - t
+    pred = f.predict(y=train) if name == "m1_yearly" else f.predict()
+    means = {k: (pred.loc[k] if name == "m1_yearly" else pred)["mean"].to_numpy() for k in te}
+    return {"mase": float(np.mean([mase(te[k], means[k], tr[k], m) for k in te])), "fit_s": round(fit_s, 1),
+            "settings": f.settings_}
+
+
+def ets_auto(y: np.ndarray, m: int, h: int) -> np.ndarray:
+    """statsmodels ETSModel, the lowest-AICc of additive-error models (see the module docstring)."""
+    import warnings
+
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    seasonals = [None] + ((["add", "mul"] if np.all(y > 0) else ["add"]) if m > 1 and len(y) >= 2 * m + 2 else [])
+    best, best_aicc = None, np.inf
+    for trend, damped in ((None, False), ("add", False), ("add", True)):
+        for seasonal in seasonals:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    res = ETSModel(y, error="add", trend=trend, damped_trend=damped, seasonal=seasonal,
+                                   seasonal_periods=m if seasonal else None).fit(disp=False)
+                    fc = np.asarray(res.forecast(h))
+            except Exception:  # a model statsmodels cannot fit on this series (too short, singular)
+                continue
+            if np.isfinite(res.aicc) and res.aicc < best_aicc and np.all(np.isfinite(fc)):
+                best, best_aicc = fc, res.aicc
+    return best if best is not None else np.repeat(y[-1], h)
+
+
+def theta(y: np.ndarray, m: int, h: int) -> np.ndarray:
+    import warnings
+
+    from statsmodels.tsa.forecasting.theta import ThetaModel
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return np.asarray(ThetaModel(y, period=max(m, 1), deseasonalize=m > 1 and len(y) >= 2 * m).fit().forecast(h))
+        except Exception:  # too short for statsmodels: fall back to naive, as R's thetaf would fail too
+            return np.repeat(y[-1], h)
+
+
+def forecast_baselines(name: str, dev: bool = False) -> list[dict]:
+    H, m, mb = FORECASTS[name]
+    tr, te, _, _ = forecast_split(name, dev)
+    methods = {
+        "naive": lambda y: np.repeat(y[-1], H),
+        f"seasonal naive (m={mb})": lambda y: np.array([y[len(y) - mb + (i % mb)] for i in range(H)]),
+        "ETS (statsmodels, AICc)": lambda y: ets_auto(y, mb, H),
+        "Theta (statsmodels)": lambda y: theta(y, mb, H),
+    }
+    rows = []
+    for method, fn in methods.items():
+        t = time.perf_counter()
+        score = float(np.mean([mase(te[k], fn(tr[k]), tr[k], m) for k in te]))
+        rows.append({"task": "forecasting", "dataset": name, "kind": method, "mase": score,
+                     "seconds": round(time.perf_counter() - t, 1)})
+    return rows
+
+
+def report_forecasts(rows: list[dict], variant: str) -> None:
+    print(f"\nLSTMForecaster({variant or 'defaults'}) test MASE, mean (sd) over seeds; baselines from this run")
+    for name, (H, m, _) in FORECASTS.items():
+        ours = [r for r in rows if r.get("dataset") == name and r.get("kind") == "lstmkit" and r.get("variant") == variant]
+        base = [r for r in rows if r.get("dataset") == name and r.get("kind") != "lstmkit"
+                and r.get("dev", False) == variant.startswith("development split")]
+        if not ours and not base:
+            continue
+        print(f"{name} (horizon {H}, MASE m = {m})")
+        if ours:
+            a = np.array([r["mase"] for r in ours])
+            print(f"  {'lstmkit defaults':28s} {a.mean():.3f} ({a.std():.3f})  {len(a)} seeds, fit {np.mean([r['fit_s'] for r in ours]):.0f} s")
+        for r in base:
+            print(f"  {r['kind']:28s} {r['mase']:.3f}")
+        if name == "m1_yearly":
+            print("  published: " + ", ".join(f"{k} {v}" for k, v in M1_ANCHORS.items()))
+
+
 def report(rows: list[dict], variant: str) -> None:
     print(f"\nLSTMClassifier({variant or 'defaults'}) test accuracy, mean (sd) over seeds; 1-NN DTW from this run; anchors published")
     print(f"{'dataset':22s} {'lstmkit':>15s} {'seeds':>5s} {'fit s':>6s} {'1-NN DTW':>9s} | {'DTW*':>5s} {'Incep.':>6s} {'LSTM-FCN':>8s}")
@@ -130,18 +262,42 @@ def report(rows: list[dict], variant: str) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--datasets", nargs="*", default=[*UNIVARIATE, *MULTIVARIATE])
+    ap.add_argument("--task", choices=("classification", "forecasting"), default="classification")
+    ap.add_argument("--datasets", nargs="*", default=None, help="default: every set of the task")
     ap.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2, 3, 4])
     ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="a non-default variant (ablation)")
     ap.add_argument("--out", help="append each result as a JSON line here (and skip results already there)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--no-dtw", action="store_true", help="skip the 1-NN DTW baseline")
     ap.add_argument("--report", action="store_true", help="only print the table from --out")
+    ap.add_argument("--dev", action="store_true",
+                    help="forecasting: the development split, one horizon earlier (how the defaults were chosen)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     overrides = _parse_set(args.set)
     variant = ", ".join(f"{k}={v!r}" for k, v in overrides.items())
+    if args.dev:
+        variant = "development split" + (f", {variant}" if variant else "")
     rows = _done(args.out)
+    if args.task == "forecasting":
+        for name in (args.datasets or list(FORECASTS)) if not args.report else []:
+            if name not in FORECASTS:
+                ap.error(f"unknown forecasting dataset {name!r}; choose from {list(FORECASTS)}")
+            if not any(r.get("dataset") == name and r.get("kind") != "lstmkit" and r.get("dev", False) == args.dev for r in rows):
+                for row in forecast_baselines(name, args.dev):
+                    row["dev"] = args.dev
+                    rows.append(row)
+                    _append(args.out, row)
+            for seed in args.seeds:
+                if any(r.get("dataset") == name and r.get("kind") == "lstmkit" and r.get("seed") == seed
+                       and r.get("variant") == variant for r in rows):
+                    continue
+                rows.append({"task": "forecasting", "dataset": name, "kind": "lstmkit", "seed": seed, "variant": variant,
+                             **fit_forecaster(name, seed, overrides, args.dev)})
+                _append(args.out, rows[-1])
+        report_forecasts(rows, variant)
+        return
+    args.datasets = args.datasets or [*UNIVARIATE, *MULTIVARIATE]
     if not args.report:
         for name in args.datasets:
             if name not in ANCHORS:
