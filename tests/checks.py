@@ -28,8 +28,8 @@ from sklearn.model_selection import GridSearchCV
 import lstmkit
 from lstmkit.errors import ConfigError, LstmkitError, NotFittedError
 from lstmkit.data.pianoroll import PianoRoll
-from lstmkit.estimators import (Estimator, LSTMAnomalyDetector, LSTMCaptioner, LSTMClassifier, LSTMForecaster, LSTMLanguageModel,
-                                LSTMMusicModel, LSTMSeq2Seq, LSTMTagger, LSTMTranscriber)
+from lstmkit.estimators import (ESRNNForecaster, Estimator, LSTMAnomalyDetector, LSTMCaptioner, LSTMClassifier, LSTMForecaster,
+                                LSTMLanguageModel, LSTMMusicModel, LSTMSeq2Seq, LSTMTagger, LSTMTranscriber)
 from lstmkit.persist import config_from_dict
 
 TINY_TRAINER = {"max_epochs": 2, "batch_size": 8, "lr": 1e-2, "quiet": True}
@@ -153,6 +153,18 @@ CASES: dict[str, Case] = {
         grid_score=lambda est, args: -float(np.abs(est.predict()["mean"].to_numpy()).mean()),
         sklearn_check="fit(y, X) takes a time series, not scikit-learn's (n_samples, n_features) tables",
     ),
+    "ESRNNForecaster": Case(
+        ESRNNForecaster, dict(horizon=3, lookback=6, season_length=4, hidden_size=4, trainer=TINY_TRAINER), _series,
+        predict=lambda est: est.predict(),
+        bad_inputs=[
+            ("season_length", lambda: _series(), r"season_length must be a positive int or 'auto', got 0"),
+            ("y", lambda: (pd.Series(np.arange(40.0), index=pd.date_range("2000", periods=40, freq="D")),),
+             r"transform='log' needs positive values; series .* has 0.0 at position 0"),
+            ("y", lambda: (pd.Series([1.0, 2.0, 3.0], index=pd.date_range("2000", periods=3, freq="D")),), r"series too short"),
+        ],
+        grid_score=lambda est, args: -float(np.abs(est.predict()["mean"].to_numpy()).mean()),
+        sklearn_check="fit(y) takes a time series, not scikit-learn's (n_samples, n_features) tables",
+    ),
     "LSTMClassifier": Case(
         LSTMClassifier, dict(hidden_size=4, head_hidden_size=4, fcn_filters=(4, 4, 4), trainer=TINY_TRAINER), _sequences,
         predict=lambda est: est.predict_proba(_sequences()[0]),
@@ -249,7 +261,7 @@ CASES: dict[str, Case] = {
     ),
 }
 
-_BAD_PARAMS = {"LSTMAnomalyDetector": {"threshold": "dynamc"}, "LSTMForecaster": {"horizon": -1}, "LSTMClassifier": {"pooling": "avrage"}, "LSTMTagger": {"unk_replace": 2},
+_BAD_PARAMS = {"ESRNNForecaster": {"season_length": 0}, "LSTMAnomalyDetector": {"threshold": "dynamc"}, "LSTMForecaster": {"horizon": -1}, "LSTMClassifier": {"pooling": "avrage"}, "LSTMTagger": {"unk_replace": 2},
                "LSTMLanguageModel": {"level": "wrod"}, "LSTMMusicModel": {"grid": "quater"},
                "LSTMSeq2Seq": {"attention": "additiv"}, "LSTMCaptioner": {"attention": "additiv"},
                "LSTMTranscriber": {"decoder": "greddy"}}

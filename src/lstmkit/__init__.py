@@ -30,6 +30,7 @@ __all__ = [
     "__version__",
     "load",
     "LSTMForecaster",
+    "ESRNNForecaster",
     "LSTMClassifier",
     "LSTMTagger",
     "LSTMLanguageModel",
@@ -49,6 +50,7 @@ __all__ = [
 # name -> module that defines it; loaded by __getattr__ on first access (PEP 562)
 _LAZY = {
     "LSTMForecaster": "lstmkit.estimators",
+    "ESRNNForecaster": "lstmkit.estimators",
     "LSTMClassifier": "lstmkit.estimators",
     "LSTMTagger": "lstmkit.estimators",
     "LSTMLanguageModel": "lstmkit.estimators",

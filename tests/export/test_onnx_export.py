@@ -15,6 +15,7 @@ from lstmkit.export.onnx import export_onnx, onnx_spec
 from lstmkit.models.captioner import CaptionerNetwork, CaptionerNetworkConfig
 from lstmkit.models.anomaly import AnomalyNetwork, AnomalyNetworkConfig
 from lstmkit.models.classifier import ClassifierNetwork, ClassifierNetworkConfig
+from lstmkit.models.es_rnn import ESRNNNetwork, ESRNNNetworkConfig
 from lstmkit.models.forecaster import ForecasterNetwork, ForecasterNetworkConfig
 from lstmkit.models.language_model import LanguageModelNetwork, LanguageModelNetworkConfig
 from lstmkit.models.music import MusicNetwork, MusicNetworkConfig
@@ -111,6 +112,7 @@ NETWORKS = {
     "tagger_tokens": lambda: TaggerNetwork(TaggerNetworkConfig(num_tags=5, vocab_size=20, char_vocab_size=10,
                                                                hidden_size=8, use_crf=True)),
     "tagger_features": lambda: TaggerNetwork(TaggerNetworkConfig(num_tags=5, input_size=3, hidden_size=8)),
+    "es_rnn": lambda: ESRNNNetwork(ESRNNNetworkConfig(n_series=3, season_length=4, lookback=6, horizon=4, hidden_size=8)),
     "forecaster": lambda: ForecasterNetwork(ForecasterNetworkConfig(n_features=3, n_future=1, horizon=4, hidden_size=8)),
     "forecaster_autoregressive": lambda: ForecasterNetwork(ForecasterNetworkConfig(
         n_features=1, horizon=4, hidden_size=8, decoder="autoregressive", likelihood="quantile")),

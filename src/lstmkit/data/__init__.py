@@ -16,7 +16,7 @@ _WHERE = {
     "check_min_length": "timeseries", "future_index": "timeseries",
     "Scaler": "scalers", "StandardScaler": "scalers", "MinMaxScaler": "scalers", "RobustScaler": "scalers",
     "IdentityScaler": "scalers", "make_scaler": "scalers", "scaler_from_dict": "scalers",
-    "WindowDataset": "windows", "WindowBatchSampler": "windows", "collate_windows": "windows",
+    "WindowDataset": "windows", "WindowBatchSampler": "windows", "SeriesDataset": "windows", "collate_windows": "windows",
     "materialize_windows": "windows",
     "TargetTransform": "transforms", "TRANSFORMS": "transforms",
     "LabelEncoder": "labels",

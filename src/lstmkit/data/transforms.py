@@ -30,7 +30,7 @@ class TargetTransform:
         bad = np.flatnonzero(v <= low)
         if len(bad):
             i = int(bad[0])
-            raise DataError(f"transform={self.kind!r} needs {need}; series {series!r} has {v[i]!r} at position {i}")
+            raise DataError(f"transform={self.kind!r} needs {need}; series {series!r} has {float(v[i])!r} at position {i}")
         return f(v)
 
     def inverse_transform(self, v: np.ndarray) -> np.ndarray:

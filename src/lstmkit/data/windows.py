@@ -17,7 +17,7 @@ import torch
 
 from lstmkit.errors import ConfigError, DataError
 
-__all__ = ["WindowDataset", "WindowBatchSampler", "collate_windows", "materialize_windows"]
+__all__ = ["WindowDataset", "WindowBatchSampler", "SeriesDataset", "collate_windows", "materialize_windows"]
 
 
 def collate_windows(items: Any) -> dict[str, torch.Tensor]:
@@ -169,3 +169,47 @@ def materialize_windows(series: np.ndarray, lookback: int, horizon: int) -> tupl
     past = np.stack([s[i : i + lookback] for i in range(n)])
     fut = np.stack([s[i + lookback : i + lookback + horizon] for i in range(n)])
     return past, fut
+
+
+class SeriesDataset(torch.utils.data.Dataset):
+    """Whole series, one item each, for models that run over a series from its start (ES-RNN).
+
+    Args:
+        series: 1-D arrays (T_i,).
+        ranges: per series, the (first, last) window end to score, inclusive (a window's end is
+            its last input point); an empty range (first > last) scores nothing.
+        numbers: each series' number (its row in per-series parameters); default 0..n-1.
+
+    Item ``i``: ``z`` (T_max,) the values padded with the last value after the series' end,
+    ``length`` (), ``series`` () the series number, ``t_lo`` and ``t_hi`` () its range.
+    """
+
+    def __init__(self, series: Sequence[np.ndarray], ranges: Sequence[tuple[int, int]],
+                 numbers: Sequence[int] | None = None) -> None:
+        if not series:
+            raise DataError("no series given")
+        if len(ranges) != len(series):
+            raise ConfigError(f"ranges must have one (first, last) pair per series, got {len(ranges)} for {len(series)}")
+        lengths = np.array([len(s) for s in series], dtype=np.int64)
+        values = np.zeros((len(series), int(lengths.max())), dtype=np.float32)
+        for i, s in enumerate(series):
+            values[i, : len(s)] = s
+            values[i, len(s):] = s[-1]
+        self.values, self.lengths = values, lengths
+        self.ranges = np.asarray(ranges, dtype=np.int64).reshape(len(series), 2)
+        self.numbers = np.arange(len(series)) if numbers is None else np.asarray(numbers, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        return {"z": torch.from_numpy(self.values[i]), "length": torch.tensor(self.lengths[i]),
+                "series": torch.tensor(self.numbers[i]), "t_lo": torch.tensor(self.ranges[i, 0]), "t_hi": torch.tensor(self.ranges[i, 1])}
+
+    @staticmethod
+    def collate(items: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+        return {k: torch.stack([it[k] for it in items]) for k in items[0]}
+
+    def n_windows(self) -> int:
+        """Window ends scored over every series."""
+        return int(np.clip(self.ranges[:, 1] - self.ranges[:, 0] + 1, 0, None).sum())

@@ -4,6 +4,7 @@ from lstmkit.estimators.anomaly import LSTMAnomalyDetector
 from lstmkit.estimators.base import Estimator, Prepared
 from lstmkit.estimators.captioner import LSTMCaptioner
 from lstmkit.estimators.classifier import LSTMClassifier
+from lstmkit.estimators.es_rnn import ESRNNForecaster
 from lstmkit.estimators.forecaster import LSTMForecaster
 from lstmkit.estimators.language_model import LSTMLanguageModel
 from lstmkit.estimators.music import LSTMMusicModel
@@ -12,4 +13,4 @@ from lstmkit.estimators.tagger import LSTMTagger
 from lstmkit.estimators.transcriber import LSTMTranscriber
 
 __all__ = ["Estimator", "Prepared", "LSTMForecaster", "LSTMClassifier", "LSTMTagger", "LSTMLanguageModel", "LSTMMusicModel",
-           "LSTMAnomalyDetector", "LSTMSeq2Seq", "LSTMCaptioner", "LSTMTranscriber"]
+           "LSTMAnomalyDetector", "LSTMSeq2Seq", "LSTMCaptioner", "LSTMTranscriber", "ESRNNForecaster"]

@@ -175,6 +175,15 @@ class _Forecaster(nn.Module):
         return out["mean"], out["quantiles"]
 
 
+class _ESRNN(nn.Module):
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: Tensor) -> Tensor:
+        return torch.sort(self.net(x), dim=-1).values
+
+
 class _Music(nn.Module):
     def __init__(self, net: nn.Module) -> None:
         super().__init__()
@@ -306,6 +315,12 @@ def onnx_spec(network: nn.Module) -> OnnxSpec:
                         f"scaled lookback windows (B, T, F) (+ known future covariates (B, {c.horizon}, K)) -> the "
                         f"point forecast (B, {c.horizon}) and quantiles (B, {c.horizon}, Q), scaled; the caller "
                         "scales and unscales (the fitted pipeline)")
+    if name == "ESRNNNetwork":
+        return OnnxSpec(_ESRNN(network), [("x", _floats("B", "T", 1))], ["quantiles"],
+                        {"x": {0: "batch", 1: "time"}, "quantiles": {0: "batch"}},
+                        f"deseasonalised, level-normalised log windows (B, T, 1) -> quantiles (B, {c.horizon}, Q) in "
+                        "that space; the per-series exponential smoothing (ESRNNNetwork.smooth) stays with the caller, "
+                        "like a scaler")
     if name == "MusicNetwork":
         core = network.core
         LD, H = core.num_layers, core.hidden_size

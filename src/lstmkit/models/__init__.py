@@ -6,6 +6,7 @@ from lstmkit.models.anomaly import AnomalyNetwork, AnomalyNetworkConfig
 from lstmkit.models.base import TaskModel
 from lstmkit.models.captioner import CaptionerNetwork, CaptionerNetworkConfig
 from lstmkit.models.classifier import ClassifierNetwork, ClassifierNetworkConfig
+from lstmkit.models.es_rnn import ESRNNNetwork, ESRNNNetworkConfig
 from lstmkit.models.forecaster import ForecasterNetwork, ForecasterNetworkConfig
 from lstmkit.models.language_model import LanguageModelNetwork, LanguageModelNetworkConfig
 from lstmkit.models.music import MusicNetwork, MusicNetworkConfig
@@ -19,4 +20,4 @@ __all__ = ["TaskModel", "SequenceNetwork", "SequenceNetworkConfig", "ForecasterN
            "LanguageModelNetwork", "LanguageModelNetworkConfig",
            "MusicNetwork", "MusicNetworkConfig", "AnomalyNetwork", "AnomalyNetworkConfig",
            "Seq2SeqNetwork", "Seq2SeqNetworkConfig", "CaptionerNetwork", "CaptionerNetworkConfig",
-           "TranscriberNetwork", "TranscriberNetworkConfig"]
+           "TranscriberNetwork", "TranscriberNetworkConfig", "ESRNNNetwork", "ESRNNNetworkConfig"]
