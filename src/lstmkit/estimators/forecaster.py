@@ -112,10 +112,10 @@ class LSTMForecaster(Estimator):
         past_covariates: covariate columns known only in the past; every other covariate
             is known in the future too and must be given to ``predict`` as ``X_future``.
         val_size: points at the end of each series held out for early stopping and the
-            ``"auto"`` transform (default ``None``: ``horizon``, and a series shorter than
-            ``2 * horizon + 1`` then keeps all its points for training; an int is required of every
-            series;
-            ``horizon``; 0 trains on everything for the trainer's ``max_epochs``).
+            ``"auto"`` transform. Default ``None``: ``horizon`` points, and a series shorter than
+            ``2 * horizon + 1`` keeps all its points for training. An int is held out of every
+            series (each then needs ``horizon + val_size + 1`` points); 0 trains on everything for
+            the trainer's ``max_epochs``.
         n_models: ensemble size (seeds ``random_state + k``); forecasts are averaged.
         trainer: a :class:`lstmkit.train.TrainerConfig` or dict; the fields you set override
             ``trainer_defaults`` (300 epochs, batch 16, lr 3e-3, patience 30).
