@@ -159,7 +159,7 @@ CASES: dict[str, Case] = {
         bad_inputs=[
             ("season_length", lambda: _series(), r"season_length must be a positive int or 'auto', got 0"),
             ("y", lambda: (pd.Series(np.arange(40.0), index=pd.date_range("2000", periods=40, freq="D")),),
-             r"transform='log' needs positive values; series .* has 0.0 at position 0"),
+             r"ESRNNForecaster is multiplicative .* needs values > 0; series 'y' has 0.0 at position 0"),
             ("y", lambda: (pd.Series([1.0, 2.0, 3.0], index=pd.date_range("2000", periods=3, freq="D")),), r"series too short"),
         ],
         grid_score=lambda est, args: -float(np.abs(est.predict()["mean"].to_numpy()).mean()),

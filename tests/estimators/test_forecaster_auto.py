@@ -22,7 +22,9 @@ def cycle(n, period, noise=0.2, seed=0, level=10.0, trend=0.0):
     return level + trend * t + np.sin(2 * np.pi * t / period) + noise * rng.normal(size=n)
 
 
-@pytest.mark.parametrize("freq, m", [("MS", 12), ("ME", 12), ("QS", 4), ("W-SUN", 52), ("D", 7), ("h", 24), ("YS", 1), (None, 1), (1, 1)])
+@pytest.mark.parametrize("freq, m", [("MS", 12), ("ME", 12), ("BMS", 12), ("QS", 4), ("BQS", 4), ("W-SUN", 52), ("D", 7),
+                                     ("B", 5), ("h", 24), ("2h", 12), ("5h", 1), ("min", 60), ("15min", 4), ("s", 60),
+                                     ("ms", 1), ("YS", 1), ("BYS", 1), (None, 1), (1, 1)])
 def test_season_length_from_the_frequency(freq, m):
     assert season_length_for(freq) == m
 
@@ -150,3 +152,35 @@ def test_auto_transform_checkpoints_each_candidate_and_resumes(tmp_path):
     g = LSTMForecaster(**args).fit(y, resume=True)  # both candidates finished: read back, nothing retrained
     assert g.settings_ == f.settings_
     np.testing.assert_allclose(g.predict()["mean"], f.predict()["mean"], rtol=0, atol=1e-9)
+
+
+def test_log_is_no_candidate_when_a_validation_point_is_not_positive():
+    # positive training part, a zero among the last horizon points (the validation part)
+    y = pd.Series(np.r_[cycle(40, 7), 0.0, 1.0, 2.0], index=pd.date_range("2000", periods=43, freq="D"))
+    f = LSTMForecaster(horizon=3, hidden_size=4, trainer=TINY).fit(y)
+    assert f.settings_["transforms"] == [None] and f.settings_["transform"] is None
+
+
+def test_the_point_forecast_is_the_reported_median():
+    y = pd.Series(cycle(60, 12), index=pd.date_range("2000-01", periods=60, freq="MS"))
+    f = LSTMForecaster(horizon=6, hidden_size=4, transform=None, trainer={**TINY, "max_epochs": 1}).fit(y)
+    pred = f.predict()
+    assert np.array_equal(pred["mean"].to_numpy(), pred["q0.5"].to_numpy())
+    assert np.all(np.diff(pred[["q0.1", "q0.5", "q0.9"]].to_numpy(), axis=1) >= 0)
+
+
+def test_numpy_integer_parameters_save_and_load(tmp_path):
+    y = pd.Series(cycle(60, 12), index=pd.date_range("2000-01", periods=60, freq="MS"))
+    f = LSTMForecaster(horizon=np.int64(6), lookback=np.int64(12), season_length=np.int64(12), hidden_size=4,
+                       transform=None, trainer=TINY).fit(y)
+    f.save(tmp_path / "m")
+    g = lstmkit.load(tmp_path / "m")
+    assert g.horizon == 6 and type(g.horizon) is int and g.season_length == 12
+    np.testing.assert_allclose(g.predict()["mean"], f.predict()["mean"], rtol=0, atol=1e-9)
+
+
+def test_a_history_indexed_unlike_the_training_data_is_a_data_error():
+    y = pd.Series(cycle(60, 12), index=pd.date_range("2000-01", periods=60, freq="MS"), name="y")
+    f = LSTMForecaster(horizon=6, hidden_size=4, transform=None, trainer=TINY).fit(y)
+    with pytest.raises(DataError, match=r"indexed by integer positions .* fitted on timestamps \(frequency MS\)"):
+        f.predict(y=y.to_numpy())

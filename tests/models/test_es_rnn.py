@@ -118,3 +118,13 @@ def test_es_rnn_errors_name_the_problem():
         f.predict(y=df[df["id"] == "s0"].assign(id="zz"))
     with pytest.raises(ConfigError, match=r"lookback must be a positive int or 'auto', got 'long'"):
         ESRNNForecaster(**{**kw, "lookback": "long"}).fit(df)
+
+
+def test_es_rnn_scores_one_series_and_names_non_positive_values():
+    y = pd.Series(cycle_values := 10 + np.sin(np.arange(48) * np.pi / 2), index=pd.date_range("2000-01", periods=48, freq="MS"))
+    f = ESRNNForecaster(horizon=4, hidden_size=4, lookback=None, trainer={"max_epochs": 1, "quiet": True}).fit(y.iloc[:-4])
+    assert f.score(y.iloc[-4:]) == pytest.approx(-np.mean(np.abs(f.predict()["mean"].to_numpy() - cycle_values[-4:])))
+    with pytest.raises(DataError, match=r"y must hold 1 to 4 points"):
+        f.score(y.iloc[-8:])
+    with pytest.raises(DataError, match=r"multiplicative .* needs values > 0; series 'y' has -1.0 at position 3"):
+        ESRNNForecaster(horizon=4, trainer={"max_epochs": 1, "quiet": True}).fit(y.rename("y").where(y.index != y.index[3], -1.0))

@@ -97,6 +97,13 @@ class ForecastPipeline:
         if data.covariate_names != self.covariate_names:
             raise DataError(f"covariates {data.covariate_names} differ from those seen in fit {self.covariate_names}")
         check_min_length(data, 1, why="a context to forecast from; shorter than the lookback is left-padded")
+        fitted_dt = isinstance(next(iter(self.contexts.values())).index, pd.DatetimeIndex)
+        for s in data:
+            if isinstance(s.index, pd.DatetimeIndex) != fitted_dt:
+                got = "timestamps" if not fitted_dt else "integer positions (an array, or no time column)"
+                want = f"timestamps (frequency {self.freq})" if fitted_dt else "integer positions"
+                raise DataError(f"y: series {s.id!r} is indexed by {got}, but the model was fitted on {want}; "
+                                "pass the history indexed like the training data")
         out = {}
         for s in data:
             if keep_single_scaler and len(data) == 1:

@@ -1,7 +1,7 @@
 """Seasonal period of a series: from its frequency, or detected from its autocorrelation.
 
 Used by the forecaster's ``"auto"`` rules and by the seasonal baselines and MASE of
-:mod:`lstmkit.evaluation` (which re-exports :func:`season_length_for`). NumPy only.
+:mod:`lstmkit.evaluation` (which re-exports :func:`season_length_for`).
 """
 
 from __future__ import annotations
@@ -10,23 +10,35 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from pandas.tseries.frequencies import to_offset
 
 __all__ = ["season_length_for", "detect_season_length", "naive_scale"]
 
 MIN_ACF = 0.3  # the weakest mean autocorrelation that detect_season_length calls a season
 
 
+# the usual period of each pandas offset class, in steps of one unit of it
+_PERIODS = {"MonthBegin": 12, "MonthEnd": 12, "BusinessMonthBegin": 12, "BusinessMonthEnd": 12, "SemiMonthBegin": 24,
+            "SemiMonthEnd": 24, "QuarterBegin": 4, "QuarterEnd": 4, "BQuarterBegin": 4, "BQuarterEnd": 4, "Week": 52,
+            "Day": 7, "BusinessDay": 5, "Hour": 24, "Minute": 60, "Second": 60}
+
+
 def season_length_for(freq: Any) -> int:
-    """Usual seasonal period for a pandas frequency (MS -> 12, QS -> 4, D -> 7, h -> 24...);
-    1 for yearly data, integer steps and unknown frequencies."""
-    if freq is None or isinstance(freq, int):
+    """Usual seasonal period for a pandas frequency: monthly 12, quarterly 4, weekly 52, daily 7,
+    business daily 5, hourly 24, minutely and secondly 60; 1 for yearly data, integer steps and
+    unknown frequencies. A multiple divides the period when it can ("2h": 12, "15min": 4; "5h": 1).
+    """
+    if freq is None or isinstance(freq, (int, np.integer)):
         return 1
-    f = str(freq).upper().lstrip("0123456789")
-    for prefix, m in (("MS", 12), ("ME", 12), ("M", 12), ("QS", 4), ("QE", 4), ("Q", 4), ("W", 52), ("D", 7),
-                      ("B", 5), ("H", 24), ("T", 60), ("MIN", 60)):
-        if f.startswith(prefix):
-            return m
-    return 1
+    try:
+        offset = to_offset(freq)
+    except (TypeError, ValueError):
+        return 1
+    m = _PERIODS.get(type(offset).__name__, 1)
+    n = abs(int(getattr(offset, "n", 1) or 1))
+    if n > 1:
+        m = m // n if m % n == 0 else 1
+    return max(m, 1)
 
 
 def _acf(x: np.ndarray, max_lag: int) -> np.ndarray:

@@ -275,7 +275,8 @@ class Estimator(BaseEstimator):
         t = out.get("trainer")
         if isinstance(t, TrainerConfig):  # keep the type: a TrainerConfig comes back as one
             out["trainer"] = {"__class__": "TrainerConfig", **t.to_dict()}
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
+        return {k: list(v) if isinstance(v, tuple) else v.item() if isinstance(v, np.generic) else v
+                for k, v in out.items()}
 
     @classmethod
     def _params_from_json(cls, params: dict[str, Any]) -> dict[str, Any]:

@@ -42,7 +42,7 @@ class ESRNNForecaster(Estimator):
 
     Args:
         horizon: steps predicted (forecasts are for at most this many steps).
-        lookback: deseasonalised points the LSTM reads; ``"auto"``: as :class:`LSTMForecaster`
+        lookback: deseasonalised points the LSTM reads; ``"auto"`` (or None): as :class:`LSTMForecaster`
             (:func:`lstmkit.estimators.forecaster.auto_settings`). Windows that reach before a
             series' start repeat its first point.
         season_length: m; ``"auto"``: from the frequency, else detected; 1: level only.
@@ -102,7 +102,7 @@ class ESRNNForecaster(Estimator):
 
     def _check_params(self) -> None:
         p = [f"{n} must be a positive int, got {getattr(self, n)!r}" for n in ("horizon", "n_models") if not _is_int(getattr(self, n), 1)]
-        if self.lookback != "auto" and not _is_int(self.lookback, 1):
+        if self.lookback not in ("auto", None) and not _is_int(self.lookback, 1):
             p.append(f"lookback must be a positive int or 'auto', got {self.lookback!r}")
         if self.season_length != "auto" and not _is_int(self.season_length, 1):
             p.append(f"season_length must be a positive int or 'auto', got {self.season_length!r}")
@@ -141,6 +141,11 @@ class ESRNNForecaster(Estimator):
         held_out = [V if (self.val_size is not None or len(s) >= H + 1 + V) else 0 for s in data]
         st = auto_settings([s.target[: len(s) - v] for s, v in zip(data, held_out)], data.freq, H, max(held_out),
                            season_length=self.season_length, lookback=self.lookback, transform=None)
+        for s in data:
+            bad = np.flatnonzero(~(s.target > 0))
+            if len(bad):
+                raise DataError(f"ESRNNForecaster is multiplicative (it smooths log values) and needs values > 0; series "
+                                f"{s.id!r} has {float(s.target[bad[0]])!r} at position {int(bad[0])}")
         longest = max(len(s) for s in data)
         # the log transform names the first value <= 0; contexts hold every point (the smoothing runs from the start)
         pipe, mats = ForecastPipeline.fit(data, lookback=longest, transform="log", scaler="none", past_covariates=None,
@@ -201,6 +206,21 @@ class ESRNNForecaster(Estimator):
         if pipe.id_name is None and len(frames) == 1:
             return next(iter(frames.values()))
         return pd.concat(frames, names=[pipe.id_name or "id", next(iter(frames.values())).index.name])
+
+    def score(self, y: Any, X: Any = None) -> float:
+        """Negative mean absolute error of the forecast of ``y``, the points that follow the end of
+        the (single) training series, as :meth:`LSTMForecaster.score` (so ``GridSearchCV`` with
+        ``TimeSeriesSplit`` works on one series). Raises DataError for a model of several series
+        or more points than the fitted horizon."""
+        self._check_fitted()
+        if self.pipeline_.id_name is not None or len(self.pipeline_.contexts) != 1:
+            raise DataError("score() forecasts one series: this model was fitted on several; use lstmkit.evaluation.backtest")
+        actual = np.asarray(y.to_numpy() if isinstance(y, pd.Series) else y, dtype=np.float64).reshape(-1)
+        H = self.networks_[0].config.horizon
+        if not 1 <= actual.size <= H:
+            raise DataError(f"y must hold 1 to {H} points (the fitted horizon) that follow the training series, got {actual.size}")
+        pred = self.predict(horizon=actual.size)["mean"].to_numpy()
+        return -float(np.mean(np.abs(pred - actual)))
 
     # --- persistence --------------------------------------------------------------------------
     def _saved_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor], dict[str, Any]]:

@@ -35,7 +35,7 @@ def _is_int(v: Any, low: int) -> bool:
 
 
 def auto_settings(targets: list[np.ndarray], freq: Any, horizon: int, val_size: int, *, season_length: Any = "auto",
-                  lookback: Any = "auto", transform: Any = "auto") -> dict[str, Any]:
+                  lookback: Any = "auto", transform: Any = "auto", positive: bool | None = None) -> dict[str, Any]:
     """Resolve the ``"auto"`` settings of :class:`LSTMForecaster` from the training targets only.
 
     Rules (H: the horizon; values other than ``"auto"`` pass through; ``lookback=None`` means
@@ -50,8 +50,8 @@ def auto_settings(targets: list[np.ndarray], freq: Any, horizon: int, val_size: 
       reads 2H to 7H, Oreshkin et al. 2020), capped at half of what the longest training part
       leaves after one horizon, (T_max - H) // 2, so that a single series still gives many
       windows. Shorter series are left-padded (see the class docstring).
-    - ``transform``: the candidates ``[None, "log"]`` when every training value is positive,
-      else ``[None]``; with several candidates and a validation split (``val_size`` > 0) fit
+    - ``transform``: the candidates ``[None, "log"]`` when every value is positive (validation
+      part included: ``positive``), else ``[None]``; with several candidates and a validation split (``val_size`` > 0) fit
       tries each and keeps the one with the lower validation MASE; without a validation split,
       None.
 
@@ -59,6 +59,8 @@ def auto_settings(targets: list[np.ndarray], freq: Any, horizon: int, val_size: 
         targets: each series' target values before its validation part (T_i,).
         freq: the series' pandas frequency (or an integer step, or None).
         horizon: H. val_size: V, points held out at the end of each series.
+        positive: whether every value of every series, validation part included, is > 0
+            (default: computed from ``targets``).
 
     Returns:
         dict with ``season_length`` (int), ``lookback`` (int) and ``transforms`` (the candidate
@@ -73,7 +75,8 @@ def auto_settings(targets: list[np.ndarray], freq: Any, horizon: int, val_size: 
         longest = max((len(t) for t in targets), default=0)
         lookback = max(1, min(max(4 * H, 3 * m), (longest - H) // 2))
     if transform == "auto":
-        positive = all(len(t) and float(np.min(t)) > 0 for t in targets)
+        if positive is None:
+            positive = all(len(t) and float(np.min(t)) > 0 for t in targets)
         transforms = [None, "log"] if positive and val_size > 0 else [None]
     else:
         transforms = [transform]
@@ -249,7 +252,8 @@ class LSTMForecaster(Estimator):
             check_min_length(data, H + 1 + V, why=f"horizon {H} + val_size {V} + 1 past point")
         held_out = self._val_sizes(data)
         settings = auto_settings([s.target[: len(s) - v] for s, v in zip(data, held_out)], data.freq, H, max(held_out),
-                                 season_length=self.season_length, lookback=self.lookback, transform=self.transform)
+                                 season_length=self.season_length, lookback=self.lookback, transform=self.transform,
+                                 positive=all(float(np.min(s.target)) > 0 for s in data))
         candidates = settings["transforms"]
         try:
             if len(candidates) == 1:

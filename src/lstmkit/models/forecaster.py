@@ -180,8 +180,9 @@ class ForecasterNetwork(TaskModel):
         if self.config.likelihood == "gaussian":
             z = self._z.to(params.dtype)  # (Q,)
             q = mean[..., None] + self._sigma(params)[..., None] * z  # (B, H, Q)
-        elif self.config.likelihood == "quantile":
+        elif self.config.likelihood == "quantile":  # sorted, so crossing outputs still give ordered quantiles
             q = torch.sort(params, dim=-1).values + level[:, None, None]
+            mean = q[..., int(torch.argmin((self._q - 0.5).abs()))]  # the point forecast is the reported median
         else:
             q = mean[..., None].expand(*mean.shape, len(self.config.quantiles))
         return {"mean": mean, "quantiles": q}
