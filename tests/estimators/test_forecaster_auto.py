@@ -1,6 +1,8 @@
 """LSTMForecaster's "auto" settings: season length, lookback, transform chosen on validation, and
 short series left-padded (issue 15)."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -149,6 +151,7 @@ def test_auto_transform_checkpoints_each_candidate_and_resumes(tmp_path):
     args = dict(horizon=6, hidden_size=4, random_state=0, trainer={**TINY, "run_dir": str(run)})
     f = LSTMForecaster(**args).fit(y)
     assert (run / "transform-None" / "metrics.csv").is_file() and (run / "transform-log" / "metrics.csv").is_file()
+    assert json.loads((run / "settings.json").read_text())["transform"] == f.settings_["transform"]
     g = LSTMForecaster(**args).fit(y, resume=True)  # both candidates finished: read back, nothing retrained
     assert g.settings_ == f.settings_
     np.testing.assert_allclose(g.predict()["mean"], f.predict()["mean"], rtol=0, atol=1e-9)

@@ -9,6 +9,7 @@ the data (column roles, transform, per-series scalers, contexts) is a
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -24,6 +25,7 @@ from lstmkit.errors import ConfigError, DataError
 from lstmkit.estimators.base import Estimator, Prepared
 from lstmkit.models.forecaster import ForecasterNetwork, ForecasterNetworkConfig
 from lstmkit.persist import migration, register
+from lstmkit.utils.io import atomic_write_json
 
 __all__ = ["LSTMForecaster", "auto_settings"]
 
@@ -110,6 +112,8 @@ class LSTMForecaster(Estimator):
         transform: ``None``, ``"log"`` or ``"log1p"`` applied before scaling (log needs
             positive values; multiplicative seasonality becomes additive); ``"auto"``: the one of
             None and log (for positive data) with the lower validation MASE (:func:`auto_settings`).
+            With a ``trainer.run_dir``, each candidate trains in ``run_dir/transform-<kind>`` and
+            ``run_dir/settings.json`` says which won.
         scaler: ``"standard"``, ``"minmax"``, ``"robust"`` or ``"none"``, fitted per series
             on the training part only.
         past_covariates: covariate columns known only in the past; every other covariate
@@ -269,6 +273,9 @@ class LSTMForecaster(Estimator):
                 best = min(scores, key=lambda k: (not np.isfinite(scores[k]), scores[k]))
                 self.pipeline_, self.networks_, self.history_, self._settings = fits[best]
                 self._settings["validation_mase"] = scores
+                run_dir = self.trainer_config().run_dir
+                if run_dir is not None:  # each candidate's run is in run_dir/transform-<kind>: say which won
+                    atomic_write_json(Path(run_dir) / "settings.json", _jsonable_settings(self._settings))
             self.settings_ = self._settings
         finally:  # the fit's scratch state, whether it finished or not
             for name in ("_settings", "_val_windows", "_train_scales"):
