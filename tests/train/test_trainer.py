@@ -3,6 +3,7 @@
 import csv
 import math
 
+import numpy as np
 import pytest
 import torch
 from torch.utils.data import DataLoader
@@ -246,3 +247,83 @@ def test_tensorboard_off_writes_no_events(tmp_path):
     run = tmp_path / "run"
     Trainer(TrainerConfig(max_epochs=1, batch_size=16, run_dir=str(run), tensorboard=False, save_model=False)).fit(_model(), regression_data(32))
     assert (run / "metrics.csv").exists() and not (run / "tb").exists()
+
+
+class _BatchRecorder(lstmkit.models.base.TaskModel):
+    """Records each training batch's sample ids (y) and lengths."""
+
+    config_class = TinyRegConfig
+
+    def __init__(self, config=None):
+        super().__init__(config or TinyRegConfig())
+        self.w = torch.nn.Parameter(torch.zeros(1))
+        self.batches = []
+
+    def loss(self, batch):
+        if self.training:
+            self.batches.append((batch["y"].tolist(), batch["lengths"].tolist()))
+        return (self.w - batch["x"].mean()) ** 2
+
+    def metrics(self, batch):
+        return {"loss": float(self.loss(batch))}
+
+
+def _record(lengths, group, seed=0, epochs=2, batch_size=4):
+    from lstmkit.data.sequences import SequenceDataset
+
+    data = SequenceDataset([np.ones((n, 1), np.float32) for n in lengths], np.arange(len(lengths)))
+    model = _BatchRecorder()
+    Trainer(TrainerConfig(max_epochs=epochs, batch_size=batch_size, seed=seed, group_by_length=group, quiet=True)).fit(model, data)
+    return model.batches
+
+
+def test_group_by_length_pads_less_and_still_shuffles():
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(5, 300, 100).tolist()
+    grouped, plain = _record(lengths, True), _record(lengths, False)
+    for batches in (grouped, plain):  # every sample once per epoch
+        per_epoch = [sorted(i for ids, _ in batches[e * 25:(e + 1) * 25] for i in ids) for e in range(2)]
+        assert per_epoch == [list(range(100))] * 2
+
+    def padding(batches):
+        return sum(max(ls) * len(ls) for _, ls in batches) / sum(sum(ls) for _, ls in batches)
+
+    assert padding(grouped) < 0.8 * padding(plain)
+    # pools of GROUP_POOL batches are sorted longest first; epochs differ; the order is a function of the seed
+    pool = lstmkit.train.trainer.GROUP_POOL
+    for e in range(2):
+        for p in range(0, 25, pool):
+            flat = [n for _, ls in grouped[e * 25 + p:e * 25 + min(p + pool, 25)] for n in ls]
+            assert flat == sorted(flat, reverse=True)
+    assert grouped[:25] != grouped[25:]
+    assert _record(lengths, True) == grouped
+
+
+def test_group_by_length_keeps_the_order_of_equal_lengths():
+    assert _record([7] * 30, True) == _record([7] * 30, False)
+
+
+def test_group_by_length_needs_lengths():
+    with pytest.raises(ConfigError, match="group_by_length"):
+        Trainer(TrainerConfig(max_epochs=1, group_by_length=True, quiet=True)).fit(_model(), regression_data(16))
+
+
+def test_a_real_sigterm_stops_after_the_step_and_saves(tmp_path):
+    """The CLI test sends SIGINT to a real process; SIGTERM goes through the same handler here."""
+    import os
+    import signal
+
+    from lstmkit.train import TrainingInterrupted
+
+    class Term(Callback):
+        def on_step_end(self, t, model, loss):
+            if t.global_step == 3:
+                os.kill(os.getpid(), signal.SIGTERM)
+
+    previous = signal.getsignal(signal.SIGTERM)
+    trainer = Trainer(TrainerConfig(max_epochs=5, batch_size=16, run_dir=str(tmp_path / "run"), quiet=True),
+                      callbacks=[Term()])
+    with pytest.raises(TrainingInterrupted, match=r"interrupted \(SIGTERM\) at epoch 1, step 3; checkpoint saved") as e:
+        trainer.fit(_model(), regression_data(64))
+    assert e.value.signal == "SIGTERM" and e.value.checkpoint.is_dir()
+    assert signal.getsignal(signal.SIGTERM) is previous  # the handler is put back

@@ -94,19 +94,39 @@ class Callback:
     def on_fit_end(self, trainer: "Trainer", model: nn.Module) -> None: ...
 
 
-class _ResumableSampler(Sampler):
-    """DistributedSampler (seeded per epoch via set_epoch) that can start mid-epoch."""
+GROUP_POOL = 8  # group_by_length: batches per pool sorted together
 
-    def __init__(self, base: DistributedSampler) -> None:
+
+class _ResumableSampler(Sampler):
+    """DistributedSampler (seeded per epoch via set_epoch) that can start mid-epoch.
+
+    With ``lengths`` (one per sample) and ``batch_size``, the shuffled order is cut into pools of
+    ``GROUP_POOL`` batches and each pool is sorted by length, longest first, so that a batch holds
+    sequences of similar lengths (the idea of Hugging Face's ``LengthGroupedSampler``; pools keep
+    the batches' composition random from epoch to epoch). The order is a function of the epoch's
+    seed only, so a resumed epoch skips exactly the samples already seen. Equal lengths keep the
+    shuffled order unchanged (a stable sort).
+    """
+
+    def __init__(self, base: DistributedSampler, lengths: Any = None, batch_size: int = 1) -> None:
         self.base = base
         self.start = 0
+        self.lengths = None if lengths is None else np.asarray(lengths)
+        self.pool = GROUP_POOL * batch_size
 
     def set_epoch(self, epoch: int) -> None:
         self.base.set_epoch(epoch)
 
     def __iter__(self):
         start, self.start = self.start, 0  # a skip applies to one pass only
-        return itertools.islice(iter(self.base), start, None)
+        order = list(iter(self.base))
+        if self.lengths is not None:
+            grouped = []
+            for i in range(0, len(order), self.pool):
+                pool = np.asarray(order[i : i + self.pool])
+                grouped += pool[np.argsort(-self.lengths[pool], kind="stable")].tolist()
+            order = grouped
+        return itertools.islice(iter(order), start, None)
 
     def __len__(self) -> int:
         return len(self.base) - self.start
@@ -349,6 +369,16 @@ class Trainer:
             return torch.device("cuda", local)
         return torch.device("cpu")
 
+    @staticmethod
+    def _lengths(data: Any) -> Any:
+        """Per-sample lengths for ``group_by_length``: ``data.lengths`` or the lengths of ``data.seqs``."""
+        lengths = getattr(data, "lengths", None)
+        if lengths is None and hasattr(data, "seqs"):
+            lengths = [len(s) for s in data.seqs]
+        if lengths is None:
+            raise ConfigError(f"group_by_length needs a dataset with .lengths or .seqs, got {type(data).__name__}")
+        return lengths
+
     def _loader(self, data: Any, *, train: bool) -> Any:
         cfg = self.config
         if isinstance(data, DataLoader) or not isinstance(data, Dataset):
@@ -370,7 +400,8 @@ class Trainer:
         return DataLoader(
             data,
             batch_size=cfg.batch_size,
-            sampler=_ResumableSampler(base),
+            sampler=_ResumableSampler(base, self._lengths(data) if cfg.group_by_length and train else None,
+                                      cfg.batch_size),
             collate_fn=getattr(data, "collate", None),
             drop_last=cfg.drop_last and train,
             num_workers=cfg.num_workers,
