@@ -109,6 +109,9 @@ NETWORKS = {
                                                                     pooling="attention", num_layers=2)),
     "classifier_lstm_fcn": lambda: ClassifierNetwork(ClassifierNetworkConfig(
         input_size=2, num_classes=3, hidden_size=6, architecture="lstm-fcn", patch_size=3, fcn_filters=(4, 6, 4))),
+    "classifier_series_stats": lambda: ClassifierNetwork(ClassifierNetworkConfig(
+        input_size=4, num_classes=3, hidden_size=6, architecture="lstm-fcn", patch_size=3, fcn_filters=(4, 6, 4),
+        static_size=2)),
     "tagger_tokens": lambda: TaggerNetwork(TaggerNetworkConfig(num_tags=5, vocab_size=20, char_vocab_size=10,
                                                                hidden_size=8, use_crf=True)),
     "tagger_features": lambda: TaggerNetwork(TaggerNetworkConfig(num_tags=5, input_size=3, hidden_size=8)),

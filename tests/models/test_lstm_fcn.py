@@ -100,6 +100,28 @@ def test_lstm_fcn_defaults_learn_a_small_task(tmp_path):
     np.testing.assert_array_equal(back.predict_proba(Xt), clf.predict_proba(Xt))
 
 
+def test_series_stats_give_back_the_amplitude_that_per_series_scaling_removes():
+    # two classes of the same shape that differ only in amplitude: z-normalising each series alone
+    # leaves nothing to tell them apart; series_stats=True gives the head the log scale back
+    rng = np.random.default_rng(4)
+
+    def data(n):
+        y = rng.integers(0, 2, n)
+        t = np.linspace(0, 4 * np.pi, 24)
+        X = [(1 + 3 * c) * np.exp(rng.normal(0, 0.1)) * (np.sin(t + rng.uniform(0, 6)) + 0.3 * rng.normal(size=24))
+             for c in y]
+        return [x.reshape(-1, 1) for x in X], y
+
+    (X, y), (Xt, yt) = data(40), data(60)
+    common = {"hidden_size": 8, "fcn_filters": (8, 8, 8), "trainer": {"max_steps": 80, "quiet": True}}
+    on = LSTMClassifier(series_stats=True, **common).fit(X, y)
+    off = LSTMClassifier(**common).fit(X, y)
+    assert 1 in on.pipeline_.inputs.stats_["columns"] and on.network_.config.static_size >= 1  # the log scale
+    assert off.pipeline_.inputs.stats_ is None and off.network_.config.static_size == 0
+    assert on.score(Xt, yt) >= 0.95
+    assert off.score(Xt, yt) <= 0.75
+
+
 def test_ensemble_averages_its_members():
     rng = np.random.default_rng(1)
     X, y = _shapes(24, rng)
@@ -123,3 +145,51 @@ def test_bad_fcn_settings_are_named():
         LSTMClassifier(fcn_filters=64).fit(X, y)
     with pytest.raises(ConfigError, match=r"fcn_filters and fcn_kernels must be equally long"):
         LSTMClassifier(fcn_filters=(8, 8), fcn_kernels=(3,)).fit(X, y)
+
+
+def test_masked_batch_norm_counts_valid_steps_only():
+    from lstmkit.models.heads import MaskedBatchNorm1d, length_mask
+
+    torch.manual_seed(0)
+    lengths = torch.tensor([7, 3, 5])
+    h = torch.randn(3, 4, 7, dtype=torch.float64)
+    mask = length_mask(lengths, 7).unsqueeze(1).to(h.dtype)
+    h = h * mask + 50.0 * (1 - mask)  # padding far from the data: it must not move the statistics
+    ours, ref = MaskedBatchNorm1d(4).double(), torch.nn.BatchNorm1d(4).double()
+    with torch.no_grad():
+        ours.weight.uniform_(0.5, 2), ours.bias.uniform_(-1, 1)
+        ref.load_state_dict(ours.state_dict())
+    out = ours(h, mask)
+    valid = torch.cat([h[i, :, :n] for i, n in enumerate(lengths.tolist())], dim=1).unsqueeze(0)  # (1, C, sum T)
+    want = ref(valid)[0]
+    got = torch.cat([out[i, :, :n] for i, n in enumerate(lengths.tolist())], dim=1)
+    torch.testing.assert_close(got, want)
+    for k in ("running_mean", "running_var", "num_batches_tracked"):
+        torch.testing.assert_close(getattr(ours, k), getattr(ref, k))
+    # no padding, or evaluation: torch's own path, bit for bit
+    full = torch.randn(3, 4, 7, dtype=torch.float64)
+    assert torch.equal(ours(full, torch.ones(3, 1, 7, dtype=torch.float64)), ref(full))
+    ours.eval(), ref.eval()
+    assert torch.equal(ours(h, mask), ref(h))
+
+
+def test_fcn_branch_training_output_ignores_the_padding_length():
+    from lstmkit.models.heads import length_mask
+
+    torch.manual_seed(1)
+    fcn = FCNBranch(2, (6, 8), (5, 3), True).double().train()
+    lengths = torch.tensor([9, 4])
+    x = torch.randn(2, 9, 2, dtype=torch.float64) * length_mask(lengths, 9).unsqueeze(-1)  # zero-padded, as the network gives it
+    padded = torch.cat([x, torch.zeros(2, 6, 2, dtype=torch.float64)], dim=1)  # six more steps of padding
+    torch.testing.assert_close(fcn(x, lengths), fcn(padded, lengths))
+
+
+def test_predictions_do_not_depend_on_sample_order():
+    rng = np.random.default_rng(5)
+    X = [rng.normal(size=(int(n), 1)) * rng.uniform(0.5, 3) for n in rng.integers(10, 30, 40)]
+    y = rng.integers(0, 3, 40)
+    clf = LSTMClassifier(hidden_size=4, fcn_filters=(4, 4, 4), series_stats=True,
+                         trainer={"max_steps": 5, "quiet": True}).fit(X, y)
+    idx = rng.permutation(40)
+    # float32 products may round a row differently by its place in the batch: a few float32 ulps
+    np.testing.assert_allclose(clf.predict_proba([X[i] for i in idx]), clf.predict_proba(X)[idx], rtol=1e-5, atol=1e-7)

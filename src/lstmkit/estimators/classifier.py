@@ -109,6 +109,11 @@ class LSTMClassifier(ClassifierMixin, Estimator):
         patch_size: after scaling, stack non-overlapping frames of this many steps into one LSTM
             step of patch_size*F features (long series: fewer steps, nothing averaged away; with
             "lstm-fcn" the FCN branch still reads every step) or "auto".
+        series_stats: give the head each series' mean and log standard deviation per feature and
+            its log length beside the pooled features (standardised over the training set; those
+            that do not vary are left out; the LSTM and FCN do not read them). Off by default: on
+            the training splits of PLAID and PickupGestureWiimoteZ it helped one and hurt the
+            other (benchmarks/RESULTS.md).
         class_weight: None, "balanced" (n / (C * count_c)) or a dict label -> weight.
         val_size: stratified share (float in [0, 1)) or number (int) of training sequences held
             out for validation metrics and for keeping the best epoch's weights; 0: none; "auto".
@@ -148,6 +153,7 @@ class LSTMClassifier(ClassifierMixin, Estimator):
         scaler: str = "auto",
         downsample: int | str = "auto",
         patch_size: int | str = "auto",
+        series_stats: bool = False,
         class_weight: Any = None,
         val_size: float | int | str = "auto",
         n_models: int = 1,
@@ -168,6 +174,7 @@ class LSTMClassifier(ClassifierMixin, Estimator):
         self.scaler = scaler
         self.downsample = downsample
         self.patch_size = patch_size
+        self.series_stats = series_stats
         self.class_weight = class_weight
         self.val_size = val_size
         self.n_models = n_models
@@ -200,6 +207,8 @@ class LSTMClassifier(ClassifierMixin, Estimator):
         if self.architecture != "auto" and self.architecture not in ARCHITECTURES:
             p.append(f"architecture must be 'auto' or one of {list(ARCHITECTURES)}, got {self.architecture!r}"
                      f"{suggest(str(self.architecture), ARCHITECTURES)}")
+        if not isinstance(self.series_stats, (bool, np.bool_)):
+            p.append(f"series_stats must be True or False, got {self.series_stats!r}")
         for name in ("downsample", "patch_size", "n_models"):
             v = getattr(self, name)
             if name != "n_models" and v == "auto":
@@ -228,7 +237,7 @@ class LSTMClassifier(ClassifierMixin, Estimator):
         self.settings_ = settings
         fcn = settings["architecture"] == "lstm-fcn"
         inputs = SequencePipeline(settings["scaler"], settings["downsample"], 1 if fcn else settings["patch_size"],
-                                  self.id_col, self.time_col)
+                                  self.id_col, self.time_col, bool(self.series_stats))
         if hasattr(X, "columns") and hasattr(y, "index") and hasattr(y, "loc") and self.id_col in X.columns:
             ids = list(dict.fromkeys(X[self.id_col].tolist()))
             if set(ids) <= set(y.index):  # labels indexed by sequence id
@@ -246,7 +255,7 @@ class LSTMClassifier(ClassifierMixin, Estimator):
             pooling=self.pooling, head_hidden_size=self.head_hidden_size,
             class_weight=self._class_weights(codes, labels.classes_), architecture=settings["architecture"],
             patch_size=settings["patch_size"] if fcn else 1, fcn_filters=self.fcn_filters,
-            fcn_kernels=self.fcn_kernels,
+            fcn_kernels=self.fcn_kernels, static_size=inputs.n_stats,
         )
         idx_train, idx_val = np.arange(len(seqs)), None
         n_val = split_size(settings["val_size"], len(seqs))

@@ -5,7 +5,9 @@ al. 2017, "LSTM Fully Convolutional Networks for Time Series Classification"; wi
 squeeze-and-excite, MLSTM-FCN, Karim et al. 2019): the LSTM branch reads the sequence in patches
 of ``patch_size`` steps (``patch_size`` = T is Karim's "dimension shuffle" for a univariate
 series), an FCN branch (:class:`~lstmkit.models.heads.FCNBranch`) reads every step, and the
-concatenated features go through dropout to the head.
+concatenated features go through dropout to the head. With ``static_size`` S > 0 the last S inputs
+of every step are per-series constants (the estimator's ``series_stats``): they skip the LSTM and
+the FCN and join the pooled features, read at the first step.
 
 ``ClassifierNetwork`` is a :class:`~lstmkit.models.base.TaskModel` (logits from a padded batch
 and its lengths); the estimator around it is :class:`lstmkit.estimators.LSTMClassifier`.
@@ -46,6 +48,7 @@ class ClassifierNetworkConfig:
     fcn_filters: tuple[int, ...] = (128, 256, 128)  # lstm-fcn: channels of the convolution blocks
     fcn_kernels: tuple[int, ...] = (8, 5, 3)  # lstm-fcn: kernel widths of the blocks
     squeeze_excite: bool = True  # lstm-fcn: squeeze-and-excite gates (MLSTM-FCN) after blocks 1..n-1
+    static_size: int = 0  # the last inputs of every step are per-series constants that go straight to the head
 
     def __post_init__(self) -> None:
         problems = []
@@ -53,6 +56,9 @@ class ClassifierNetworkConfig:
             v = getattr(self, name)
             if not (isinstance(v, int) and not isinstance(v, bool) and v > 0):
                 problems.append(f"{name} must be a positive int, got {v!r}")
+        if not (isinstance(self.static_size, int) and not isinstance(self.static_size, bool)
+                and 0 <= self.static_size < self.input_size):
+            problems.append(f"static_size must be an int in [0, input_size={self.input_size}), got {self.static_size!r}")
         if not (isinstance(self.head_hidden_size, int) and self.head_hidden_size >= 0):
             problems.append(f"head_hidden_size must be a non-negative int, got {self.head_hidden_size!r}")
         if not (isinstance(self.dropout, (int, float)) and 0 <= self.dropout < 1):
@@ -89,11 +95,12 @@ class ClassifierNetwork(TaskModel):
     def __init__(self, config: ClassifierNetworkConfig) -> None:
         super().__init__(config)
         c = config
-        self.encoder = LSTMEncoder(c.input_size * c.patch_size, c.hidden_size, c.num_layers, c.bidirectional, c.dropout)
+        n_in = c.input_size - c.static_size  # per-step inputs; the static ones skip the LSTM and the FCN
+        self.encoder = LSTMEncoder(n_in * c.patch_size, c.hidden_size, c.num_layers, c.bidirectional, c.dropout)
         self.pool = SequencePooling(c.pooling, self.encoder.output_size)
-        features = self.encoder.output_size
+        features = self.encoder.output_size + c.static_size
         if c.architecture == "lstm-fcn":
-            self.fcn = FCNBranch(c.input_size, c.fcn_filters, c.fcn_kernels, c.squeeze_excite)
+            self.fcn = FCNBranch(n_in, c.fcn_filters, c.fcn_kernels, c.squeeze_excite)
             self.drop = nn.Dropout(c.dropout)
             features += self.fcn.output_size
         self.head = DenseHead(features, c.head_hidden_size, c.num_classes, c.dropout)
@@ -103,6 +110,9 @@ class ClassifierNetwork(TaskModel):
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         c, p = self.config, self.config.patch_size
         fcn = c.architecture == "lstm-fcn"
+        static = None
+        if c.static_size:  # (B, S): constant over steps; read at the first step
+            static, x = x[:, 0, x.shape[2] - c.static_size:], x[:, :, : x.shape[2] - c.static_size]
         if fcn or p > 1:  # patches and convolutions read the padding: zero it
             x = x * length_mask(lengths, x.shape[1]).unsqueeze(-1).to(x.dtype)
         seq, seq_lengths = x, lengths
@@ -114,8 +124,10 @@ class ClassifierNetwork(TaskModel):
             seq_lengths = torch.div(lengths + p - 1, p, rounding_mode="floor")
         out, last = self.encoder(seq, seq_lengths)  # (B, T', D*H), (B, D*H)
         features = self.pool(out, last, seq_lengths)  # (B, D*H)
+        if static is not None:
+            features = torch.cat([features, static], dim=1)  # (B, D*H + S)
         if fcn:
-            features = self.drop(torch.cat([features, self.fcn(x, lengths)], dim=1))  # (B, D*H + C_fcn)
+            features = self.drop(torch.cat([features, self.fcn(x, lengths)], dim=1))  # (B, D*H [+ S] + C_fcn)
         return self.head(features)  # (B, C)
 
     def loss(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:

@@ -83,6 +83,33 @@ class SequencePooling(nn.Module):
         return f"mode={self.mode!r}"
 
 
+class MaskedBatchNorm1d(nn.BatchNorm1d):
+    """Batch norm over (B, C, T) whose training statistics count the valid steps only.
+
+    ``mask`` (B, 1, T): 1 on valid steps. In training, the batch mean and (biased) variance are
+    taken over the valid steps; the running statistics are updated as torch's ``BatchNorm1d``
+    does (momentum, unbiased variance). A batch without padding, and evaluation, take torch's own
+    path, so the module matches ``nn.BatchNorm1d`` exactly there and has the same state dict.
+    """
+
+    def forward(self, h: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        if not self.training or mask is None or bool(mask.all()):
+            return super().forward(h)
+        n = mask.sum()  # valid steps in the batch
+        mean = (h * mask).sum((0, 2)) / n  # (C,)
+        var = (((h - mean[:, None]) * mask) ** 2).sum((0, 2)) / n
+        if self.track_running_stats:
+            with torch.no_grad():
+                self.num_batches_tracked += 1
+                m = self.momentum if self.momentum is not None else 1.0 / float(self.num_batches_tracked)
+                self.running_mean.mul_(1 - m).add_(m * mean)
+                self.running_var.mul_(1 - m).add_(m * var * n / (n - 1).clamp(min=1))
+        out = (h - mean[:, None]) / torch.sqrt(var[:, None] + self.eps)
+        if self.affine:
+            out = out * self.weight[:, None] + self.bias[:, None]
+        return out
+
+
 class FCNBranch(nn.Module):
     """The fully convolutional branch of LSTM-FCN / MLSTM-FCN (Wang et al. 2017's FCN; Karim et
     al. 2017, 2019): blocks of Conv1d (``filters[k]`` channels, kernel ``kernels[k]``, "same"
@@ -91,8 +118,8 @@ class FCNBranch(nn.Module):
     valid steps.
 
     (B, T, F) and lengths (B,) -> (B, filters[-1]). Steps past each length are zeroed after every
-    block, so padding never leaks into the pooled features (it does enter the batch-norm
-    statistics of a mixed-length batch).
+    block and left out of the batch-norm statistics (:class:`MaskedBatchNorm1d`), so padding
+    never leaks into the features.
     """
 
     def __init__(self, input_size: int, filters: tuple[int, ...] = (128, 256, 128),
@@ -104,7 +131,7 @@ class FCNBranch(nn.Module):
         c_in = input_size
         for k, (c, w) in enumerate(zip(filters, kernels)):
             self.convs.append(nn.Conv1d(c_in, c, w))  # "same" padding in forward: (w - 1) // 2 left, w // 2 right
-            self.norms.append(nn.BatchNorm1d(c))
+            self.norms.append(MaskedBatchNorm1d(c))
             se = squeeze_excite and k < len(filters) - 1
             self.gates.append(nn.Sequential(nn.Linear(c, max(1, c // 16)), nn.ReLU(), nn.Linear(max(1, c // 16), c),
                                             nn.Sigmoid()) if se else nn.Identity())
@@ -117,7 +144,7 @@ class FCNBranch(nn.Module):
         h = x.transpose(1, 2)  # (B, F, T)
         for conv, norm, gate in zip(self.convs, self.norms, self.gates):
             w = conv.kernel_size[0]
-            h = torch.relu(norm(conv(nn.functional.pad(h, ((w - 1) // 2, w // 2))))) * mask  # (B, C, T), zero past each end
+            h = torch.relu(norm(conv(nn.functional.pad(h, ((w - 1) // 2, w // 2))), mask)) * mask  # (B, C, T), zero past each end
             if not isinstance(gate, nn.Identity):
                 h = h * gate(h.sum(2) / n).unsqueeze(-1)  # squeeze (masked mean) and excite
         return h.sum(2) / n  # (B, C): global average over the valid steps
