@@ -21,6 +21,7 @@ continues where it stopped (rows already in the file are skipped).
     python benchmarks/bench_defaults.py --out runs/defaults.jsonl --report     # the table only
     python benchmarks/bench_defaults.py --datasets GunPoint --seeds 0 --set architecture=lstm
     OMP_NUM_THREADS=1 python benchmarks/bench_defaults.py --task forecasting --out runs/forecast.jsonl
+    python benchmarks/bench_defaults.py --dev --datasets PLAID --seeds 0 --set series_stats=true   # training split only
 
 Forecasting protocols (fixed before any figure was looked at; the defaults themselves were chosen
 on development splits that drop the test points, see RESULTS.md):
@@ -128,6 +129,26 @@ def fit_default(name: str, seed: int, overrides: dict) -> dict:
     fit_s = time.perf_counter() - t
     return {"accuracy": clf.score(d.X_test, d.y_test), "fit_s": round(fit_s, 1), "settings": clf.settings_,
             "steps": int(clf.history_[-1]["step"]) if clf.history_ else 0, "epochs": len(clf.history_)}
+
+
+def fit_dev(name: str, seed: int, overrides: dict) -> dict:
+    """The training split only (how classification defaults are checked; the test split is not
+    read): a stratified 80/20 split (random_state 0) for 200 training sequences or more, else
+    stratified 5-fold cross-validation. Accuracy on the held-out part(s), their mean over folds."""
+    from sklearn.model_selection import StratifiedKFold, train_test_split
+
+    d = lstmkit.datasets.load(name)
+    X, y = [np.asarray(s) for s in d.X_train], np.asarray(d.y_train)
+    if len(y) >= 200:
+        folds = [train_test_split(np.arange(len(y)), test_size=0.2, stratify=y, random_state=0)]
+    else:
+        folds = list(StratifiedKFold(5, shuffle=True, random_state=0).split(np.zeros(len(y)), y))
+    accs, t = [], time.perf_counter()
+    for tr, va in folds:
+        clf = LSTMClassifier(random_state=seed, trainer={"quiet": True}, **overrides).fit([X[i] for i in tr], y[tr])
+        accs.append(clf.score([X[i] for i in va], y[va]))
+    return {"accuracy": float(np.mean(accs)), "folds": accs, "fit_s": round((time.perf_counter() - t) / len(folds), 1),
+            "settings": clf.settings_}
 
 
 def forecast_split(name: str, dev: bool = False) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], object, dict]:
@@ -245,7 +266,9 @@ def report_forecasts(rows: list[dict], variant: str) -> None:
 
 
 def report(rows: list[dict], variant: str) -> None:
-    print(f"\nLSTMClassifier({variant or 'defaults'}) test accuracy, mean (sd) over seeds; 1-NN DTW from this run; anchors published")
+    what = ("accuracy on held-out parts of the training split (not the test)" if variant.startswith("development split")
+            else "test accuracy")
+    print(f"\nLSTMClassifier({variant or 'defaults'}) {what}, mean (sd) over seeds; 1-NN DTW from this run; anchors published")
     print(f"{'dataset':22s} {'lstmkit':>15s} {'seeds':>5s} {'fit s':>6s} {'1-NN DTW':>9s} | {'DTW*':>5s} {'Incep.':>6s} {'LSTM-FCN':>8s}")
     uni = {}
     for name in (*UNIVARIATE, *MULTIVARIATE):
@@ -279,7 +302,8 @@ def main() -> None:
     ap.add_argument("--estimator", choices=("LSTMForecaster", "ESRNNForecaster"), default="LSTMForecaster",
                     help="forecasting: the estimator fitted with its defaults")
     ap.add_argument("--dev", action="store_true",
-                    help="forecasting: the development split, one horizon earlier (how the defaults were chosen)")
+                    help="the development split (how the defaults were chosen): forecasting one horizon earlier; "
+                         "classification the training split only (80/20 from 200 sequences, else 5-fold CV)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     overrides = _parse_set(args.set)
@@ -315,7 +339,7 @@ def main() -> None:
         for name in args.datasets:
             if name not in ANCHORS:
                 ap.error(f"unknown dataset {name!r}; choose from {list(ANCHORS)}")
-            if not args.no_dtw and not any(r.get("dataset") == name and r.get("kind") == "dtw" for r in rows):
+            if not args.no_dtw and not args.dev and not any(r.get("dataset") == name and r.get("kind") == "dtw" for r in rows):
                 acc, secs = dtw_1nn(name)
                 rows.append({"dataset": name, "kind": "dtw", "accuracy": acc, "seconds": round(secs, 1)})
                 _append(args.out, rows[-1])
@@ -323,8 +347,9 @@ def main() -> None:
                 if any(r.get("dataset") == name and r.get("kind") == "lstmkit" and r.get("seed") == seed
                        and r.get("variant") == variant for r in rows):
                     continue
+                fit = fit_dev if args.dev else fit_default
                 rows.append({"dataset": name, "kind": "lstmkit", "seed": seed, "variant": variant,
-                             **fit_default(name, seed, overrides)})
+                             **fit(name, seed, overrides)})
                 _append(args.out, rows[-1])
     report(rows, variant)
 

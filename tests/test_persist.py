@@ -21,7 +21,7 @@ EXPECTED = json.loads((V1 / "expected.json").read_text())
 def test_the_fixtures_really_are_version_1():
     for d in ("forecaster", "classifier", "classifier_network", "tagger"):
         assert json.loads((V1 / d / "config.json").read_text())["format_version"] == 1
-    assert FORMAT_VERSION == 4
+    assert FORMAT_VERSION == 5
 
 
 def test_v1_forecaster_predicts_what_it_did():
@@ -134,3 +134,23 @@ def test_v3_forecasters_load_with_the_settings_they_were_fitted_with():
     g = lstmkit.load(V3 / "forecaster_default_lookback")
     assert g.lookback == expected["default_lookback"] == g.network_.config.lookback == 24
     assert g.transform is None  # format 3's default, kept (format 4's default is "auto")
+
+
+V4 = Path(__file__).parent / "fixtures" / "format_v4"
+
+
+def test_v4_classifier_files_load_through_the_migrations_and_predict_what_they_did():
+    expected = json.loads((V4 / "expected.json").read_text())
+    assert json.loads((V4 / "classifier" / "config.json").read_text())["format_version"] == 4
+    clf = lstmkit.load(V4 / "classifier")
+    assert clf.series_stats is False and clf.network_.config.static_size == 0
+    assert clf.trainer.group_by_length is False and clf.trainer.max_steps == 6  # the saved TrainerConfig, whole
+    rng = np.random.default_rng(0)
+    X = [rng.normal(size=(int(n), 1)) * (1 + (i % 2)) + np.sin(np.arange(n) / 3.0)[:, None] * (i % 2)
+         for i, n in enumerate(rng.integers(12, 20, 24))]
+    np.testing.assert_allclose(clf.predict_proba(X[:6]), expected["classifier_proba"], rtol=0, atol=1e-6)
+    net = lstmkit.load(V4 / "classifier_network").eval()
+    assert net.config.static_size == 0
+    with torch.no_grad():
+        logits = net(torch.tensor(expected["network_x"], dtype=torch.float32), torch.tensor(expected["network_lengths"]))
+    np.testing.assert_allclose(logits.numpy(), expected["network_logits"], rtol=0, atol=1e-6)

@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 FORMAT = "lstmkit-model"
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
 _REQUIRED_KEYS = ("format", "format_version", "type", "config", "state", "weights_sha256")
@@ -337,7 +337,10 @@ _MIGRATIONS: dict[int, dict[str, Migration]] = {}
 
 
 def migration(from_version: int, type_name: str) -> Callable[[Migration], Migration]:
-    """Decorator: register how a file of ``type_name`` moves from ``from_version`` to the next."""
+    """Decorator: register how a file of ``type_name`` moves from ``from_version`` to the next.
+
+    ``type_name="*"``: a step every type takes (before its own step for that version), for a
+    layout shared by every type, such as a saved ``TrainerConfig``."""
     def deco(fn: Migration) -> Migration:
         _MIGRATIONS.setdefault(from_version, {})[type_name] = fn
         return fn
@@ -355,9 +358,10 @@ def migrate(meta: dict[str, Any], tensors: dict[str, torch.Tensor]) -> tuple[dic
         for package in _BUILTIN_PACKAGES:  # the modules that register lstmkit's own steps
             importlib.import_module(package)
     while version < FORMAT_VERSION:
-        step = _MIGRATIONS.get(version, {}).get(meta["type"])
-        if step is not None:
-            meta, tensors = step(dict(meta), dict(tensors))
+        steps = _MIGRATIONS.get(version, {})
+        for step in (steps.get("*"), steps.get(meta["type"])):
+            if step is not None:
+                meta, tensors = step(dict(meta), dict(tensors))
         version += 1
         meta["format_version"] = version
     return meta, tensors

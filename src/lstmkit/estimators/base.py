@@ -35,7 +35,7 @@ from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from lstmkit.errors import ConfigError, ModelFileError, NotFittedError, suggest
 from lstmkit.export.onnx import ExportReport, export_onnx
 from lstmkit.models.base import TaskModel
-from lstmkit.persist import config_from_dict, load_weights, save_model
+from lstmkit.persist import config_from_dict, load_weights, migration, save_model
 from lstmkit.train import Trainer, TrainerConfig
 from lstmkit.train.run_record import write_run_record
 
@@ -322,3 +322,16 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+@migration(4, "*")
+def _trainer_from_v4(meta: dict, tensors: dict) -> tuple[dict, dict]:
+    """Format 4 had no ``TrainerConfig.group_by_length``: a saved TrainerConfig gets its default
+    (off, which is how those models were trained)."""
+    config = meta.get("config")
+    params = config.get("params") if isinstance(config, dict) else None
+    trainer = params.get("trainer") if isinstance(params, dict) else None
+    if isinstance(trainer, dict) and trainer.get("__class__") == "TrainerConfig":
+        params = {**params, "trainer": {**trainer, "group_by_length": False}}
+        meta = {**meta, "config": {**config, "params": params}}
+    return meta, tensors

@@ -24,7 +24,7 @@ from lstmkit.data.supervised import SupervisedPipeline
 from lstmkit.errors import ConfigError, DataError, ShapeError, suggest
 from lstmkit.estimators.base import Estimator, Prepared
 from lstmkit.models.classifier import (ARCHITECTURES, ClassifierNetwork, ClassifierNetworkConfig, config_from_v1,
-                                       config_from_v2)
+                                       config_from_v2, config_from_v4)
 from lstmkit.persist import migration, register
 
 __all__ = ["LSTMClassifier", "auto_settings"]
@@ -385,4 +385,13 @@ def _from_v2(meta: dict, tensors: dict) -> tuple[dict, dict]:
     config["params"] = {**config["params"], "architecture": "lstm", "n_models": 1, "fcn_filters": [128, 256, 128],
                         "fcn_kernels": [8, 5, 3]}
     config["network"] = config_from_v2(config["network"])
+    return {**meta, "config": config}, tensors
+
+
+@migration(4, "LSTMClassifier")
+def _from_v4(meta: dict, tensors: dict) -> tuple[dict, dict]:
+    """Format 4 had no ``series_stats`` (off) and no ``static_size`` (0) in the network config."""
+    config = dict(meta["config"])
+    config["params"] = {**config["params"], "series_stats": False}
+    config["network"] = config_from_v4(config["network"])
     return {**meta, "config": config}, tensors

@@ -165,3 +165,13 @@ def config_from_v2(config: dict) -> dict:
 @migration(2, "ClassifierNetwork")
 def _from_v2(meta: dict, tensors: dict) -> tuple[dict, dict]:
     return {**meta, "config": config_from_v2(meta["config"])}, tensors
+
+
+def config_from_v4(config: dict) -> dict:
+    """Format 4 had no ``static_size``: 0, no per-series statistics."""
+    return {**config, "static_size": 0}
+
+
+@migration(4, "ClassifierNetwork")
+def _from_v4(meta: dict, tensors: dict) -> tuple[dict, dict]:
+    return {**meta, "config": config_from_v4(meta["config"])}, tensors
