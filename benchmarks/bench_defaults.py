@@ -122,10 +122,15 @@ def dtw_1nn(name: str) -> tuple[float, float]:
     return acc, time.perf_counter() - t
 
 
+def _quiet(overrides: dict) -> dict:
+    """The overrides with ``trainer`` (a dict from ``--set trainer=...``) merged over quiet=True."""
+    return {**overrides, "trainer": {"quiet": True, **overrides.get("trainer", {})}}
+
+
 def fit_default(name: str, seed: int, overrides: dict) -> dict:
     d = lstmkit.datasets.load(name)
     t = time.perf_counter()
-    clf = LSTMClassifier(random_state=seed, trainer={"quiet": True}, **overrides).fit(d.X_train, d.y_train)
+    clf = LSTMClassifier(random_state=seed, **_quiet(overrides)).fit(d.X_train, d.y_train)
     fit_s = time.perf_counter() - t
     return {"accuracy": clf.score(d.X_test, d.y_test), "fit_s": round(fit_s, 1), "settings": clf.settings_,
             "steps": int(clf.history_[-1]["step"]) if clf.history_ else 0, "epochs": len(clf.history_)}
@@ -145,7 +150,7 @@ def fit_dev(name: str, seed: int, overrides: dict) -> dict:
         folds = list(StratifiedKFold(5, shuffle=True, random_state=0).split(np.zeros(len(y)), y))
     accs, t = [], time.perf_counter()
     for tr, va in folds:
-        clf = LSTMClassifier(random_state=seed, trainer={"quiet": True}, **overrides).fit([X[i] for i in tr], y[tr])
+        clf = LSTMClassifier(random_state=seed, **_quiet(overrides)).fit([X[i] for i in tr], y[tr])
         accs.append(clf.score([X[i] for i in va], y[va]))
     return {"accuracy": float(np.mean(accs)), "folds": accs, "fit_s": round((time.perf_counter() - t) / len(folds), 1),
             "settings": clf.settings_}
