@@ -24,7 +24,7 @@ class TrainerConfig:
     batch_size: int = 32  # samples per step per process; larger is faster per sample, noisier gradients when small
     shuffle: bool = True  # reshuffle training samples each epoch (seeded per epoch, so resumable)
     drop_last: bool = False  # drop the last short batch; keeps step sizes uniform at the cost of a few samples
-    group_by_length: bool = False  # batches of similar lengths (datasets with .lengths): less padding, less random batches
+    group_by_length: bool = False  # batches of similar lengths (datasets with .lengths or .seqs): less padding, less random batches
     # --- optimisation ---
     lr: float = 1e-3  # peak learning rate; too high diverges (non-finite loss), too low crawls
     optimizer: str = "adam"  # "adam" | "adamw" | "sgd"; Adam is the robust default for LSTMs
