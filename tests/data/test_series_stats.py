@@ -74,3 +74,10 @@ def test_files_before_series_stats_load_without_channels():
     del d["series_stats"], d["fitted_stats"]
     q = SequencePipeline.from_dict(d)
     assert q.n_stats == 0 and q.n_features_out == 1
+
+
+def test_series_stats_must_be_a_bool():
+    from lstmkit.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="series_stats must be True or False, got 'no'"):
+        SequencePipeline("sequence", series_stats="no")

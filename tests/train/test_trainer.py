@@ -306,6 +306,9 @@ def test_group_by_length_keeps_the_order_of_equal_lengths():
 def test_group_by_length_needs_lengths():
     with pytest.raises(ConfigError, match="group_by_length"):
         Trainer(TrainerConfig(max_epochs=1, group_by_length=True, quiet=True)).fit(_model(), regression_data(16))
+    # a DataLoader makes its own batches: refused rather than silently not grouped
+    with pytest.raises(ConfigError, match="group_by_length needs a map-style torch Dataset to order, got DataLoader"):
+        Trainer(TrainerConfig(max_epochs=1, group_by_length=True, quiet=True)).fit(_model(), DataLoader(regression_data(16)))
 
 
 def test_a_real_sigterm_stops_after_the_step_and_saves(tmp_path):

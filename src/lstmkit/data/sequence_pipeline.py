@@ -56,6 +56,8 @@ class SequencePipeline:
                  id_col: str = "id", time_col: str | None = "time", series_stats: bool = False) -> None:
         if scaler not in SEQUENCE_SCALERS:
             raise ConfigError(f"scaler must be one of {list(SEQUENCE_SCALERS)}, got {scaler!r}{suggest(str(scaler), SEQUENCE_SCALERS)}")
+        if not isinstance(series_stats, (bool, np.bool_)):
+            raise ConfigError(f"series_stats must be True or False, got {series_stats!r}")
         for name, v in (("downsample", downsample), ("patch_size", patch_size)):
             if not (isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1):
                 raise ConfigError(f"{name} must be an int >= 1, got {v!r}")

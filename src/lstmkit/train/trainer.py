@@ -381,6 +381,10 @@ class Trainer:
 
     def _loader(self, data: Any, *, train: bool) -> Any:
         cfg = self.config
+        if train and cfg.group_by_length and (isinstance(data, (DataLoader, torch.utils.data.IterableDataset))
+                                               or not isinstance(data, Dataset)):
+            raise ConfigError(f"group_by_length needs a map-style torch Dataset to order, got {type(data).__name__} "
+                              "(a DataLoader or stream makes its own batches)")
         if isinstance(data, DataLoader) or not isinstance(data, Dataset):
             if not hasattr(data, "__iter__"):
                 what = "train" if train else "val"
