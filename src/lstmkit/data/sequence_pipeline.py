@@ -40,8 +40,7 @@ class SequencePipeline:
         series_stats: append each series' statistics as constant channels after scaling and
             patching (the last ``n_stats`` of every step): its mean
             and log standard deviation per feature (what the ``"sequence"`` scaler takes away:
-            level and amplitude) and its log length (what masked pooling takes away). Each is
-            standardised with its training mean and standard deviation; one that hardly varies
+            level and amplitude) and its log length (what masked pooling takes away). One that hardly varies
             across the training set (spread below ``MIN_SPREAD``: the means relative to the
             median standard deviation, the logs as they are) is left out, so already z-normalised
             series of one length get no channel. The others are centred on their training median,
@@ -69,7 +68,7 @@ class SequencePipeline:
         self.series_stats = bool(series_stats)
         self.n_features_in_: int | None = None
         self.scaler_: Scaler | None = None
-        self.stats_: dict[str, list] | None = None  # series_stats: kept columns, their mean and std
+        self.stats_: dict[str, list] | None = None  # series_stats: kept columns, their training median and robust scale
 
     @property
     def n_features_out(self) -> int:
@@ -102,7 +101,7 @@ class SequencePipeline:
             center = np.median(st[:, keep], axis=0)
             scale = 1.4826 * np.median(np.abs(st[:, keep] - center), axis=0)  # robust: flat series give log(1e-8)
             scale = np.where(scale > 1e-8, scale, st[:, keep].std(0))
-            self.stats_ = {"columns": keep.tolist(), "mean": center.tolist(), "std": scale.tolist()}
+            self.stats_ = {"columns": keep.tolist(), "center": center.tolist(), "scale": scale.tolist()}
         return self._finish(seqs)
 
     def transform(self, X: Any, lengths: Any = None) -> list[np.ndarray]:
@@ -123,7 +122,7 @@ class SequencePipeline:
         seqs = patch(seqs, self.patch_size)
         if self.n_stats:
             cols = np.asarray(self.stats_["columns"])
-            z = (_stats(raw)[:, cols] - np.asarray(self.stats_["mean"])) / np.asarray(self.stats_["std"])
+            z = (_stats(raw)[:, cols] - np.asarray(self.stats_["center"])) / np.asarray(self.stats_["scale"])
             z = np.clip(z, -STATS_CLIP, STATS_CLIP)
             seqs = [np.concatenate([s, np.broadcast_to(v.astype(np.float32), (len(s), len(v)))], axis=1)
                     for s, v in zip(seqs, z)]
