@@ -8,7 +8,7 @@ import torch
 import lstmkit
 from lstmkit.errors import ConfigError, DataError, ShapeError
 from lstmkit.estimators import LSTMTranscriber
-from lstmkit.estimators.transcriber import auto_frame_stack
+from lstmkit.estimators.transcriber import auto_conv_blocks, auto_frame_stack
 
 FAST = {"max_epochs": 15, "batch_size": 16, "lr": 3e-3, "quiet": True}
 
@@ -44,7 +44,8 @@ def test_ragged_batch_decodes_as_one_by_one(reader):
     together = reader.predict(X)
     assert [reader.predict([x])[0] for x in X] == together
     lp = reader.posteriors(X)
-    assert [p.shape[0] for p in lp] == [x.shape[1] // 4 for x in X]
+    down = reader.networks_[0].config.downsample  # 2 ** conv_blocks ("auto")
+    assert [p.shape[0] for p in lp] == [x.shape[1] // down for x in X]
     np.testing.assert_allclose(np.exp(lp[0]).sum(1), 1.0, atol=1e-5)
 
 
@@ -100,10 +101,28 @@ def test_frame_sequences_with_frame_stacking():
         model.predict([np.zeros((10, 3), np.float32)])
 
 
+def test_auto_conv_blocks_pools_lines_to_about_eight_rows():
+    ten, twenty = list(range(10)), list(range(20))
+    assert auto_conv_blocks([85, 170], [ten, twenty], 16) == 1  # digit strings: 16 px -> 8 rows
+    assert auto_conv_blocks([220, 440], [ten, twenty], 32) == 2  # text lines: 32 px -> 8 rows
+    assert auto_conv_blocks([640], [ten], 64) == 3
+    assert auto_conv_blocks([640], [ten], 45) == 2  # log2(45 / 8) = 2.49 -> 2
+    assert auto_conv_blocks([640], [ten], 46) == 3  # log2(46 / 8) = 2.52 -> 3
+    assert auto_conv_blocks([640], [ten], 8) == 1  # never below one block
+    assert auto_conv_blocks([30], [[]], 32) == 2  # no symbols: nothing to lower it
+    # one tight line (60 columns for 20 symbols: 15 frames at 2 blocks, 30 at 1) lowers 2 to 1
+    assert auto_conv_blocks([440, 60], [twenty, twenty], 32) == 1
+    assert auto_conv_blocks([440, 80], [twenty, twenty], 32) == 2  # 80 >> 2 = 20 frames: enough
+
+
 def test_auto_frame_stack_keeps_about_four_steps_per_symbol():
-    # pen-like: 24 points per symbol -> 6; speech-like: 7 frames per symbol -> 1
+    # pen-like: 24 points per symbol -> 6; speech-like: 7 frames per symbol -> 2 (7 / 4 = 1.75 is
+    # nearest 2); 5 frames per symbol -> 1 (1.25); 6 -> 2 (1.5: halves round up, not to even)
     assert auto_frame_stack([24 * 10, 24 * 20, 24 * 5], [[1, 2] * 5, [1, 2] * 10, [1, 2, 3, 1, 2]]) == 6
-    assert auto_frame_stack([70, 140], [list(range(10)), list(range(20))]) == 1
+    assert auto_frame_stack([70, 140], [list(range(10)), list(range(20))]) == 2
+    assert auto_frame_stack([50, 100], [list(range(10)), list(range(20))]) == 1
+    assert auto_frame_stack([60, 120], [list(range(10)), list(range(20))]) == 2
+    assert auto_frame_stack([100, 200], [list(range(10)), list(range(20))]) == 3  # 2.5 -> 3
     # one tight input (30 frames for 10 symbols) caps k at 3 although the median allows 6
     assert auto_frame_stack([240, 240, 30], [list(range(10))] * 3) == 3
     assert auto_frame_stack([5, 9], [[], []]) == 1  # no symbols: no stacking

@@ -27,19 +27,22 @@ from lstmkit.models.ctc import CharNGramLM, check_ctc_targets, ctc_greedy, ctc_m
 from lstmkit.models.transcriber import TranscriberNetwork, TranscriberNetworkConfig
 from lstmkit.persist import register
 
-__all__ = ["LSTMTranscriber", "DECODERS", "auto_frame_stack"]
+__all__ = ["LSTMTranscriber", "DECODERS", "auto_conv_blocks", "auto_frame_stack"]
 
 DECODERS = ("greedy", "beam")
 INPUT_KINDS = ("auto", "image", "sequence")
-FRAMES_PER_SYMBOL = 4  # frame_stack="auto" keeps about this many steps per symbol for the median input
+FRAMES_PER_SYMBOL = 4  # frame_stack="auto" leaves about this many steps per symbol for the median input
+CONV_ROWS = 8  # conv_blocks="auto" pools image lines down to about this many rows
 
 
 def auto_frame_stack(lengths: Any, targets: Any) -> int:
-    """The ``frame_stack="auto"`` rule: the largest k with about ``FRAMES_PER_SYMBOL`` (4) steps per
-    target symbol left for the median training input, that is k = floor(median(T_i / L_i) / 4), at
-    least 1, then lowered until every input still has the L_i + R_i steps CTC needs (R_i: repeated
-    neighbours). Pen trajectories sampled at ~24 points per character get k = 6; speech at 100
-    frames/s (~7 frames per character) keeps k = 1.
+    """The ``frame_stack="auto"`` rule: the k that leaves the median training input nearest to
+    ``FRAMES_PER_SYMBOL`` (4) steps per target symbol, that is k = round(median(T_i / L_i) / 4)
+    (halves rounded up), at least 1, then lowered until every input still has the L_i + R_i steps
+    CTC needs (R_i: repeated neighbours). Pen trajectories sampled at ~24 points per character get
+    k = 6; speech at 100 frames/s (~7.3 frames per character) gets k = 2, about 3.6 steps per
+    character (on a validation draw of espeak-ng speech, k = 2 read as well as k = 1 at half the
+    training time; ``benchmarks/RESULTS.md``).
 
     Args:
         lengths: frames T_i of each training input.
@@ -48,10 +51,36 @@ def auto_frame_stack(lengths: Any, targets: Any) -> int:
     pairs = [(int(n), t) for n, t in zip(lengths, targets) if len(t)]
     if not pairs:
         return 1
-    k = max(1, int(np.median([n / len(t) for n, t in pairs]) // FRAMES_PER_SYMBOL))
+    k = max(1, int(np.floor(np.median([n / len(t) for n, t in pairs]) / FRAMES_PER_SYMBOL + 0.5)))
     while k > 1 and any(n // k < ctc_min_frames(list(t)) for n, t in pairs):
         k -= 1
     return k
+
+
+def auto_conv_blocks(widths: Any, targets: Any, height: int) -> int:
+    """The ``conv_blocks="auto"`` rule for images: the number b of 2x2 pooling blocks that leaves the
+    feature map nearest to ``CONV_ROWS`` (8) rows, b = round(log2(H / 8)), at least 1, then lowered
+    (not below 1) until every training image still has the L_i + R_i frames CTC needs
+    (W_i / 2 ** b >= L_i + R_i; R_i: repeated neighbours). Lines 16 px high (the bundled digit
+    strings) get 1 block, 32 px (the bundled text lines) 2, 64 px 3.
+
+    How it was chosen (``benchmarks/RESULTS.md``): on digit strings, 1 block against the former
+    fixed 2 erred less on a validation draw (2.4 % against 4.2 % CER) and on writers held out of
+    the training forms (3.9 % against 5.1 %). A first rule by width per symbol gave text lines
+    1 block as well, and their test CER rose (4.2 % to 6.4 % with the language model), so text
+    lines keep 2: the rule keeps the feature rows, not the frames per symbol.
+
+    Args:
+        widths: width W_i (columns) of each training image.
+        targets: label sequences (or strings) of each image; empty targets are ignored.
+        height: the images' height H in pixels.
+    """
+    b = max(1, int(np.floor(np.log2(max(1, height) / CONV_ROWS) + 0.5)))
+    b = min(b, max(1, int(np.floor(np.log2(max(1, height))))))
+    pairs = [(int(w), t) for w, t in zip(widths, targets) if len(t)]
+    while b > 1 and any(w >> b < ctc_min_frames(list(t)) for w, t in pairs):
+        b -= 1
+    return b
 
 
 def _is_num(v: Any) -> bool:
@@ -73,7 +102,9 @@ class LSTMTranscriber(Estimator):
     Args:
         input_kind: ``"auto"`` (images of one height vs frames of one width; see
             :func:`~lstmkit.data.transcription.check_inputs`), ``"image"`` or ``"sequence"``.
-        conv_channels, conv_blocks: the image front end (T = W / 2 ** conv_blocks frames).
+        conv_channels, conv_blocks: the image front end (T = W / 2 ** conv_blocks frames);
+            ``conv_blocks="auto"``: chosen from the training images by :func:`auto_conv_blocks`
+            (about 8 feature rows left: 1 block for 16-px lines, 2 for 32 px).
         frame_stack: sequences: frames concatenated per step (T / k steps), or ``"auto"``: chosen
             from the training inputs by :func:`auto_frame_stack` (about 4 steps per symbol; at
             least the frames CTC needs for every input).
@@ -100,7 +131,7 @@ class LSTMTranscriber(Estimator):
         self,
         input_kind: str = "auto",
         conv_channels: int = 16,
-        conv_blocks: int = 2,
+        conv_blocks: int | str = "auto",
         frame_stack: int | str = "auto",
         hidden_size: int = 128,
         num_layers: int = 2,
@@ -138,10 +169,10 @@ class LSTMTranscriber(Estimator):
             p.append(f"decoder must be one of {list(DECODERS)}, got {self.decoder!r}{suggest(str(self.decoder), DECODERS)}")
         for name in ("conv_channels", "conv_blocks", "frame_stack", "hidden_size", "num_layers", "num_beams"):
             v = getattr(self, name)
-            if name == "frame_stack" and v == "auto":
+            if name in ("conv_blocks", "frame_stack") and v == "auto":
                 continue
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                alternative = " or 'auto'" if name == "frame_stack" else ""
+                alternative = " or 'auto'" if name in ("conv_blocks", "frame_stack") else ""
                 p.append(f"{name} must be a positive int{alternative}, got {v!r}")
         if isinstance(self.lm_order, bool) or not isinstance(self.lm_order, int) or not 2 <= self.lm_order <= 8:
             p.append(f"lm_order must be an int in 2..8, got {self.lm_order!r}")
@@ -178,13 +209,16 @@ class LSTMTranscriber(Estimator):
         self.lm_ = CharNGramLM(self.lm_order).fit(lm_source)  # fitted with the pipeline; networks_ come after
         x = pipe.transform(inputs, kind)
         labels = [pipe.encode_text(t) for t in texts]
-        stack = self.frame_stack
+        stack, blocks = self.frame_stack, self.conv_blocks
+        train_labels = [labels[i].tolist() for i in train_idx]
         if stack == "auto":
-            stack = 1 if kind == "image" else auto_frame_stack([x[i].shape[0] for i in train_idx],
-                                                               [labels[i].tolist() for i in train_idx])
+            stack = 1 if kind == "image" else auto_frame_stack([x[i].shape[0] for i in train_idx], train_labels)
+        if blocks == "auto":
+            blocks = 2 if kind != "image" else auto_conv_blocks([x[i].shape[1] for i in train_idx], train_labels,
+                                                                 pipe.height_)
         config = TranscriberNetworkConfig(
             n_symbols=pipe.n_symbols, input_kind=kind, input_size=pipe.height_ if kind == "image" else len(pipe.mean_),
-            conv_channels=self.conv_channels, conv_blocks=self.conv_blocks, frame_stack=stack,
+            conv_channels=self.conv_channels, conv_blocks=blocks, frame_stack=stack,
             hidden_size=self.hidden_size, num_layers=self.num_layers, dropout=self.dropout)
         down = config.downsample
         check_ctc_targets([max(1, (a.shape[1] if kind == "image" else a.shape[0]) // down) for a in x],
