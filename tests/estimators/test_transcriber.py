@@ -115,6 +115,30 @@ def test_auto_conv_blocks_pools_lines_to_about_eight_rows():
     assert auto_conv_blocks([440, 80], [twenty, twenty], 32) == 2  # 80 >> 2 = 20 frames: enough
 
 
+def test_auto_rules_leave_room_for_the_validation_inputs_too():
+    # nine roomy 32-px lines and one tight one (60 columns for 20 symbols: 15 frames at 2 blocks);
+    # with random_state=0 the tight line falls in the validation part, which must fit as well
+    rng = np.random.default_rng(0)
+    X = [rng.random((32, 440)).astype(np.float32) for _ in range(10)]
+    X[4] = rng.random((32, 60)).astype(np.float32)
+    y = ["abcdefghijabcdefghij"] * 10
+    model = LSTMTranscriber(hidden_size=8, num_layers=1, conv_channels=4,
+                            trainer={"max_epochs": 1, "quiet": True}).fit(X, y)
+    assert model.networks_[0].config.conv_blocks == 1
+    frames = [np.ascontiguousarray(x.T) for x in X]  # as frame sequences: median 22 per symbol -> k = 6,
+    model = LSTMTranscriber(hidden_size=8, num_layers=1, trainer={"max_epochs": 1, "quiet": True}).fit(frames, y)
+    assert model.networks_[0].config.frame_stack == 3  # which leaves the tight one 10 steps; k = 3 leaves 20
+
+
+def test_images_narrower_than_the_pooling_are_padded():
+    rng = np.random.default_rng(0)
+    X = [rng.random((64, 6)).astype(np.float32), rng.random((64, 400)).astype(np.float32)]
+    model = LSTMTranscriber(hidden_size=8, num_layers=1, conv_channels=4,
+                            trainer={"max_epochs": 1, "batch_size": 1, "quiet": True}).fit(X, ["", "hello"])
+    assert model.networks_[0].config.conv_blocks == 3  # 64 px -> 8 rows
+    assert [p.shape[0] for p in model.posteriors([X[0][:, :1], X[0]])] == [1, 1]
+
+
 def test_auto_frame_stack_keeps_about_four_steps_per_symbol():
     # pen-like: 24 points per symbol -> 6; speech-like: 7 frames per symbol -> 2 (7 / 4 = 1.75 is
     # nearest 2); 5 frames per symbol -> 1 (1.25); 6 -> 2 (1.5: halves round up, not to even)

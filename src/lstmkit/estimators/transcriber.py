@@ -36,16 +36,16 @@ CONV_ROWS = 8  # conv_blocks="auto" pools image lines down to about this many ro
 
 
 def auto_frame_stack(lengths: Any, targets: Any) -> int:
-    """The ``frame_stack="auto"`` rule: the k that leaves the median training input nearest to
+    """The ``frame_stack="auto"`` rule: the k that leaves the median input nearest to
     ``FRAMES_PER_SYMBOL`` (4) steps per target symbol, that is k = round(median(T_i / L_i) / 4)
     (halves rounded up), at least 1, then lowered until every input still has the L_i + R_i steps
-    CTC needs (R_i: repeated neighbours). Pen trajectories sampled at ~24 points per character get
-    k = 6; speech at 100 frames/s (~7.3 frames per character) gets k = 2, about 3.6 steps per
+    CTC needs (R_i: repeated neighbours). ``fit`` passes every input it is given, the validation
+    part included. Pen trajectories sampled at ~24 points per character get k = 6; speech at 100 frames/s (~7.3 frames per character) gets k = 2, about 3.6 steps per
     character (on a validation draw of espeak-ng speech, k = 2 read as well as k = 1 at half the
     training time; ``benchmarks/RESULTS.md``).
 
     Args:
-        lengths: frames T_i of each training input.
+        lengths: frames T_i of each input.
         targets: label sequences (or strings) of each input; empty targets are ignored.
     """
     pairs = [(int(n), t) for n, t in zip(lengths, targets) if len(t)]
@@ -60,7 +60,8 @@ def auto_frame_stack(lengths: Any, targets: Any) -> int:
 def auto_conv_blocks(widths: Any, targets: Any, height: int) -> int:
     """The ``conv_blocks="auto"`` rule for images: the number b of 2x2 pooling blocks that leaves the
     feature map nearest to ``CONV_ROWS`` (8) rows, b = round(log2(H / 8)), at least 1, then lowered
-    (not below 1) until every training image still has the L_i + R_i frames CTC needs
+    (not below 1) until every image given to ``fit`` (the validation part included) still has the
+    L_i + R_i frames CTC needs
     (W_i / 2 ** b >= L_i + R_i; R_i: repeated neighbours). Lines 16 px high (the bundled digit
     strings) get 1 block, 32 px (the bundled text lines) 2, 64 px 3.
 
@@ -71,12 +72,11 @@ def auto_conv_blocks(widths: Any, targets: Any, height: int) -> int:
     lines keep 2: the rule keeps the feature rows, not the frames per symbol.
 
     Args:
-        widths: width W_i (columns) of each training image.
+        widths: width W_i (columns) of each image.
         targets: label sequences (or strings) of each image; empty targets are ignored.
         height: the images' height H in pixels.
     """
     b = max(1, int(np.floor(np.log2(max(1, height) / CONV_ROWS) + 0.5)))
-    b = min(b, max(1, int(np.floor(np.log2(max(1, height))))))
     pairs = [(int(w), t) for w, t in zip(widths, targets) if len(t)]
     while b > 1 and any(w >> b < ctc_min_frames(list(t)) for w, t in pairs):
         b -= 1
@@ -210,12 +210,11 @@ class LSTMTranscriber(Estimator):
         x = pipe.transform(inputs, kind)
         labels = [pipe.encode_text(t) for t in texts]
         stack, blocks = self.frame_stack, self.conv_blocks
-        train_labels = [labels[i].tolist() for i in train_idx]
-        if stack == "auto":
-            stack = 1 if kind == "image" else auto_frame_stack([x[i].shape[0] for i in train_idx], train_labels)
+        all_labels = [lab.tolist() for lab in labels]  # the rules see every input fit is given: each
+        if stack == "auto":  # one, validation included, must keep the frames CTC needs
+            stack = 1 if kind == "image" else auto_frame_stack([a.shape[0] for a in x], all_labels)
         if blocks == "auto":
-            blocks = 2 if kind != "image" else auto_conv_blocks([x[i].shape[1] for i in train_idx], train_labels,
-                                                                 pipe.height_)
+            blocks = 2 if kind != "image" else auto_conv_blocks([a.shape[1] for a in x], all_labels, pipe.height_)
         config = TranscriberNetworkConfig(
             n_symbols=pipe.n_symbols, input_kind=kind, input_size=pipe.height_ if kind == "image" else len(pipe.mean_),
             conv_channels=self.conv_channels, conv_blocks=blocks, frame_stack=stack,

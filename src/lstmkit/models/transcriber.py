@@ -108,6 +108,8 @@ class TranscriberNetwork(TaskModel):
         if c.input_kind == "image":
             if x.dim() != 4 or x.shape[1] != 1 or x.shape[2] != c.input_size:
                 raise ShapeError(f"expected grey images (B, 1, {c.input_size}, W), got shape {tuple(x.shape)}")
+            if x.shape[3] < c.downsample:  # narrower than the pooling: pad with background (0)
+                x = nn.functional.pad(x, (0, c.downsample - x.shape[3]))
             f = self.front(x)  # (B, C', H', W')
             seq = f.permute(0, 3, 1, 2).flatten(2)  # (B, W', C' * H'): one frame per column
         else:
