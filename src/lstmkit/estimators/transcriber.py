@@ -35,14 +35,20 @@ FRAMES_PER_SYMBOL = 4  # frame_stack="auto" leaves about this many steps per sym
 CONV_ROWS = 8  # conv_blocks="auto" pools image lines down to about this many rows
 
 
+def _every_input_fits(pairs: list[tuple[int, Any]], down: int) -> bool:
+    """Whether every (frames or columns, target) pair keeps the frames CTC needs after ``down``."""
+    return all(n // down >= ctc_min_frames(list(t)) for n, t in pairs)
+
+
 def auto_frame_stack(lengths: Any, targets: Any) -> int:
     """The ``frame_stack="auto"`` rule: the k that leaves the median input nearest to
     ``FRAMES_PER_SYMBOL`` (4) steps per target symbol, that is k = round(median(T_i / L_i) / 4)
     (halves rounded up), at least 1, then lowered until every input still has the L_i + R_i steps
     CTC needs (R_i: repeated neighbours). ``fit`` passes every input it is given, the validation
-    part included. Pen trajectories sampled at ~24 points per character get k = 6; speech at 100 frames/s (~7.3 frames per character) gets k = 2, about 3.6 steps per
-    character (on a validation draw of espeak-ng speech, k = 2 read as well as k = 1 at half the
-    training time; ``benchmarks/RESULTS.md``).
+    part included. Pen trajectories sampled at ~24 points per character get k = 6; speech at
+    100 frames/s (~7.3 frames per character) gets k = 2, about 3.6 steps per character (on a
+    validation draw of espeak-ng speech, k = 2 read as well as k = 1 at half the training time;
+    ``benchmarks/RESULTS.md``).
 
     Args:
         lengths: frames T_i of each input.
@@ -52,7 +58,7 @@ def auto_frame_stack(lengths: Any, targets: Any) -> int:
     if not pairs:
         return 1
     k = max(1, int(np.floor(np.median([n / len(t) for n, t in pairs]) / FRAMES_PER_SYMBOL + 0.5)))
-    while k > 1 and any(n // k < ctc_min_frames(list(t)) for n, t in pairs):
+    while k > 1 and not _every_input_fits(pairs, k):
         k -= 1
     return k
 
@@ -60,10 +66,10 @@ def auto_frame_stack(lengths: Any, targets: Any) -> int:
 def auto_conv_blocks(widths: Any, targets: Any, height: int) -> int:
     """The ``conv_blocks="auto"`` rule for images: the number b of 2x2 pooling blocks that leaves the
     feature map nearest to ``CONV_ROWS`` (8) rows, b = round(log2(H / 8)), at least 1, then lowered
-    (not below 1) until every image given to ``fit`` (the validation part included) still has the
-    L_i + R_i frames CTC needs
-    (W_i / 2 ** b >= L_i + R_i; R_i: repeated neighbours). Lines 16 px high (the bundled digit
-    strings) get 1 block, 32 px (the bundled text lines) 2, 64 px 3.
+    (not below 1) until every image still has the L_i + R_i frames CTC needs (W_i / 2 ** b >=
+    L_i + R_i; R_i: repeated neighbours). ``fit`` passes every image it is given, the validation
+    part included. Lines 16 px high (the bundled digit strings) get 1 block, 32 px (the bundled
+    text lines) 2, 64 px 3.
 
     How it was chosen (``benchmarks/RESULTS.md``): on digit strings, 1 block against the former
     fixed 2 erred less on a validation draw (2.4 % against 4.2 % CER) and on writers held out of
@@ -78,7 +84,7 @@ def auto_conv_blocks(widths: Any, targets: Any, height: int) -> int:
     """
     b = max(1, int(np.floor(np.log2(max(1, height) / CONV_ROWS) + 0.5)))
     pairs = [(int(w), t) for w, t in zip(widths, targets) if len(t)]
-    while b > 1 and any(w >> b < ctc_min_frames(list(t)) for w, t in pairs):
+    while b > 1 and not _every_input_fits(pairs, 2 ** b):
         b -= 1
     return b
 
