@@ -74,7 +74,7 @@ def auto_conv_blocks(widths: Any, targets: Any, height: int) -> int:
     How it was chosen (``benchmarks/RESULTS.md``): on digit strings, 1 block against the former
     fixed 2 erred less on a validation draw (2.4 % against 4.2 % CER) and on writers held out of
     the training forms (3.9 % against 5.1 %). A first rule by width per symbol gave text lines
-    1 block as well, and their test CER rose (4.2 % to 6.4 % with the language model), so text
+    1 block as well, and their test CER rose (4.2-4.5 % to 6.4 % with the language model), so text
     lines keep 2: the rule keeps the feature rows, not the frames per symbol.
 
     Args:
