@@ -38,10 +38,9 @@ class SequencePipeline:
         scaler: one of :data:`SEQUENCE_SCALERS`.
         downsample: average non-overlapping windows of this many steps (1 = off).
         series_stats: append each series' statistics as constant channels after scaling and
-            patching (the last ``n_stats`` of every step): its mean
-            and log standard deviation per feature (what the ``"sequence"`` scaler takes away:
-            level and amplitude) and its log length (what masked pooling takes away). One that hardly varies
-            across the training set (spread below ``MIN_SPREAD``: the means relative to the
+            patching (the last ``n_stats`` of every step): its mean and log standard deviation per
+            feature (what the ``"sequence"`` scaler takes away: level and amplitude) and its log
+            length (what masked pooling takes away). One that hardly varies across the training set (spread below ``MIN_SPREAD``: the means relative to the
             median standard deviation, the logs as they are) is left out, so already z-normalised
             series of one length get no channel. The others are centred on their training median,
             divided by 1.4826 x the median absolute deviation (the standard deviation where that
