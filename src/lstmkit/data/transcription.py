@@ -21,7 +21,46 @@ import torch
 
 from lstmkit.errors import DataError, ShapeError
 
-__all__ = ["TranscriptionPipeline", "TranscriptionDataset", "check_inputs", "check_transcripts"]
+__all__ = ["TranscriptionPipeline", "TranscriptionDataset", "augment_line", "check_inputs", "check_transcripts"]
+
+# augment_line's ranges (Simard, Steinkraus and Platt 2003; Wigington et al. 2017 for lines)
+SLANT = 0.3  # shear: columns shift by up to +-0.3 pixel per row from the middle row (about +-17 degrees)
+SCALE = 0.1  # width and height scaled by a factor uniform in 1 +- 0.1
+SHIFT = 0.05  # vertical shift up to +-0.05 H pixels
+ELASTIC_SIGMA, ELASTIC_STD = 0.5, 0.04  # displacement field: Gaussian smoothing 0.5 H, std 0.04 H pixels
+
+
+def augment_line(img: np.ndarray, rng: np.random.Generator, min_width: int = 1) -> np.ndarray:
+    """A random plausible re-writing of a line image (H, W) in [0, 1], ink high: one slant, one
+    width and height scale, one vertical shift and one elastic distortion, resampled together
+    (bilinear, background 0). The result keeps H rows; it has W' = round(s W) columns, at least
+    ``min_width`` (the scale is dropped when it would leave fewer, so a CTC target keeps its room).
+
+    Ranges: :data:`SLANT`, :data:`SCALE`, :data:`SHIFT`, :data:`ELASTIC_SIGMA` /
+    :data:`ELASTIC_STD` (in units of H). The elastic field follows Simard, Steinkraus and Platt
+    (2003), "Best practices for convolutional neural networks applied to visual document
+    analysis"; affine and elastic line augmentation for CNN-LSTM handwriting readers: Wigington
+    et al. (2017), "Data augmentation for recognition of handwritten words and lines using a
+    CNN-LSTM network" (ICDAR).
+    """
+    from scipy import ndimage
+
+    h, w = img.shape
+    slant = rng.uniform(-SLANT, SLANT)
+    sx, sy = 1.0 + rng.uniform(-SCALE, SCALE, size=2)
+    w2 = max(1, round(sx * w))
+    if w2 < min_width:
+        w2, sx = w, 1.0
+    shift = rng.uniform(-SHIFT, SHIFT) * h
+    rows, cols = np.mgrid[0:h, 0:w2].astype(np.float32)
+    cy = (h - 1) / 2.0
+    src_r = (rows - cy) / sy + cy - shift
+    src_c = cols / sx + slant * (rows - cy)
+    sigma = ELASTIC_SIGMA * h
+    field = ndimage.gaussian_filter(rng.uniform(-1, 1, size=(2, h, w2)), (0, sigma, sigma), mode="reflect")
+    field *= ELASTIC_STD * h / max(float(field.std()), 1e-8)
+    out = ndimage.map_coordinates(img, [src_r + field[0], src_c + field[1]], order=1, mode="constant", cval=0.0)
+    return np.clip(out, 0.0, 1.0).astype(np.float32, copy=False)
 
 
 def check_transcripts(y: Any, n: int, name: str = "y") -> list[str]:
@@ -164,16 +203,34 @@ class TranscriptionPipeline:
 
 class TranscriptionDataset(torch.utils.data.Dataset):
     """Inputs with label ids; ``collate`` pads into ``{"x": (B, 1, H, W) or (B, T, F), "lengths",
-    "y": (B, L), "y_lengths"}`` (``y`` absent without labels)."""
+    "y": (B, L), "y_lengths"}`` (``y`` absent without labels).
 
-    def __init__(self, inputs: list[np.ndarray], kind: str, labels: list[np.ndarray] | None = None) -> None:
+    ``augment`` (images with labels only): each read returns :func:`augment_line` of the image,
+    drawn from a generator seeded by ``(seed, epoch, i)``, so an epoch's inputs are reproducible
+    and a resumed training sees the same ones (the trainer calls :meth:`set_epoch`).
+    ``min_widths``: the columns each augmented image must keep (its label's CTC frames times the
+    network's downsampling), so a narrowed line still fits its target.
+    """
+
+    def __init__(self, inputs: list[np.ndarray], kind: str, labels: list[np.ndarray] | None = None, *,
+                 augment: bool = False, seed: int = 0, min_widths: list[int] | None = None) -> None:
+        if augment and (kind != "image" or labels is None):
+            raise ValueError("augment applies to labelled images")
         self.inputs, self.kind, self.labels = inputs, kind, labels
+        self.augment, self.seed, self.epoch = augment, seed, 0
+        self.min_widths = min_widths if min_widths is not None else [1] * len(inputs)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
 
     def __len__(self) -> int:
         return len(self.inputs)
 
     def __getitem__(self, i: int) -> tuple[np.ndarray, str, np.ndarray | None]:
-        return self.inputs[i], self.kind, None if self.labels is None else self.labels[i]
+        a, labels = self.inputs[i], None if self.labels is None else self.labels[i]
+        if self.augment:
+            a = augment_line(a, np.random.default_rng((self.seed, self.epoch, i)), min_width=self.min_widths[i])
+        return a, self.kind, labels
 
     @staticmethod
     def collate(items: list[tuple[np.ndarray, str, np.ndarray | None]]) -> dict[str, torch.Tensor]:

@@ -115,6 +115,11 @@ class LSTMTranscriber(Estimator):
             from the training inputs by :func:`auto_frame_stack` (about 4 steps per symbol; at
             least the frames CTC needs for every input).
         hidden_size, num_layers, dropout: the BiLSTM.
+        augment: images: each training image is re-written at every epoch by
+            :func:`~lstmkit.data.transcription.augment_line` (slant, scale, shift, elastic
+            distortion; seeded by ``random_state``, the epoch and the item); validation images
+            and prediction never are. ``"auto"``: on for images, off for sequences (True for
+            sequences is a ConfigError).
         decoder, num_beams, lm_weight, insertion_bonus: default decoding.
         lm_order: order of the character language model estimated at fit time.
         val_size: share of the training inputs held out (seeded) for early stopping.
@@ -142,6 +147,7 @@ class LSTMTranscriber(Estimator):
         hidden_size: int = 128,
         num_layers: int = 2,
         dropout: float = 0.2,
+        augment: bool | str = "auto",
         decoder: str = "greedy",
         num_beams: int = 8,
         lm_order: int = 5,
@@ -158,6 +164,7 @@ class LSTMTranscriber(Estimator):
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.dropout = dropout
+        self.augment = augment
         self.decoder = decoder
         self.num_beams = num_beams
         self.lm_order = lm_order
@@ -182,6 +189,8 @@ class LSTMTranscriber(Estimator):
                 p.append(f"{name} must be a positive int{alternative}, got {v!r}")
         if isinstance(self.lm_order, bool) or not isinstance(self.lm_order, int) or not 2 <= self.lm_order <= 8:
             p.append(f"lm_order must be an int in 2..8, got {self.lm_order!r}")
+        if self.augment != "auto" and not isinstance(self.augment, bool):
+            p.append(f"augment must be True, False or 'auto', got {self.augment!r}")
         if not _is_num(self.dropout) or not 0 <= self.dropout < 1:
             p.append(f"dropout must be in [0, 1), got {self.dropout!r}")
         if not _is_num(self.lm_weight) or self.lm_weight < 0:
@@ -228,7 +237,12 @@ class LSTMTranscriber(Estimator):
         down = config.downsample
         check_ctc_targets([max(1, (a.shape[1] if kind == "image" else a.shape[0]) // down) for a in x],
                           [lab.tolist() for lab in labels])
-        train = TranscriptionDataset([x[i] for i in train_idx], kind, [labels[i] for i in train_idx])
+        augment = kind == "image" if self.augment == "auto" else bool(self.augment)
+        if augment and kind != "image":
+            raise ConfigError("augment=True applies to images; sequences (frames) have no augmentation")
+        train = TranscriptionDataset([x[i] for i in train_idx], kind, [labels[i] for i in train_idx],
+                                     augment=augment, seed=self._check_seed(),
+                                     min_widths=[ctc_min_frames(labels[i].tolist()) * down for i in train_idx])
         val = TranscriptionDataset([x[i] for i in val_idx], kind, [labels[i] for i in val_idx]) if n_val else None
         return Prepared(pipe, config, train, val)
 
