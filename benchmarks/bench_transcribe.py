@@ -21,7 +21,8 @@ test set). Every estimator setting is a default, chosen before these data were s
 ``--dev`` never draws the test pool. It scores a change on writers or fonts held out of the
 *training* pool, which is how the defaults are decided:
 
-- ``digits``: trains on strings by the training forms 0-7 and scores 400 strings by forms 8-9;
+- ``digits``: trains on strings by the training forms 0-7 and scores the strings by forms 8-9 of
+  the same draw (400 from ``--train`` 1,500 up);
 - ``text``: trains on the training fonts less the two Mono families and scores 300 lines in those
   Mono fonts.
 
@@ -71,7 +72,19 @@ def main() -> None:
             options[key] = json.loads(value)
         except json.JSONDecodeError:
             ap.error(f"--set {key}: {value!r} is not JSON (a string needs quotes: --set {key}=\'\"{value}\"\')")
+    known = set(LSTMTranscriber._get_param_names()) - {"random_state"}
+    for key, value in options.items():
+        if key == "random_state":
+            ap.error("--set random_state: give --seed")
+        if key not in known:
+            ap.error(f"--set {key}: not an LSTMTranscriber option (options: {', '.join(sorted(known))})")
+        if key == "trainer" and not isinstance(value, dict):
+            ap.error(f"--set trainer wants a JSON object of TrainerConfig fields, got {value!r}")
     if args.dev:
+        given = [flag for flag, v in (("--run-dir", args.run_dir), ("--resume", args.resume),
+                                      ("--max-minutes", args.max_minutes), ("--save", args.save)) if v]
+        if given:
+            ap.error(f"--dev does not take {', '.join(given)}")
         return dev(args, options)
     name = DATASETS[args.task]
     n_train = args.train or TRAIN[args.task]

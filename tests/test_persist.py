@@ -21,7 +21,7 @@ EXPECTED = json.loads((V1 / "expected.json").read_text())
 def test_the_fixtures_really_are_version_1():
     for d in ("forecaster", "classifier", "classifier_network", "tagger"):
         assert json.loads((V1 / d / "config.json").read_text())["format_version"] == 1
-    assert FORMAT_VERSION == 5
+    assert FORMAT_VERSION == 6
 
 
 def test_v1_forecaster_predicts_what_it_did():
@@ -154,3 +154,17 @@ def test_v4_classifier_files_load_through_the_migrations_and_predict_what_they_d
     with torch.no_grad():
         logits = net(torch.tensor(expected["network_x"], dtype=torch.float32), torch.tensor(expected["network_lengths"]))
     np.testing.assert_allclose(logits.numpy(), expected["network_logits"], rtol=0, atol=1e-6)
+
+
+V5 = Path(__file__).parent / "fixtures" / "format_v5"
+
+
+def test_v5_transcriber_loads_without_augmentation_and_reads_what_it_did():
+    expected = json.loads((V5 / "expected.json").read_text())
+    assert json.loads((V5 / "transcriber" / "config.json").read_text())["format_version"] == 5
+    model = lstmkit.load(V5 / "transcriber")
+    assert model.augment is False  # how format-5 models were trained
+    X = [np.asarray(x, np.float32) for x in expected["inputs"]]
+    for got, want in zip(model.posteriors(X), expected["posteriors"]):
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
+    assert model.predict(X) == expected["predict"]

@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 FORMAT = "lstmkit-model"
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
 _REQUIRED_KEYS = ("format", "format_version", "type", "config", "state", "weights_sha256")

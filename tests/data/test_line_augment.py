@@ -66,3 +66,22 @@ def test_transcriber_augments_training_images_only():
         LSTMTranscriber(augment=True, trainer=fast).fit(frames, y)
     with pytest.raises(ConfigError, match="augment must be True, False or 'auto', got 'yes'"):
         LSTMTranscriber(augment="yes").fit(X, y)
+
+
+def test_short_lines_keep_their_ink():
+    # a line narrower than its height: the smoothed field is nearly one shift; it must stay small
+    img = np.zeros((16, 8), np.float32)
+    img[4:12, 2:6] = 1
+    kept = [augment_line(img, np.random.default_rng(s)).sum() / img.sum() for s in range(300)]
+    assert min(kept) > 0.5, min(kept)
+
+
+def test_run_record_holds_the_lines_as_given(tmp_path):
+    rng = np.random.default_rng(0)
+    X = [rng.random((16, 60 + i)).astype(np.float32) for i in range(8)]  # < 10 lines: no validation split
+    model = LSTMTranscriber(hidden_size=8, num_layers=1, conv_channels=4,
+                            trainer={"max_epochs": 1, "quiet": True, "run_dir": str(tmp_path / "run")}).fit(X, ["ab"] * 8)
+    prepared = model._prepare(X, ["ab"] * 8)
+    data, split = model._record_data(prepared, prepared.train)
+    assert "training data" in split and not data.augment
+    assert all(np.array_equal(data[i][0], prepared.train.inputs[i]) for i in range(8))

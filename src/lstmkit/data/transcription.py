@@ -27,7 +27,7 @@ __all__ = ["TranscriptionPipeline", "TranscriptionDataset", "augment_line", "che
 SLANT = 0.3  # shear: columns shift by up to +-0.3 pixel per row from the middle row (about +-17 degrees)
 SCALE = 0.1  # width and height scaled by a factor uniform in 1 +- 0.1
 SHIFT = 0.05  # vertical shift up to +-0.05 H pixels
-ELASTIC_SIGMA, ELASTIC_STD = 0.5, 0.04  # displacement field: Gaussian smoothing 0.5 H, std 0.04 H pixels
+ELASTIC_SIGMA, ELASTIC_STD = 0.5, 0.04  # displacement field: Gaussian smoothing 0.5 H, RMS 0.04 H pixels
 
 
 def augment_line(img: np.ndarray, rng: np.random.Generator, min_width: int = 1) -> np.ndarray:
@@ -58,7 +58,9 @@ def augment_line(img: np.ndarray, rng: np.random.Generator, min_width: int = 1) 
     src_c = cols / sx + slant * (rows - cy)
     sigma = ELASTIC_SIGMA * h
     field = ndimage.gaussian_filter(rng.uniform(-1, 1, size=(2, h, w2)), (0, sigma, sigma), mode="reflect")
-    field *= ELASTIC_STD * h / max(float(field.std()), 1e-8)
+    # scaled to an RMS of ELASTIC_STD * H: on a line narrower than about H the smoothed field is
+    # nearly a constant shift, whose standard deviation is ~0 and would blow it up
+    field *= ELASTIC_STD * h / max(float(np.sqrt(np.mean(field ** 2))), 1e-8)
     out = ndimage.map_coordinates(img, [src_r + field[0], src_c + field[1]], order=1, mode="constant", cval=0.0)
     return np.clip(out, 0.0, 1.0).astype(np.float32, copy=False)
 

@@ -25,7 +25,7 @@ from lstmkit.errors import ConfigError, DataError, MissingDependencyError, sugge
 from lstmkit.estimators.base import Estimator, Prepared
 from lstmkit.models.ctc import CharNGramLM, check_ctc_targets, ctc_greedy, ctc_min_frames, ctc_prefix_beam_search
 from lstmkit.models.transcriber import TranscriberNetwork, TranscriberNetworkConfig
-from lstmkit.persist import register
+from lstmkit.persist import migration, register
 
 __all__ = ["LSTMTranscriber", "DECODERS", "auto_conv_blocks", "auto_frame_stack"]
 
@@ -212,6 +212,9 @@ class LSTMTranscriber(Estimator):
     def _prepare(self, X: Any, y: Any, lm_text: Any = None) -> Prepared:
         inputs, kind = check_inputs(X, "X", self.input_kind)
         texts = check_transcripts(y, len(inputs))
+        if self.augment is True and kind != "image":
+            raise ConfigError(f"{type(self).__name__}: augment=True applies to images; frame sequences have no "
+                              "augmentation (use False or 'auto')")
         n = len(inputs)
         n_val = int(round(self.val_size * n)) if n >= 10 else 0
         order = np.random.default_rng(self._check_seed()).permutation(n)
@@ -238,8 +241,6 @@ class LSTMTranscriber(Estimator):
         check_ctc_targets([max(1, (a.shape[1] if kind == "image" else a.shape[0]) // down) for a in x],
                           [lab.tolist() for lab in labels])
         augment = kind == "image" if self.augment == "auto" else bool(self.augment)
-        if augment and kind != "image":
-            raise ConfigError("augment=True applies to images; sequences (frames) have no augmentation")
         train = TranscriptionDataset([x[i] for i in train_idx], kind, [labels[i] for i in train_idx],
                                      augment=augment, seed=self._check_seed(),
                                      min_widths=[ctc_min_frames(labels[i].tolist()) * down for i in train_idx])
@@ -300,6 +301,14 @@ class LSTMTranscriber(Estimator):
         return {"cer": float(jiwer.cer(refs, hyps)), "wer": float(jiwer.wer(refs, hyps)),
                 "exact_match": float(np.mean([h == r for h, r in zip(hyps, refs)]))}
 
+    def _record_data(self, prepared: Prepared, train: Any) -> tuple[Any, str] | None:
+        """As the base class, but the training lines as they are, never augmented."""
+        picked = super()._record_data(prepared, train)
+        if picked is not None and getattr(picked[0], "augment", False):
+            d = picked[0]
+            picked = (TranscriptionDataset(d.inputs, d.kind, d.labels), picked[1])
+        return picked
+
     # --- persistence: the language model beside the pipeline ---------------------------------
     def _saved_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor], dict[str, Any]]:
         config, tensors, state = super()._saved_state()
@@ -314,3 +323,11 @@ class LSTMTranscriber(Estimator):
     def score(self, X: Any, y: Any) -> float:
         """1 - character error rate (higher is better, for model selection)."""
         return 1.0 - self.evaluate(X, y)["cer"]
+
+
+@migration(5, "LSTMTranscriber")
+def _from_v5(meta: dict, tensors: dict) -> tuple[dict, dict]:
+    """Format 5 had no ``augment``: those models were trained without augmentation (False)."""
+    config = dict(meta["config"])
+    config["params"] = {**config["params"], "augment": False}
+    return {**meta, "config": config}, tensors
