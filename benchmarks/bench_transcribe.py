@@ -105,8 +105,8 @@ def main() -> None:
     if args.max_minutes:
         trainer["max_minutes"] = args.max_minutes
     t = time.perf_counter()
-    model = LSTMTranscriber(**settings, random_state=args.seed, trainer=trainer).fit(train.inputs, train.texts, lm_text=lm_text,
-                                                                         resume=args.resume)
+    model = LSTMTranscriber(**settings, random_state=args.seed, trainer=trainer)
+    model.fit(train.inputs, train.texts, lm_text=lm_text, resume=args.resume)
     fit_s = time.perf_counter() - t
     if args.run_dir:  # the whole run's training time, over every resumed session
         fit_s = sum(float(r.get("time_s", 0)) for r in model.history_) or fit_s
@@ -119,8 +119,7 @@ def main() -> None:
         t = time.perf_counter()
         rows[label] = {**model.evaluate(test.inputs, test.texts, **opts), "seconds": round(time.perf_counter() - t, 1)}
     result = {"task": args.task, "dataset": name, "options": options, "train": n_train, "test": args.test,
-              "seed": args.seed,
-              "data_s": round(data_s, 1), "fit_s": round(fit_s, 1),
+              "seed": args.seed, "data_s": round(data_s, 1), "fit_s": round(fit_s, 1),
               "max_minutes": args.max_minutes, "epochs": len(model.history_),
               "lm_weight_from_validation": weight, "rows": rows,
               "examples": list(zip(model.predict(test.inputs[:3]), test.texts[:3]))}

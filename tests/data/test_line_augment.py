@@ -79,8 +79,8 @@ def test_short_lines_keep_their_ink():
 def test_run_record_holds_the_lines_as_given(tmp_path):
     rng = np.random.default_rng(0)
     X = [rng.random((16, 60 + i)).astype(np.float32) for i in range(8)]  # < 10 lines: no validation split
-    model = LSTMTranscriber(hidden_size=8, num_layers=1, conv_channels=4,
-                            trainer={"max_epochs": 1, "quiet": True, "run_dir": str(tmp_path / "run")}).fit(X, ["ab"] * 8)
+    trainer = {"max_epochs": 1, "quiet": True, "run_dir": str(tmp_path / "run")}
+    model = LSTMTranscriber(hidden_size=8, num_layers=1, conv_channels=4, trainer=trainer).fit(X, ["ab"] * 8)
     prepared = model._prepare(X, ["ab"] * 8)
     data, split = model._record_data(prepared, prepared.train)
     assert "training data" in split and not data.augment
