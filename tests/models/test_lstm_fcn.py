@@ -13,21 +13,26 @@ from lstmkit.models.heads import FCNBranch
 
 
 def test_auto_rules_pick_what_the_docstring_says():
-    # univariate, T = 427, 200 sequences (OSULeaf's shape)
+    # univariate, T = 427, 200 sequences (OSULeaf's shape): a validation split, and series statistics
     assert auto_settings([427] * 200, 1, 200) == {"architecture": "lstm-fcn", "scaler": "sequence", "downsample": 1,
-                                                  "patch_size": 7, "val_size": 0.1}
-    # multivariate, T = 100, 40 sequences: per-feature scaling, patches of 2, no validation split
+                                                  "patch_size": 7, "val_size": 0.1, "series_stats": True}
+    # multivariate, T = 100, 40 sequences: per-feature scaling, patches of 2, no validation split, no statistics
     assert auto_settings([100] * 40, 6, 40) == {"architecture": "lstm-fcn", "scaler": "standard", "downsample": 1,
-                                                "patch_size": 2, "val_size": 0}
+                                                "patch_size": 2, "val_size": 0, "series_stats": False}
     # long series: the median (1,344) is averaged down to <= 512 steps (3), then 448 steps -> patches of 7
     got = auto_settings([100, 1344, 1344], 1, 3)
     assert (got["downsample"], got["patch_size"]) == (3, 7)
     # short series: nothing to shorten
     got = auto_settings(list(range(7, 30)), 12, 270)
     assert (got["downsample"], got["patch_size"], got["val_size"]) == (1, 1, 0.1)
+    # the series statistics start where the validation split does
+    assert (auto_settings([50] * 199, 1, 199)["series_stats"], auto_settings([50] * 200, 1, 200)["series_stats"]) == (False, True)
     # values other than "auto" pass through
-    fixed = auto_settings([427] * 10, 1, 10, scaler="none", downsample=2, patch_size=1, architecture="lstm", val_size=3)
-    assert fixed == {"architecture": "lstm", "scaler": "none", "downsample": 2, "patch_size": 1, "val_size": 3}
+    fixed = auto_settings([427] * 10, 1, 10, scaler="none", downsample=2, patch_size=1, architecture="lstm", val_size=3,
+                          series_stats=True)
+    assert fixed == {"architecture": "lstm", "scaler": "none", "downsample": 2, "patch_size": 1, "val_size": 3,
+                     "series_stats": True}
+    assert auto_settings([427] * 300, 1, 300, series_stats=False)["series_stats"] is False
 
 
 def _net(**kw):
@@ -93,7 +98,7 @@ def test_lstm_fcn_defaults_learn_a_small_task(tmp_path):
     Xt, yt = _shapes(60, rng)
     clf = LSTMClassifier(trainer={"max_steps": 60, "quiet": True}).fit(X, y)
     assert clf.settings_ == {"architecture": "lstm-fcn", "scaler": "sequence", "downsample": 1, "patch_size": 1,
-                             "val_size": 0}
+                             "val_size": 0, "series_stats": False}
     assert clf.score(Xt, yt) >= 0.9
     back = lstmkit.load(clf.save(tmp_path / "m"))
     assert back.settings_ == clf.settings_
@@ -145,6 +150,8 @@ def test_bad_fcn_settings_are_named():
         LSTMClassifier(fcn_filters=64).fit(X, y)
     with pytest.raises(ConfigError, match=r"fcn_filters and fcn_kernels must be equally long"):
         LSTMClassifier(fcn_filters=(8, 8), fcn_kernels=(3,)).fit(X, y)
+    with pytest.raises(ConfigError, match=r"series_stats must be True, False or 'auto', got 'yes'"):
+        LSTMClassifier(series_stats="yes").fit(X, y)
 
 
 def test_masked_batch_norm_counts_valid_steps_only():
