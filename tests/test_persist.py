@@ -21,7 +21,7 @@ EXPECTED = json.loads((V1 / "expected.json").read_text())
 def test_the_fixtures_really_are_version_1():
     for d in ("forecaster", "classifier", "classifier_network", "tagger"):
         assert json.loads((V1 / d / "config.json").read_text())["format_version"] == 1
-    assert FORMAT_VERSION == 6
+    assert FORMAT_VERSION == 7
 
 
 def test_v1_forecaster_predicts_what_it_did():

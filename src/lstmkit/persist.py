@@ -13,9 +13,10 @@ A model file is a directory::
 with :func:`register` and implements ``_saved_state() -> (config, tensors, state)`` and the
 class method ``_from_saved(config, tensors, state)``.
 
-Format versions: 2 (current) stores every estimator as ``config = {"params", "network"}``,
-``state = {"pipeline", "history", "n_networks"}`` and tensors ``networks.<k>.<name>``. Files of
-version 1 (lstmkit 0.1.0) are migrated on load by :func:`migrate` (see ``_MIGRATIONS``).
+Format versions: since version 2 every estimator is stored as ``config = {"params", "network"}``,
+``state = {"pipeline", "history", "n_networks"}`` and tensors ``networks.<k>.<name>``; later
+versions add parameters (docs/model-format.md lists them; the current one is
+:data:`FORMAT_VERSION`). Older files are migrated on load by :func:`migrate` (see ``_MIGRATIONS``).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ __all__ = [
 ]
 
 FORMAT = "lstmkit-model"
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
 _REQUIRED_KEYS = ("format", "format_version", "type", "config", "state", "weights_sha256")
