@@ -25,8 +25,9 @@ def test_auto_rules_pick_what_the_docstring_says():
     # short series: nothing to shorten
     got = auto_settings(list(range(7, 30)), 12, 270)
     assert (got["downsample"], got["patch_size"], got["val_size"]) == (1, 1, 0.1)
-    # the series statistics start where the validation split does
-    assert (auto_settings([50] * 199, 1, 199)["series_stats"], auto_settings([50] * 200, 1, 200)["series_stats"]) == (False, True)
+    # the series statistics start at the validation split's threshold (200 sequences)
+    assert auto_settings([50] * 199, 1, 199)["series_stats"] is False
+    assert auto_settings([50] * 200, 1, 200)["series_stats"] is True
     # values other than "auto" pass through
     fixed = auto_settings([427] * 10, 1, 10, scaler="none", downsample=2, patch_size=1, architecture="lstm", val_size=3,
                           series_stats=True)
@@ -103,6 +104,16 @@ def test_lstm_fcn_defaults_learn_a_small_task(tmp_path):
     back = lstmkit.load(clf.save(tmp_path / "m"))
     assert back.settings_ == clf.settings_
     np.testing.assert_array_equal(back.predict_proba(Xt), clf.predict_proba(Xt))
+
+
+def test_series_stats_auto_reaches_the_network_from_200_sequences():
+    rng = np.random.default_rng(3)
+    for n, on in ((199, False), (200, True)):
+        X = rng.normal(size=(n, 10, 1)) * rng.uniform(0.1, 10, size=(n, 1, 1))  # amplitudes that vary
+        clf = LSTMClassifier(hidden_size=4, fcn_filters=(4, 4, 4), trainer={"max_steps": 2, "quiet": True})
+        clf.fit(X, np.arange(n) % 2)
+        assert clf.series_stats == "auto" and clf.settings_["series_stats"] is on
+        assert (clf.network_.config.static_size > 0) is on and (clf.pipeline_.inputs.stats_ is not None) is on
 
 
 def test_series_stats_give_back_the_amplitude_that_per_series_scaling_removes():

@@ -214,7 +214,8 @@ class LSTMClassifier(ClassifierMixin, Estimator):
         if self.architecture != "auto" and self.architecture not in ARCHITECTURES:
             p.append(f"architecture must be 'auto' or one of {list(ARCHITECTURES)}, got {self.architecture!r}"
                      f"{suggest(str(self.architecture), ARCHITECTURES)}")
-        if not (isinstance(self.series_stats, (bool, np.bool_)) or self.series_stats == "auto"):
+        ss = self.series_stats
+        if not (isinstance(ss, (bool, np.bool_)) or (isinstance(ss, str) and ss == "auto")):
             p.append(f"series_stats must be True, False or 'auto', got {self.series_stats!r}")
         for name in ("downsample", "patch_size", "n_models"):
             v = getattr(self, name)
