@@ -12,7 +12,10 @@ measures a non-default variant (an ablation), and the output labels it as such.
 (the anchors' univariate figure uses the best window learned on the training set, so it is
 usually a little higher); multivariate series use dependent DTW (DTW_D), as in Ruiz et al. 2021.
 Both see the series z-normalised per series and channel for univariate sets (the UCR convention)
-and as given for multivariate ones.
+and as given for multivariate ones. MiniRocket (aeon, Dempster et al. 2021) sees the same inputs,
+zero-padded to the longest series; it is a strong non-recurrent reference, not an issue anchor,
+and it is also computed on the development folds (``--dev``), so a variant's development figure
+can be read beside it.
 
 Each (dataset, seed) result is appended to ``--out`` as it finishes, so an interrupted run
 continues where it stopped (rows already in the file are skipped).
@@ -22,6 +25,7 @@ continues where it stopped (rows already in the file are skipped).
     python benchmarks/bench_defaults.py --datasets GunPoint --seeds 0 --set architecture=lstm
     OMP_NUM_THREADS=1 python benchmarks/bench_defaults.py --task forecasting --out runs/forecast.jsonl
     python benchmarks/bench_defaults.py --dev --datasets PLAID --seeds 0 --set series_stats=true   # training split only
+    python benchmarks/bench_defaults.py --dev --folds 5 --datasets PLAID --seeds 0   # 5-fold CV of the training split
 
 Forecasting protocols (fixed before any figure was looked at; the defaults themselves were chosen
 on development splits that drop the test points, see RESULTS.md):
@@ -122,6 +126,36 @@ def dtw_1nn(name: str) -> tuple[float, float]:
     return acc, time.perf_counter() - t
 
 
+def _padded(X: list, T: int, univariate: bool) -> np.ndarray:
+    """(n, F, T) for aeon: z-normalised per series for univariate sets (as for DTW), zeros after the end."""
+    seqs = [np.asarray(s, dtype=np.float64).reshape(len(s), -1) for s in X]
+    seqs = _znorm(seqs) if univariate else seqs
+    out = np.zeros((len(seqs), seqs[0].shape[1], T))
+    for i, s in enumerate(seqs):
+        out[i, :, : len(s)] = s.T
+    return out
+
+
+def minirocket(name: str, folds: list | None = None) -> tuple[float, float]:
+    """Accuracy of aeon's MiniRocket (Dempster et al. 2021; 10,000 features, ridge classifier), a
+    strong non-recurrent reference computed in the same run: on the test split, or with ``folds``
+    on those held-out parts of the training split (their mean). Same inputs as 1-NN DTW; sets of
+    unequal lengths are zero-padded to the longest series (MiniRocket needs one length)."""
+    from aeon.classification.convolution_based import MiniRocketClassifier
+
+    d = lstmkit.datasets.load(name)
+    univariate = name in UNIVARIATE
+    T = max(len(s) for s in [*d.X_train, *d.X_test])
+    ytr, t = np.asarray(d.y_train), time.perf_counter()
+    if folds is None:
+        splits = [(_padded(d.X_train, T, univariate), ytr, _padded(d.X_test, T, univariate), np.asarray(d.y_test))]
+    else:
+        Xtr = _padded(d.X_train, T, univariate)
+        splits = [(Xtr[tr], ytr[tr], Xtr[va], ytr[va]) for tr, va in folds]
+    accs = [MiniRocketClassifier(random_state=0).fit(a, b).score(c, e) for a, b, c, e in splits]
+    return float(np.mean(accs)), time.perf_counter() - t
+
+
 def _quiet(overrides: dict) -> dict:
     """The overrides with ``trainer`` (a dict from ``--set trainer=...``) merged over quiet=True."""
     return {**overrides, "trainer": {"quiet": True, **overrides.get("trainer", {})}}
@@ -136,18 +170,23 @@ def fit_default(name: str, seed: int, overrides: dict) -> dict:
             "steps": int(clf.history_[-1]["step"]) if clf.history_ else 0, "epochs": len(clf.history_)}
 
 
-def fit_dev(name: str, seed: int, overrides: dict) -> dict:
-    """The training split only (how classification defaults are checked; the test split is not
-    read): a stratified 80/20 split (random_state 0) for 200 training sequences or more, else
-    stratified 5-fold cross-validation. Accuracy on the held-out part(s), their mean over folds."""
+def dev_folds(y: np.ndarray, n_folds: int | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The development folds of a training split: stratified ``n_folds``-fold CV (shuffled,
+    random_state 0); by default (None) one stratified 80/20 split for 200 sequences or more, else
+    5 folds. On PLAID the single 80/20 split proved too coarse (RESULTS.md), hence ``--folds``."""
     from sklearn.model_selection import StratifiedKFold, train_test_split
 
+    if n_folds is None and len(y) >= 200:
+        return [train_test_split(np.arange(len(y)), test_size=0.2, stratify=y, random_state=0)]
+    return list(StratifiedKFold(n_folds or 5, shuffle=True, random_state=0).split(np.zeros(len(y)), y))
+
+
+def fit_dev(name: str, seed: int, overrides: dict, n_folds: int | None = None) -> dict:
+    """The training split only (how classification defaults are checked; the test split is not
+    read): :func:`dev_folds`. Accuracy on the held-out part(s), their mean over folds."""
     d = lstmkit.datasets.load(name)
     X, y = [np.asarray(s) for s in d.X_train], np.asarray(d.y_train)
-    if len(y) >= 200:
-        folds = [train_test_split(np.arange(len(y)), test_size=0.2, stratify=y, random_state=0)]
-    else:
-        folds = list(StratifiedKFold(5, shuffle=True, random_state=0).split(np.zeros(len(y)), y))
+    folds = dev_folds(y, n_folds)
     accs, t = [], time.perf_counter()
     for tr, va in folds:
         clf = LSTMClassifier(random_state=seed, **_quiet(overrides)).fit([X[i] for i in tr], y[tr])
@@ -270,24 +309,30 @@ def report_forecasts(rows: list[dict], variant: str) -> None:
             print("  published: " + ", ".join(f"{k} {v}" for k, v in M1_ANCHORS.items()))
 
 
-def report(rows: list[dict], variant: str) -> None:
+def report(rows: list[dict], variant: str, split: str = "test") -> None:
+    """The table of ``variant``'s rows; ``split`` ("test", or the development split's name, e.g.
+    "dev" or "dev 5-fold") picks the MiniRocket row computed on the same data."""
     what = ("accuracy on held-out parts of the training split (not the test)" if variant.startswith("development split")
             else "test accuracy")
-    print(f"\nLSTMClassifier({variant or 'defaults'}) {what}, mean (sd) over seeds; 1-NN DTW from this run; anchors published")
-    print(f"{'dataset':22s} {'lstmkit':>15s} {'seeds':>5s} {'fit s':>6s} {'1-NN DTW':>9s} | {'DTW*':>5s} {'Incep.':>6s} {'LSTM-FCN':>8s}")
+    print(f"\nLSTMClassifier({variant or 'defaults'}) {what}, mean (sd) over seeds; 1-NN DTW and MiniRocket from "
+          "this run; anchors published")
+    print(f"{'dataset':22s} {'lstmkit':>15s} {'seeds':>5s} {'fit s':>6s} {'1-NN DTW':>9s} {'MiniRocket':>10s} | "
+          f"{'DTW*':>5s} {'Incep.':>6s} {'LSTM-FCN':>8s}")
     uni = {}
     for name in (*UNIVARIATE, *MULTIVARIATE):
         accs = [r["accuracy"] for r in rows if r.get("dataset") == name and r.get("kind") == "lstmkit" and r.get("variant") == variant]
         fits = [r["fit_s"] for r in rows if r.get("dataset") == name and r.get("kind") == "lstmkit" and r.get("variant") == variant]
-        dtw = [r["accuracy"] for r in rows if r.get("dataset") == name and r.get("kind") == "dtw"]
+        dtw = [r["accuracy"] for r in rows if r.get("dataset") == name and r.get("kind") == "dtw" and split == "test"]
+        mr = [r["accuracy"] for r in rows if r.get("dataset") == name and r.get("kind") == "minirocket"
+              and r.get("split", "test") == split]
         if not accs:
             continue
         a, (pd, pi, pf) = np.array(accs), ANCHORS[name]
         if name in UNIVARIATE:
             uni[name] = a.mean()
         fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
-        print(f"{name:22s} {a.mean():.3f} ({a.std():.3f}) {len(a):5d} {np.mean(fits):6.0f} {fmt(dtw[-1] if dtw else None):>9s} | "
-              f"{fmt(pd):>5s} {fmt(pi):>6s} {fmt(pf):>8s}")
+        print(f"{name:22s} {a.mean():.3f} ({a.std():.3f}) {len(a):5d} {np.mean(fits):6.0f} {fmt(dtw[-1] if dtw else None):>9s} "
+              f"{fmt(mr[-1] if mr else None):>10s} | {fmt(pd):>5s} {fmt(pi):>6s} {fmt(pf):>8s}")
     if len(uni) == len(UNIVARIATE):
         incep = np.mean([ANCHORS[n][1] for n in UNIVARIATE])
         print(f"univariate mean {np.mean(list(uni.values())):.3f} vs InceptionTime {incep:.3f} "
@@ -303,20 +348,27 @@ def main() -> None:
     ap.add_argument("--out", help="append each result as a JSON line here (and skip results already there)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--no-dtw", action="store_true", help="skip the 1-NN DTW baseline")
+    ap.add_argument("--no-minirocket", action="store_true", help="skip the MiniRocket reference")
     ap.add_argument("--report", action="store_true", help="only print the table from --out")
     ap.add_argument("--estimator", choices=("LSTMForecaster", "ESRNNForecaster"), default="LSTMForecaster",
                     help="forecasting: the estimator fitted with its defaults")
     ap.add_argument("--dev", action="store_true",
                     help="the development split (how the defaults were chosen): forecasting one horizon earlier; "
                          "classification the training split only (80/20 from 200 sequences, else 5-fold CV)")
+    ap.add_argument("--folds", type=int, default=None, metavar="K",
+                    help="with --dev: stratified K-fold CV of the training split for every set")
     args = ap.parse_args()
+    if args.folds is not None and (not args.dev or args.folds < 2):
+        ap.error(f"--folds needs --dev and K >= 2, got {args.folds}")
     torch.set_num_threads(args.threads)
     overrides = _parse_set(args.set)
     variant = ", ".join(f"{k}={v!r}" for k, v in overrides.items())
     if args.estimator != "LSTMForecaster":
         variant = args.estimator + (f", {variant}" if variant else "")
+    split = "test" if not args.dev else "dev" if args.folds is None else f"dev {args.folds}-fold"
     if args.dev:
-        variant = "development split" + (f", {variant}" if variant else "")
+        variant = ("development split" + (f" ({args.folds}-fold)" if args.folds else "")
+                   + (f", {variant}" if variant else ""))
     rows = _done(args.out)
     if args.task == "forecasting":
         for name in (args.datasets or list(FORECASTS)) if not args.report else []:
@@ -348,15 +400,23 @@ def main() -> None:
                 acc, secs = dtw_1nn(name)
                 rows.append({"dataset": name, "kind": "dtw", "accuracy": acc, "seconds": round(secs, 1)})
                 _append(args.out, rows[-1])
+            if not args.no_minirocket and not any(r.get("dataset") == name and r.get("kind") == "minirocket"
+                                                  and r.get("split", "test") == split for r in rows):
+                folds = dev_folds(np.asarray(lstmkit.datasets.load(name).y_train), args.folds) if args.dev else None
+                acc, secs = minirocket(name, folds)
+                rows.append({"dataset": name, "kind": "minirocket", "split": split, "accuracy": acc, "seconds": round(secs, 1)})
+                _append(args.out, rows[-1])
             for seed in args.seeds:
                 if any(r.get("dataset") == name and r.get("kind") == "lstmkit" and r.get("seed") == seed
                        and r.get("variant") == variant for r in rows):
                     continue
-                fit = fit_dev if args.dev else fit_default
-                rows.append({"dataset": name, "kind": "lstmkit", "seed": seed, "variant": variant,
-                             **fit(name, seed, overrides)})
+                if args.dev:
+                    result = fit_dev(name, seed, overrides, args.folds)
+                else:
+                    result = fit_default(name, seed, overrides)
+                rows.append({"dataset": name, "kind": "lstmkit", "seed": seed, "variant": variant, **result})
                 _append(args.out, rows[-1])
-    report(rows, variant)
+    report(rows, variant, split)
 
 
 if __name__ == "__main__":

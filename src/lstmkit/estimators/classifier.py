@@ -129,13 +129,13 @@ class LSTMClassifier(ClassifierMixin, Estimator):
             (1,500 Adam steps of batch 16 at most, lr 1e-3 with 50 warm-up steps and cosine decay,
             the weights of the best epoch kept: validation loss with a validation split, else
             training loss).
-
-    The ``"auto"`` values are resolved at fit time from the training data only, by
-    :func:`auto_settings` (its docstring gives each rule); ``settings_`` holds what they became.
         id_col: for long-format DataFrame input: the sequence id column. Labels are then a
             Series indexed by id, or an array in the order the ids first appear.
         time_col: for long-format DataFrame input: the ordering column.
         random_state: seeds the network, the training order and the validation split.
+
+    The ``"auto"`` values are resolved at fit time from the training data only, by
+    :func:`auto_settings` (its docstring gives each rule); ``settings_`` holds what they became.
 
     Raises:
         ConfigError: a bad argument; DataError / ShapeError: bad input, naming the sample.
