@@ -194,3 +194,14 @@ def test_command_groups_are_registered_once_per_process(capsys):
         main(["datasets", "list"])
     capsys.readouterr()
     assert len(app.registered_groups) == groups
+
+
+@pytest.mark.parametrize("text, value", [("True", True), ("FALSE", False), ("None", None), ("true", True),
+                                         ("3", 3), ("[8, 5]", [8, 5]), ("auto", "auto"), ("Truth", "Truth")])
+def test_set_values_read_json_and_python_spellings(text, value):
+    from lstmkit.cli._options import parse_value, settings
+
+    got = parse_value(text)
+    assert got == value and type(got) is type(value)  # True, not 1 or "True"
+    est, _ = settings(["series_stats", "trainer"], None, [f"series_stats={text}"])
+    assert est == {"series_stats": value}

@@ -33,7 +33,7 @@ RunDirOpt = typer.Option(None, "--run-dir", metavar="DIR", help="Folder for chec
 ResumeOpt = typer.Option(False, "--resume", help="Continue an interrupted training from --run-dir (same data and settings).")
 SeedOpt = typer.Option(None, "--seed", metavar="INT", help="random_state: seeds initialisation, data order and splits.")
 EpochsOpt = typer.Option(None, "--epochs", metavar="INT", help="Maximum training epochs (trainer.max_epochs).")
-SetOpt = typer.Option(None, "--set", metavar="KEY=VALUE", help="Any estimator parameter or trainer field, key=value (repeatable): hidden_size=32, trainer.lr=0.003.")
+SetOpt = typer.Option(None, "--set", metavar="KEY=VALUE", help="Any estimator parameter or trainer field, key=value (repeatable): hidden_size=32, trainer.lr=0.003, series_stats=true. Values are JSON (True/False/None also read), else strings.")
 ConfigOpt = typer.Option(None, "--config", metavar="FILE", help='JSON file {"model": {...}, "trainer": {...}} (--set wins over it).')
 QuietOpt = typer.Option(False, "--quiet/--progress", help="No progress output (default: a progress bar on a terminal, lines otherwise).")
 ForceOpt = typer.Option(False, "--force", help="Replace what is at --model even if it is not an lstmkit model directory.")
@@ -43,11 +43,12 @@ NanOpt = typer.Option("error", "--nan-policy", metavar="error|interpolate|ffill"
 
 
 def parse_value(text: str) -> Any:
-    """``--set`` values are JSON when they parse (numbers, true/false, null, lists), else strings."""
+    """``--set`` values are JSON when they parse (numbers, true/false, null, lists), else strings;
+    Python's spellings True, False and None are read as JSON's (any case)."""
     try:
         return json.loads(text)
     except json.JSONDecodeError:
-        return None if text.lower() == "none" else text
+        return {"none": None, "true": True, "false": False}.get(text.lower(), text)
 
 
 def trainer_fields() -> list[str]:
