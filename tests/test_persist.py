@@ -21,7 +21,7 @@ EXPECTED = json.loads((V1 / "expected.json").read_text())
 def test_the_fixtures_really_are_version_1():
     for d in ("forecaster", "classifier", "classifier_network", "tagger"):
         assert json.loads((V1 / d / "config.json").read_text())["format_version"] == 1
-    assert FORMAT_VERSION == 7
+    assert FORMAT_VERSION == 8
 
 
 def test_v1_forecaster_predicts_what_it_did():
@@ -144,6 +144,7 @@ def test_v4_classifier_files_load_through_the_migrations_and_predict_what_they_d
     assert json.loads((V4 / "classifier" / "config.json").read_text())["format_version"] == 4
     clf = lstmkit.load(V4 / "classifier")
     assert clf.series_stats is False and clf.network_.config.static_size == 0
+    assert clf.minirocket is False and clf.minirocket_ is None  # format 7 -> 8: the network alone
     assert clf.trainer.group_by_length is False and clf.trainer.max_steps == 6  # the saved TrainerConfig, whole
     rng = np.random.default_rng(0)
     X = [rng.normal(size=(int(n), 1)) * (1 + (i % 2)) + np.sin(np.arange(n) / 3.0)[:, None] * (i % 2)

@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 FORMAT = "lstmkit-model"
-FORMAT_VERSION = 7
+FORMAT_VERSION = 8
 WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
 _REQUIRED_KEYS = ("format", "format_version", "type", "config", "state", "weights_sha256")

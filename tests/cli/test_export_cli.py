@@ -11,7 +11,7 @@ import pytest
 import lstmkit
 from lstmkit.cli.main import main
 from lstmkit.errors import ConfigError
-from lstmkit.estimators import LSTMAnomalyDetector, LSTMForecaster
+from lstmkit.estimators import LSTMAnomalyDetector, LSTMClassifier, LSTMForecaster
 
 pytest.importorskip("onnxruntime", reason="onnxruntime is not installed (pip install 'lstmkit[export]')")
 
@@ -57,6 +57,18 @@ def test_export_an_ensemble_writes_one_file_per_member(saved, capsys):
         fc.to_onnx(saved / "x.onnx")
     with pytest.raises(ConfigError, match=r"member must be an int in 0..1, got 5"):
         fc.to_onnx(saved / "x.onnx", member=5)
+
+
+def test_a_classifier_with_minirocket_exports_as_one_file(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(16, 20, 1)), np.arange(16) % 2
+    clf = LSTMClassifier(minirocket=True, n_models=2, hidden_size=4, fcn_filters=(4, 4, 4),
+                         trainer={"max_steps": 2, "quiet": True}).fit(X, y)
+    clf.save(tmp_path / "clf.model")
+    out = tmp_path / "clf.onnx"
+    assert main(["export", str(tmp_path / "clf.model"), "-o", str(out)]) == 0
+    assert out.exists() and not (tmp_path / "clf-0.onnx").exists()
+    assert "log class probabilities (B, C) of the networks averaged with MiniRocket" in capsys.readouterr().out
 
 
 def test_export_default_path_is_beside_the_model_and_folders_are_created(saved, capsys, tmp_path):

@@ -129,7 +129,8 @@ def test_series_stats_give_back_the_amplitude_that_per_series_scaling_removes():
         return [x.reshape(-1, 1) for x in X], y
 
     (X, y), (Xt, yt) = data(40), data(60)
-    common = {"hidden_size": 8, "fcn_filters": (8, 8, 8), "trainer": {"max_steps": 80, "quiet": True}}
+    common = {"hidden_size": 8, "fcn_filters": (8, 8, 8), "trainer": {"max_steps": 80, "quiet": True},
+              "minirocket": False}  # the network's own statistics input, without MiniRocket's half
     on = LSTMClassifier(series_stats=True, **common).fit(X, y)
     off = LSTMClassifier(**common).fit(X, y)
     assert 1 in on.pipeline_.inputs.stats_["columns"] and on.network_.config.static_size >= 1  # the log scale
@@ -141,12 +142,12 @@ def test_series_stats_give_back_the_amplitude_that_per_series_scaling_removes():
 def test_ensemble_averages_its_members():
     rng = np.random.default_rng(1)
     X, y = _shapes(24, rng)
-    clf = LSTMClassifier(n_models=2, trainer={"max_steps": 4, "quiet": True}).fit(X, y)
+    clf = LSTMClassifier(n_models=2, minirocket=False, trainer={"max_steps": 4, "quiet": True}).fit(X, y)
     assert len(clf.networks_) == 2 and len(clf.history_) == 2
     members = []
     for net in clf.networks_:
         clf_one = LSTMClassifier()
-        clf_one.pipeline_, clf_one.networks_, clf_one.history_ = clf.pipeline_, [net], []
+        clf_one.pipeline_, clf_one.networks_, clf_one.history_, clf_one.minirocket_ = clf.pipeline_, [net], [], None
         members.append(clf_one.predict_proba(X))
     np.testing.assert_allclose(clf.predict_proba(X), (members[0] + members[1]) / 2, rtol=1e-12, atol=1e-12)
     with pytest.raises(ConfigError, match="n_models must be an int >= 1, got 0"):

@@ -52,8 +52,9 @@ def export(
     import lstmkit
 
     est = lstmkit.load(model)
-    n = len(est.networks_)
-    targets = [(None, out)] if n == 1 else [(k, out.with_name(f"{out.stem}-{k}{out.suffix or '.onnx'}")) for k in range(n)]
+    members = est.onnx_members()
+    targets = ([(None, out)] if members == [None]
+               else [(k, out.with_name(f"{out.stem}-{k}{out.suffix or '.onnx'}")) for k in members])
     for member, path in targets:
         report = est.to_onnx(path, member=member, tolerance=tolerance)
         checks = ", ".join(f"{name} {err:.1e}" for name, err in report.checks)

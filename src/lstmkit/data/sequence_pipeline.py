@@ -103,21 +103,25 @@ class SequencePipeline:
             self.stats_ = {"columns": keep.tolist(), "center": center.tolist(), "scale": scale.tolist()}
         return self._finish(seqs)
 
-    def transform(self, X: Any, lengths: Any = None) -> list[np.ndarray]:
+    def transform(self, X: Any, lengths: Any = None, *, scaled_only: bool = False) -> list[np.ndarray]:
+        """Model input for ``X``; ``scaled_only``: the scaled (and downsampled) steps (T_i', F)
+        only, without patches or statistics (what the classifier's MiniRocket reads)."""
         if self.n_features_in_ is None:
             raise NotFittedError("SequencePipeline is not fitted; call fit_transform(X) first")
         seqs, _ = self.read(X, lengths)
         F = seqs[0].shape[1]
         if F != self.n_features_in_:
             raise ShapeError(f"X has {F} features per step, but the model was fitted with {self.n_features_in_}")
-        return self._finish(downsample(seqs, self.downsample))
+        return self._finish(downsample(seqs, self.downsample), scaled_only)
 
-    def _finish(self, seqs: list[np.ndarray]) -> list[np.ndarray]:
+    def _finish(self, seqs: list[np.ndarray], scaled_only: bool = False) -> list[np.ndarray]:
         raw = seqs
         if self.scaler == "sequence":
             seqs = [((s - s.mean(0)) / np.maximum(s.std(0), 1e-8)).astype(np.float32) for s in seqs]
         else:
             seqs = [self.scaler_.transform(s).astype(np.float32) for s in seqs]
+        if scaled_only:
+            return seqs
         seqs = patch(seqs, self.patch_size)
         if self.n_stats:
             cols = np.asarray(self.stats_["columns"])

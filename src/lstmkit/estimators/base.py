@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
+from torch import nn
 from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 
 from lstmkit.errors import ConfigError, ModelFileError, NotFittedError, suggest
@@ -249,6 +250,21 @@ class Estimator(BaseEstimator):
             MissingDependencyError: onnx or onnxruntime missing (``pip install 'lstmkit[export]'``).
         """
         self._check_fitted()
+        metadata = {"lstmkit.estimator": type(self).__name__}
+        pipe = getattr(self, "pipeline_", None)
+        if pipe is not None and hasattr(pipe, "to_dict"):
+            metadata["lstmkit.pipeline"] = json.dumps(pipe.to_dict(), default=_jsonable)
+        return export_onnx(self._onnx_network(member), path, tolerance=tolerance, metadata=metadata)
+
+    def onnx_members(self) -> list[int | None]:
+        """The ``member`` values that export the whole model (one file each): [None] when one graph
+        holds it, else 0..n-1 for an ensemble of n networks (the caller averages their outputs)."""
+        self._check_fitted()
+        n = len(self.networks_)
+        return [None] if n == 1 else list(range(n))
+
+    def _onnx_network(self, member: int | None) -> nn.Module:
+        """The module :meth:`to_onnx` exports: network ``member`` (required for an ensemble)."""
         n = len(self.networks_)
         if n > 1 and member is None:
             raise ConfigError(f"to_onnx: this {type(self).__name__} averages {n} networks; export each with "
@@ -256,11 +272,7 @@ class Estimator(BaseEstimator):
         k = 0 if member is None else member
         if not isinstance(k, int) or isinstance(k, bool) or not 0 <= k < n:
             raise ConfigError(f"member must be an int in 0..{n - 1}, got {member!r}")
-        metadata = {"lstmkit.estimator": type(self).__name__}
-        pipe = getattr(self, "pipeline_", None)
-        if pipe is not None and hasattr(pipe, "to_dict"):
-            metadata["lstmkit.pipeline"] = json.dumps(pipe.to_dict(), default=_jsonable)
-        return export_onnx(self.networks_[k], path, tolerance=tolerance, metadata=metadata)
+        return self.networks_[k]
 
     # --- persistence ------------------------------------------------------------------------
     def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:

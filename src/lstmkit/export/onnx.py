@@ -286,6 +286,13 @@ def onnx_spec(network: nn.Module) -> OnnxSpec:
         return OnnxSpec(_Classifier(network), [("x", _floats("B", "T", c.input_size)), ("lengths", _lengths)],
                         ["logits"], axes, "scaled, right-padded sequences (B, T, F) and lengths (B,) int64 -> class "
                         "logits (B, C); the caller scales the features and maps indices to labels", "lengths")
+    if name == "MiniRocketFusion":
+        F = network.networks[0].config.input_size
+        axes = {"x": {0: "batch", 1: "time"}, "lengths": {0: "batch"}, "log_probs": {0: "batch"}}
+        return OnnxSpec(_Classifier(network), [("x", _floats("B", "T", F)), ("lengths", _lengths)], ["log_probs"], axes,
+                        "scaled, right-padded sequences (B, T, F) and lengths (B,) int64 -> log class probabilities "
+                        "(B, C) of the networks averaged with MiniRocket (the classifier's predict_proba); the caller "
+                        "scales the features and maps indices to labels", "lengths")
     if name == "TaggerNetwork":
         if c.vocab_size:
             ins: list[tuple[str, Example]] = [("x", _ids(c.vocab_size))]
