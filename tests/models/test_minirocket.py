@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from lstmkit.errors import ConfigError
-from lstmkit.models.minirocket import N_KERNELS, MiniRocketFeatures, fit_dilations, fit_minirocket
+from lstmkit.models.minirocket import N_KERNELS, MiniRocketFeatures, fit_dilations, fit_minirocket, fit_temperature
 
 
 def _series(n: int, T: int, F: int, seed: int = 0) -> np.ndarray:
@@ -71,3 +71,16 @@ def test_bad_input_is_named():
     mr = fit_minirocket([np.ones((20, 2), np.float32)], n_features=84)
     with pytest.raises(ConfigError, match=r"x must be \(B, T, 2\)"):
         mr(torch.zeros(1, 20, 3))
+
+
+def test_fit_temperature_recovers_the_temperature_that_drew_the_labels():
+    rng = np.random.default_rng(5)
+    scores = rng.normal(size=(4000, 3))
+    p = np.exp(4.0 * scores)
+    p /= p.sum(1, keepdims=True)
+    codes = np.array([rng.choice(3, p=row) for row in p])
+    assert abs(np.log(fit_temperature(scores, codes)) - np.log(4.0)) < np.log(1.3)
+    # two classes as one score column (the second's): the same as the two columns -s, s
+    s1 = rng.normal(size=500)
+    c1 = (rng.random(500) < 1 / (1 + np.exp(-2 * 2.0 * s1))).astype(int)
+    assert fit_temperature(s1, c1) == fit_temperature(np.stack([-s1, s1], 1), c1)
