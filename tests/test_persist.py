@@ -31,7 +31,10 @@ def test_v1_forecaster_predicts_what_it_did():
     exp = EXPECTED["forecaster"]
     assert [str(t.date()) for t in pred.index] == exp["sales_time"]
     for col in ("mean", "q0.1", "q0.5", "q0.9"):
-        np.testing.assert_allclose(pred[col].to_numpy(), exp[col], rtol=1e-12)
+        # float32 network: another CPU (AMD / Intel, other SIMD paths) rounds its sums differently in the
+        # last bits, so the stored predictions hold to float32 precision, not bit for bit; a wrong
+        # migration or loader moves them by far more
+        np.testing.assert_allclose(pred[col].to_numpy(), exp[col], rtol=1e-5)
 
 
 def test_v1_classifier_predicts_what_it_did_and_keeps_its_settings():
@@ -127,7 +130,8 @@ def test_v3_forecasters_load_with_the_settings_they_were_fitted_with():
         assert json.loads((V3 / name / "config.json").read_text())["format_version"] == 3
         f = lstmkit.load(V3 / name)
         assert f.season_length == "auto" and not hasattr(f, "settings_")  # format 3 resolved nothing at fit
-        np.testing.assert_allclose(f.predict()["mean"].to_numpy(), expected[name], rtol=0, atol=1e-9)
+        # float32 precision (the fixtures were computed on another CPU; see the v1 forecaster test)
+        np.testing.assert_allclose(f.predict()["mean"].to_numpy(), expected[name], rtol=1e-5)
     f = lstmkit.load(V3 / "forecaster")
     assert f.lookback == 8 and f.transform == "log"
     # lookback=None meant max(3 * horizon, 24) in format 3: the migration writes in what the network was built with
