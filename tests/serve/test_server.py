@@ -252,3 +252,27 @@ def test_a_language_model_streams_token_ids():
     assert np.abs(logits - want).max() < 1e-5 and parts[1].json()["step"] == 8
     assert [b.status_code for b in bad] == [400, 400, 400]
     assert bad[0].json()["error"] == "tokens must hold integer ids >= 0 and below 12"
+
+
+def test_a_classifier_with_minirocket_serves_what_predict_proba_gives():
+    """A classifier with MiniRocket (the default: network and MiniRocket halves): ``lstmkit serve`` runs the whole
+    of ``predict_proba`` (``onnx_network()``), not the network half alone."""
+    from lstmkit.estimators import LSTMClassifier
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(16, 30, 1)).astype(np.float32)
+    y = np.array([0, 1] * 8)
+    X[y == 1, 10:20] += 2.0
+    clf = LSTMClassifier(hidden_size=4, fcn_filters=(4, 4, 4), minirocket=True,
+                         trainer={"max_steps": 3, "quiet": True}).fit(X, y)
+    assert clf.minirocket_ is not None
+    app = create_app(Backend(clf.onnx_network()))
+    x = clf.pipeline_.inputs.transform(X[:1])[0]  # model input of one series (T, F')
+
+    async def go(client):
+        return (await client.post("/v1/predict", json={"x": x.tolist()})).json()
+
+    out = run(app, go)
+    np.testing.assert_allclose(np.exp(out["outputs"]["log_probs"]), clf.predict_proba(X[:1])[0], rtol=0, atol=1e-5)
+    net_only = clf.predict_proba(X[:1], part="network")[0]
+    assert not np.allclose(np.exp(out["outputs"]["log_probs"]), net_only, atol=1e-3)

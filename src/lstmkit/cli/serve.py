@@ -75,10 +75,10 @@ def serve(
     if threads:
         torch.set_num_threads(threads)
     est = lstmkit.load(model)
-    if len(est.networks_) > 1:
+    if est.onnx_members() != [None]:  # one graph must hold the model (a classifier with MiniRocket: one)
         raise ConfigError(f"serve: this {type(est).__name__} averages {len(est.networks_)} networks; the server runs one "
-                          "network (serve a model with n_models=1)")
-    be = Backend(est.networks_[0], backend)
+                          "graph (serve a model with n_models=1)")
+    be = Backend(est.onnx_network(), backend)
     st = open_store(store, ttl=stream_ttl, snapshot_interval=snapshot_interval)
     if not st.ping():
         raise ConfigError(f"--store {store}: the store does not answer (is the Redis server running and reachable?)")

@@ -254,7 +254,7 @@ class Estimator(BaseEstimator):
         pipe = getattr(self, "pipeline_", None)
         if pipe is not None and hasattr(pipe, "to_dict"):
             metadata["lstmkit.pipeline"] = json.dumps(pipe.to_dict(), default=_jsonable)
-        return export_onnx(self._onnx_network(member), path, tolerance=tolerance, metadata=metadata)
+        return export_onnx(self.onnx_network(member), path, tolerance=tolerance, metadata=metadata)
 
     def onnx_members(self) -> list[int | None]:
         """The ``member`` values that export the whole model (one file each): [None] when one graph
@@ -263,8 +263,10 @@ class Estimator(BaseEstimator):
         n = len(self.networks_)
         return [None] if n == 1 else list(range(n))
 
-    def _onnx_network(self, member: int | None) -> nn.Module:
-        """The module :meth:`to_onnx` exports: network ``member`` (required for an ensemble)."""
+    def onnx_network(self, member: int | None = None) -> nn.Module:
+        """The module :meth:`to_onnx` exports and ``lstmkit serve`` runs, on model input (scaled,
+        as the pipeline gives it): network ``member`` (required for an ensemble; see
+        :meth:`onnx_members`). Raises ConfigError for a missing or bad ``member``."""
         n = len(self.networks_)
         if n > 1 and member is None:
             raise ConfigError(f"to_onnx: this {type(self).__name__} averages {n} networks; export each with "

@@ -402,14 +402,14 @@ class LSTMClassifier(ClassifierMixin, Estimator):
         self._check_fitted()
         return [None] if self.minirocket_ is not None else super().onnx_members()
 
-    def _onnx_network(self, member: int | None) -> Any:
+    def onnx_network(self, member: int | None = None) -> Any:
         """With ``minirocket``, :meth:`to_onnx` exports the whole of ``predict_proba`` as one graph
         (:class:`~lstmkit.models.minirocket.MiniRocketFusion`: every network and MiniRocket; output
         ``log_probs``) and takes no ``member``. ConfigError for a ``member``, or for MiniRocket
         beside an LSTM that reads patches (``architecture="lstm"``, ``patch_size`` > 1: its input
         is not the series' steps)."""
         if self.minirocket_ is None:
-            return super()._onnx_network(member)
+            return super().onnx_network(member)
         if member is not None:
             raise ConfigError(f"to_onnx: member={member!r}: with minirocket=True the graph is the whole classifier "
                               "(every network and MiniRocket); call to_onnx(path)")
