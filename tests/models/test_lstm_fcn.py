@@ -13,15 +13,18 @@ from lstmkit.models.heads import FCNBranch
 
 
 def test_auto_rules_pick_what_the_docstring_says():
-    # univariate, T = 427, 200 sequences (OSULeaf's shape): a validation split, and series statistics
-    assert auto_settings([427] * 200, 1, 200) == {"architecture": "lstm-fcn", "scaler": "sequence", "downsample": 1,
-                                                  "patch_size": 7, "val_size": 0.1, "series_stats": True}
+    # univariate, T = 427, 200 sequences (OSULeaf's shape): averaged in pairs (214 steps), patches of 4,
+    # a validation split, and series statistics
+    assert auto_settings([427] * 200, 1, 200) == {"architecture": "lstm-fcn", "scaler": "sequence", "downsample": 2,
+                                                  "patch_size": 4, "val_size": 0.1, "series_stats": True}
     # multivariate, T = 100, 40 sequences: per-feature scaling, patches of 2, no validation split, no statistics
     assert auto_settings([100] * 40, 6, 40) == {"architecture": "lstm-fcn", "scaler": "standard", "downsample": 1,
                                                 "patch_size": 2, "val_size": 0, "series_stats": False}
-    # long series: the median (1,344) is averaged down to <= 512 steps (3), then 448 steps -> patches of 7
+    # long series: the median (1,344) is averaged down to <= 256 steps (6), then 224 steps -> patches of 4
     got = auto_settings([100, 1344, 1344], 1, 3)
-    assert (got["downsample"], got["patch_size"]) == (3, 7)
+    assert (got["downsample"], got["patch_size"]) == (6, 4)
+    # the edge: a median of 256 steps is read whole, 257 in pairs
+    assert auto_settings([256] * 5, 1, 5)["downsample"] == 1 and auto_settings([257] * 5, 1, 5)["downsample"] == 2
     # short series: nothing to shorten
     got = auto_settings(list(range(7, 30)), 12, 270)
     assert (got["downsample"], got["patch_size"], got["val_size"]) == (1, 1, 0.1)
