@@ -32,7 +32,10 @@ from lstmkit.cli._options import (
 from lstmkit.cli._supervised import confusion, print_confusion, write_csv
 from lstmkit.errors import DataError
 
-app = typer.Typer(rich_markup_mode=None, help="Sequence classification: LSTM-FCN by default (an LSTM beside a fully convolutional branch), or (Bi)LSTM -> pooling -> dense -> softmax.", no_args_is_help=True)
+app = typer.Typer(rich_markup_mode=None, no_args_is_help=True,
+                  help="Sequence classification: LSTM-FCN by default (an LSTM beside a fully convolutional branch), "
+                       "averaged with a MiniRocket ridge classifier (--set minirocket=false: the network alone), or "
+                       "(Bi)LSTM -> pooling -> dense -> softmax.")
 
 
 def read_labelled(source: str, label_column: str = "label", id_column: str = "id", time_column: str = "time") -> tuple[Any, Any]:
