@@ -53,6 +53,24 @@ def test_padding_is_never_read():
     assert ((together >= 0) & (together <= 1)).all()
 
 
+def test_long_input_is_cut_into_groups_that_give_the_same_features(monkeypatch):
+    """Memory is bounded by grouping series and biases (ELEMENTS comparisons at a time): the
+    features are the same sums of 0/1, so they are equal exactly, padding included."""
+    import lstmkit.models.minirocket as mr
+
+    f = fit_minirocket(list(_series(8, 12, 2, seed=3)), seed=1)  # short training series: many biases per kernel
+    X = torch.as_tensor(_series(5, 90, 2, seed=4))
+    lengths = torch.tensor([90, 40, 13, 90, 61])
+    with torch.no_grad():
+        whole = f(X, lengths)
+        monkeypatch.setattr(mr, "ELEMENTS", N_KERNELS * 90 * 4)  # 4 series, one bias at a time; then 1 series, 4 biases
+        grouped = f(X, lengths)
+        monkeypatch.setattr(mr, "ELEMENTS", 1)  # one series, one bias at a time
+        single = f(X, lengths)
+    assert int(f.counts.max()) > 2
+    assert torch.equal(whole, grouped) and torch.equal(whole, single)
+
+
 def test_fit_is_reproducible_and_seeded():
     seqs = [s[:n] for s, n in zip(_series(10, 70, 1), [70, 64, 40, 70, 55, 70, 20, 70, 70, 33])]
     a, b, c = (fit_minirocket(seqs, n_features=1000, seed=s) for s in (0, 0, 1))

@@ -36,6 +36,7 @@ __all__ = ["MiniRocketFeatures", "MiniRocketRidge", "MiniRocketFusion", "fit_min
            "KERNEL_LENGTH", "N_KERNELS"]
 
 KERNEL_LENGTH = 9
+ELEMENTS = 1 << 24  # forward: about this many step-bias comparisons at once (64 MiB of float32) where possible
 TRIPLES = np.array(list(itertools.combinations(range(KERNEL_LENGTH), 3)), dtype=np.int64)  # (84, 3)
 N_KERNELS = len(TRIPLES)  # 84
 
@@ -122,11 +123,16 @@ class MiniRocketFeatures(nn.Module):
         return torch.einsum("bfkt,kf->bkt", c.view(B, Fn, N_KERNELS, T), mask)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None, batch_size: int = 64) -> torch.Tensor:
-        """PPV features (B, n_features) of (B, T, F) input, zero past each series' ``lengths``."""
+        """PPV features (B, n_features) of (B, T, F) input, zero past each series' ``lengths``.
+
+        Memory: at most ``batch_size`` series at a time, fewer for long ones, and the biases of
+        each kernel in groups, so that about :data:`ELEMENTS` step-bias comparisons are held at
+        once (one series of T steps needs at least 84 * T)."""
         if x.dim() != 3 or x.shape[2] != self.channels.shape[1]:
             raise ConfigError(f"MiniRocketFeatures: x must be (B, T, {self.channels.shape[1]}), got {tuple(x.shape)}")
         B, T, _ = x.shape
         lengths = torch.full((B,), T, dtype=torch.long) if lengths is None else torch.as_tensor(lengths).long().cpu()
+        batch_size = max(1, min(batch_size, ELEMENTS // max(1, N_KERNELS * T)))
         if B > batch_size:
             return torch.cat([self(x[i:i + batch_size], lengths[i:i + batch_size], batch_size)
                               for i in range(0, B, batch_size)])
@@ -143,11 +149,13 @@ class MiniRocketFeatures(nn.Module):
             C = self.convolve(x, j)  # (B, 84, T)
             n = int(self.counts[j])
             b = self.biases[f0:f0 + N_KERNELS * n].view(N_KERNELS, n).to(x.dtype)
-            pos = (C[:, :, None, :] > b[None, :, :, None]).to(x.dtype)  # (B, 84, n, T)
             # pairs (j + k) even read every valid step, odd ones the steps away from the padded edges
             odd = ((torch.arange(N_KERNELS, device=x.device) + j) % 2).to(x.dtype)[None, :, None]
             valid = odd * inner[:, None, :] + (1 - odd) * full[:, None, :]  # (B, 84, T)
-            ppv = (pos * valid[:, :, None, :]).sum(-1) / valid.sum(-1)[:, :, None]
+            step = max(1, min(n, ELEMENTS // max(1, B * N_KERNELS * T)))  # biases per group
+            counts = [((C[:, :, None, :] > b[None, :, m:m + step, None]).to(x.dtype)  # (B, 84, step, T)
+                       * valid[:, :, None, :]).sum(-1) for m in range(0, n, step)]
+            ppv = (counts[0] if len(counts) == 1 else torch.cat(counts, dim=2)) / valid.sum(-1)[:, :, None]
             out.append(ppv.reshape(B, -1))
             f0 += N_KERNELS * n
         return torch.cat(out, dim=1)
