@@ -181,6 +181,9 @@ def test_issue_14_items_through_the_real_entry_point(tmp_path, capsys):
     assert main(["classify", "train", "--data", str(tmp_path / "seq.csv"), "--model", str(tmp_path / "c"), "--set",
                  "poling=max"]) == 2
     assert "unknown setting 'poling' (did you mean 'pooling'?)" in capsys.readouterr().err
+    assert main(["classify", "train", "--data", str(tmp_path / "seq.csv"), "--model", str(tmp_path / "c"), "--set",
+                 'trainer={"max_steps": 5}']) == 2
+    assert "unknown setting 'trainer' (trainer fields one by one: trainer.max_steps=5" in capsys.readouterr().err
 
 
 def test_command_groups_are_registered_once_per_process(capsys):

@@ -1,4 +1,4 @@
-"""LSTMClassifier's MiniRocket half (``minirocket=True``; off by default): what it averages, that
+"""LSTMClassifier's MiniRocket half (``minirocket=True``; on by default): what it averages, that
 it learns alone, that it saves and loads whole, exports whole, and what refuses it."""
 
 import json

@@ -165,6 +165,13 @@ def test_bad_input_errors():
     clf = quick().fit(X, y)
     with pytest.raises(DataError, match=r"never seen at fit time: 'maybe'"):
         clf.score(X, np.where(y == "pos", "maybe", y))
+    with pytest.raises(DataError, match=r"X\[3\] has a non-finite value .*; impute or drop missing values first"):
+        clf.predict(nan_X)
+    w = np.arange(len(X), dtype=float)
+    assert clf.score(X, y, sample_weight=w) == pytest.approx(np.sum(w * (clf.predict(X) == y)) / w.sum())
+    for bad, got in ((np.ones(5), r"got shape \(5,\)"), (np.zeros(len(X)), "sum 0"), (-w, "sum -28")):
+        with pytest.raises(ShapeError, match=rf"sample_weight must be 8 finite weights >= 0, not all 0 .*{got}"):
+            clf.score(X, y, sample_weight=bad)
     with pytest.raises(ShapeError, match="3 features per step, but the model was fitted with 2"):
         clf.predict([np.zeros((4, 3))])
     with pytest.raises(ConfigError, match="pooling must be one of .*did you mean 'mean'"):

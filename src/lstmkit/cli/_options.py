@@ -95,7 +95,9 @@ def settings(params: Sequence[str], config_file: Optional[Path], items: Optional
             names = [p for p in params if p != "trainer"]
             close = difflib.get_close_matches(key, names, n=1, cutoff=0.6) or [
                 f"trainer.{f}" for f in difflib.get_close_matches(key, fields, n=1, cutoff=0.6)]
-            problems.append(f"unknown setting {key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+            hint = (" (trainer fields one by one: trainer.max_steps=5, or max_steps=5)" if key == "trainer"
+                    else f" (did you mean {close[0]!r}?)" if close else "")
+            problems.append(f"unknown setting {key!r}{hint}")
     problems += [f"unknown model setting {k!r}{suggest(k, params)}" for k in est if k not in params or k == "trainer"]
     problems += [f"unknown trainer field {k!r}{suggest(k, fields)}" for k in tr if k not in fields]
     if problems:

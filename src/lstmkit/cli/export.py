@@ -20,8 +20,8 @@ def export(
     format: str = typer.Option("onnx", "--format", metavar="FORMAT", help="Export format: onnx."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", metavar="FILE",
                                        help="File to write (default: MODEL_DIR with the suffix .onnx, beside it: "
-                                            "plant.model -> plant.onnx); an ensemble writes FILE's stem + -k.onnx "
-                                            "per member. Missing folders are created."),
+                                            "plant.model -> plant.onnx); an ensemble that is not one graph writes "
+                                            "FILE's stem + -k.onnx per member. Missing folders are created."),
     tolerance: float = typer.Option(1e-4, "--tolerance", metavar="FLOAT",
                                     help="Largest |onnxruntime - PyTorch| accepted; beyond it nothing is written "
                                          "and the exit code is 2."),

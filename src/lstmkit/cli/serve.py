@@ -77,7 +77,8 @@ def serve(
     est = lstmkit.load(model)
     if est.onnx_members() != [None]:  # one graph must hold the model (a classifier with MiniRocket: one)
         raise ConfigError(f"serve: this {type(est).__name__} averages {len(est.networks_)} networks; the server runs one "
-                          "graph (serve a model with n_models=1)")
+                          "graph (serve a model with n_models=1, or a classifier fitted with minirocket=True, whose "
+                          "networks and MiniRocket are one graph)")
     be = Backend(est.onnx_network(), backend)
     st = open_store(store, ttl=stream_ttl, snapshot_interval=snapshot_interval)
     if not st.ping():

@@ -40,7 +40,7 @@ def _check_finite(seqs: list[np.ndarray], name: str) -> None:
             t, f = np.argwhere(~np.isfinite(s))[0]
             raise DataError(
                 f"{name}[{i}] has a non-finite value (NaN or inf) at step {t}, feature {f}; "
-                "impute or drop missing values before fitting"
+                "impute or drop missing values first"
             )
 
 
@@ -140,7 +140,7 @@ def _from_long(X: Any, name: str, id_col: str, time_col: str | None,
         kind = "NaN" if np.isnan(mat[first, cols[0]]) else "inf"
         raise DataError(
             f"{name}: sequence id {_show(sid)}, column {feats[int(cols[0])]!r}, {when} (row {first}) is {kind}"
-            f"{_more(len(rows), 1)}; impute or drop missing values before fitting"
+            f"{_more(len(rows), 1)}; impute or drop missing values first"
         )
     seqs = [mat[positions[k]].astype(np.float32) for k in order]  # (T_i, F) each
     return seqs, order

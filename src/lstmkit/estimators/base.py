@@ -235,14 +235,17 @@ class Estimator(BaseEstimator):
         (:func:`lstmkit.export.onnx.export_onnx`: any batch size and length; the recurrent state as
         inputs and outputs where the network carries it).
 
-        The graph covers the network only; the returned report's ``covers`` (also in the file's
-        metadata) says what goes in and out, and ``docs/export.md`` what the caller does around it
-        (scaling, vocabulary, thresholds, decoding). The fitted pipeline is written into the file's
+        The graph is :meth:`onnx_network`: the network (for a classifier with MiniRocket, every
+        network and MiniRocket, combined as ``predict_proba`` combines them). The returned
+        report's ``covers`` (also in the file's metadata) says what goes in and out, and
+        ``docs/export.md`` what the caller does around it (scaling, vocabulary, thresholds,
+        decoding). The fitted pipeline is written into the file's
         metadata as JSON (``lstmkit.pipeline``) when it has one.
 
         Args:
-            member: for an ensemble (several networks), which one to export (the caller averages
-                the members' outputs); required then, ignored otherwise.
+            member: for an ensemble (several networks) that :meth:`onnx_members` lists one by one,
+                which one to export (the caller averages the members' outputs); required then,
+                ignored for a single network.
 
         Raises:
             NotFittedError; ConfigError: ``member`` missing for an ensemble or out of range;

@@ -1,5 +1,7 @@
-"""``LSTMClassifier``: scikit-learn classifier of sequences with a (Bi)LSTM, pooling and a dense
-softmax head (network: :class:`~lstmkit.models.classifier.ClassifierNetwork`)::
+"""``LSTMClassifier``: scikit-learn classifier of sequences. By default LSTM-FCN (a (Bi)LSTM with
+pooling beside a fully convolutional branch, a dense softmax head; network:
+:class:`~lstmkit.models.classifier.ClassifierNetwork`), its probabilities averaged with a MiniRocket
+ridge classifier's (:mod:`lstmkit.models.minirocket`)::
 
     clf = LSTMClassifier(hidden_size=64, pooling="attention", trainer={"max_epochs": 100})
     clf.fit(X_train, y_train)          # (n, T, F) array, list of (T_i, F) arrays, or long DataFrame
@@ -128,7 +130,8 @@ def _continuous(y: Any) -> bool:
 
 @register
 class LSTMClassifier(ClassifierMixin, Estimator):
-    """Scikit-learn classifier of sequences with a (Bi)LSTM, pooling and a dense softmax head.
+    """Scikit-learn classifier of sequences: by default LSTM-FCN (a (Bi)LSTM with pooling beside a
+    fully convolutional branch, and a dense softmax head), averaged with MiniRocket (``minirocket``).
 
     Args:
         hidden_size: LSTM units per direction (the network: see :class:`ClassifierNetworkConfig`).
@@ -399,6 +402,9 @@ class LSTMClassifier(ClassifierMixin, Estimator):
         if len(pred) != len(codes):
             raise ShapeError(f"y has {len(codes)} labels, X has {len(pred)} samples")
         w = np.ones(len(codes)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        if w.shape != (len(codes),) or not np.isfinite(w).all() or (w < 0).any() or not w.sum() > 0:
+            raise ShapeError(f"sample_weight must be {len(codes)} finite weights >= 0, not all 0 (one per sample), "
+                             f"got shape {w.shape}" + (f", sum {w.sum():g}" if w.shape == (len(codes),) else ""))
         return float(np.sum(w * (pred == codes)) / np.sum(w))
 
     def onnx_members(self) -> list[int | None]:
@@ -419,9 +425,9 @@ class LSTMClassifier(ClassifierMixin, Estimator):
             raise ConfigError(f"to_onnx: member={member!r}: with minirocket=True the graph is the whole classifier "
                               "(every network and MiniRocket); call to_onnx(path)")
         if self.pipeline_.inputs.patch_size != 1:
-            raise ConfigError("to_onnx: MiniRocket beside an LSTM that reads patches (architecture='lstm', patch_size "
-                              f"{self.pipeline_.inputs.patch_size}) cannot be exported as one graph; fit with "
-                              "minirocket=False or patch_size=1")
+            raise ConfigError("MiniRocket beside an LSTM that reads patches (architecture='lstm', patch_size "
+                              f"{self.pipeline_.inputs.patch_size}) cannot run as one graph (ONNX export, lstmkit "
+                              "serve); fit with minirocket=False or patch_size=1")
         return MiniRocketFusion(self.networks_, self.minirocket_)
 
     # --- persistence --------------------------------------------------------------------------
