@@ -100,7 +100,7 @@ def test_onnx_graph_is_the_whole_classifier(tmp_path):
 
 def test_bad_minirocket_value_is_named():
     X, y = _data(12, np.random.default_rng(4))
-    assert LSTMClassifier().minirocket is True  # the default since session 15 (RESULTS.md)
+    assert LSTMClassifier().minirocket is True  # the default since 2026-12-02 (RESULTS.md)
     clf = LSTMClassifier(**{**FAST, "minirocket": False}).fit(X, y)
     with pytest.raises(ConfigError, match="part='minirocket': this LSTMClassifier was fitted with minirocket=False"):
         clf.predict_proba(X, part="minirocket")

@@ -255,8 +255,8 @@ def test_a_language_model_streams_token_ids():
 
 
 def test_a_classifier_with_minirocket_serves_what_predict_proba_gives():
-    """A classifier with MiniRocket (the default: network and MiniRocket halves): ``lstmkit serve`` runs the whole
-    of ``predict_proba`` (``onnx_network()``), not the network half alone."""
+    """A classifier with MiniRocket (the default: network and MiniRocket halves): ``lstmkit serve``
+    runs the whole of ``predict_proba`` (``onnx_network()``), not the network half alone."""
     from lstmkit.estimators import LSTMClassifier
 
     rng = np.random.default_rng(3)

@@ -153,9 +153,9 @@ class MiniRocketFeatures(nn.Module):
             odd = ((torch.arange(N_KERNELS, device=x.device) + j) % 2).to(x.dtype)[None, :, None]
             valid = odd * inner[:, None, :] + (1 - odd) * full[:, None, :]  # (B, 84, T)
             step = max(1, min(n, ELEMENTS // max(1, B * N_KERNELS * T)))  # biases per group
-            counts = [((C[:, :, None, :] > b[None, :, m:m + step, None]).to(x.dtype)  # (B, 84, step, T)
-                       * valid[:, :, None, :]).sum(-1) for m in range(0, n, step)]
-            ppv = (counts[0] if len(counts) == 1 else torch.cat(counts, dim=2)) / valid.sum(-1)[:, :, None]
+            hits = [((C[:, :, None, :] > b[None, :, m:m + step, None]).to(x.dtype)  # (B, 84, step, T)
+                     * valid[:, :, None, :]).sum(-1) for m in range(0, n, step)]  # positive valid steps (B, 84, step)
+            ppv = (hits[0] if len(hits) == 1 else torch.cat(hits, dim=2)) / valid.sum(-1)[:, :, None]
             out.append(ppv.reshape(B, -1))
             f0 += N_KERNELS * n
         return torch.cat(out, dim=1)
