@@ -169,8 +169,9 @@ def test_bad_input_errors():
         clf.predict(nan_X)
     w = np.arange(len(X), dtype=float)
     assert clf.score(X, y, sample_weight=w) == pytest.approx(np.sum(w * (clf.predict(X) == y)) / w.sum())
-    for bad, got in ((np.ones(5), r"got shape \(5,\)"), (np.zeros(len(X)), "sum 0"), (-w, "sum -28")):
-        with pytest.raises(ShapeError, match=rf"sample_weight must be 8 finite weights >= 0, not all 0 .*{got}"):
+    for bad, got, error in ((np.ones(5), r"got shape \(5,\)", ShapeError), (np.zeros(len(X)), "min 0, sum 0", DataError),
+                            (-w, "min -7, sum -28", DataError)):
+        with pytest.raises(error, match=rf"sample_weight must be 8 finite weights >= 0, not all 0 .*{got}"):
             clf.score(X, y, sample_weight=bad)
     with pytest.raises(ShapeError, match="3 features per step, but the model was fitted with 2"):
         clf.predict([np.zeros((4, 3))])

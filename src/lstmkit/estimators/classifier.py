@@ -402,9 +402,12 @@ class LSTMClassifier(ClassifierMixin, Estimator):
         if len(pred) != len(codes):
             raise ShapeError(f"y has {len(codes)} labels, X has {len(pred)} samples")
         w = np.ones(len(codes)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
-        if w.shape != (len(codes),) or not np.isfinite(w).all() or (w < 0).any() or not w.sum() > 0:
+        if w.shape != (len(codes),):
             raise ShapeError(f"sample_weight must be {len(codes)} finite weights >= 0, not all 0 (one per sample), "
-                             f"got shape {w.shape}" + (f", sum {w.sum():g}" if w.shape == (len(codes),) else ""))
+                             f"got shape {w.shape}")
+        if not np.isfinite(w).all() or (w < 0).any() or not w.sum() > 0:
+            raise DataError(f"sample_weight must be {len(codes)} finite weights >= 0, not all 0 (one per sample), "
+                            f"got min {w.min():g}, sum {w.sum():g}")
         return float(np.sum(w * (pred == codes)) / np.sum(w))
 
     def onnx_members(self) -> list[int | None]:
